@@ -1,0 +1,285 @@
+"""The data contract in code: the datasets users bring, their columns, types and natural keys.
+
+`../shared/DATA_CONTRACT.md` is the source; `docs/data.md` says the same for users. The importer, the
+schema, the CSV templates and the Data page all read this module, so a change here is a change everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["text", "date", "bool", "int", "float", "ratio", "kind", "source", "policy", "market"]
+
+TRAINING_KINDS = ("onboarding", "refresher", "policy_update", "calibration", "coaching", "other")
+SOURCES = ("qa_audit", "golden_set")
+ASSESSMENT_KINDS = ("pre_test", "post_test", "certification", "quiz")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    synonyms: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    one_row_is: str
+    columns: tuple[Column, ...]
+    required: tuple[str, ...]
+    key: tuple[str, ...]
+    # Alternatives that may stand in for a required column ("correct" or both labels).
+    one_of: tuple[tuple[str, ...], ...] = ()
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, type_: ColumnType, *synonyms: str, help: str = "") -> Column:
+    return Column(name, type_, synonyms, help)
+
+
+TRAINEE_ID = _c(
+    "trainee_id", "text", "agent id", "moderator id", "employee id", "emp id", "trainee", "agent",
+    "moderator", "user id", "staff id", "reviewer being audited", "ldap", "associate id",
+    help="the person's id, as on the roster",
+)
+DATE = _c(
+    "date", "date", "qa date", "audit date", "review date", "decision date", "session date", "training date",
+    "check date", "day", "week", "week start", "test date", "attempt date", "completed", "completed on",
+    help="ISO (2026-03-04), day-first or month-first (04/03/2026), or an Excel serial number",
+)
+POLICY = _c(
+    "policy", "policy", "policy area", "policy category", "policy name", "category", "violation type",
+    "policy tag", "abuse type", help="the policy area, e.g. Hate Speech",
+)
+MARKET = _c("market", "market", "region", "country", "locale", "market code", help="market code or name, e.g. TH")
+PROJECT = _c("project", "text", "queue", "workflow", "project name", help="labelling project or queue")
+
+DATASETS: dict[str, Dataset] = {
+    "trainees": Dataset(
+        "trainees",
+        "a person on the roster",
+        (
+            TRAINEE_ID,
+            MARKET,
+            _c("name", "text", "full name", "trainee name", "agent name", "moderator name", "employee name"),
+            _c("cohort", "text", "hire class", "batch", "wave", "class", "cohort name"),
+            _c("start_date", "date", "start", "hire date", "joining date", "date joined", "onboarding date", "doj"),
+            _c("language", "text", "lang", "primary language"),
+            _c("site", "text", "location", "office", "city"),
+            _c("team", "text", "team name", "squad", "pod"),
+            PROJECT,
+            _c("trainer", "text", "trainer name", "coach", "team lead", "tl"),
+            _c("status", "text", "employment status", "active", help="active or exited"),
+        ),
+        required=("trainee_id", "market"),
+        key=("trainee_id",),
+    ),
+    "trainings": Dataset(
+        "trainings",
+        "one training session delivered",
+        (
+            _c("training_id", "text", "session id", "training session id", "course id", "training code"),
+            DATE,
+            _c("kind", "kind", "training type", "type", "session type", "training kind",
+               help="onboarding, refresher, policy_update, calibration, coaching or other"),
+            _c("title", "text", "training title", "session title", "course", "course name", "topic", "name"),
+            POLICY,
+            MARKET,
+            PROJECT,
+            _c("trainer", "text", "trainer name", "facilitator", "instructor", "delivered by"),
+            _c("duration_hours", "float", "duration", "hours", "length hours", "duration h"),
+            _c("delivery", "text", "mode", "delivery mode", "format", help="classroom or virtual"),
+        ),
+        required=("training_id", "date", "kind", "title"),
+        key=("training_id",),
+    ),
+    "attendance": Dataset(
+        "attendance",
+        "a trainee at a session",
+        (
+            _c("training_id", "text", "session id", "training session id", "course id", "training code"),
+            TRAINEE_ID,
+            _c("attended", "bool", "present", "attendance", "showed up", "completed training",
+               help="yes/no; missing means yes"),
+        ),
+        required=("training_id", "trainee_id"),
+        key=("training_id", "trainee_id"),
+        defaults={"attended": "true"},
+    ),
+    "decisions": Dataset(
+        "decisions",
+        "one reviewed moderation decision",
+        (
+            _c("decision_id", "text", "audit id", "qa id", "review id", "case id", "ticket id", "job id", "task id"),
+            TRAINEE_ID,
+            DATE,
+            POLICY,
+            _c("correct", "bool", "result", "is correct", "qa result", "outcome", "pass fail", "accurate",
+               "verdict", help="Pass/Fail, Yes/No, 1/0, Correct/Incorrect"),
+            _c("source", "source", "check type", "audit type", "review type", "source type",
+               help="qa_audit (quality) or golden_set (accuracy); missing means qa_audit"),
+            _c("item_id", "text", "content id", "item", "video id", "post id"),
+            _c("given_label", "text", "agent label", "moderator label", "decision", "agent decision", "label given",
+               "given"),
+            _c("expected_label", "text", "qa label", "correct label", "golden label", "expected", "gold label",
+               "auditor label"),
+            _c("reviewer_id", "text", "auditor", "auditor id", "qa agent", "reviewer", "qa by"),
+            _c("error_type", "text", "error category", "error", "error reason", "mistake type", "rca"),
+            MARKET,
+            PROJECT,
+        ),
+        required=("trainee_id", "date", "policy"),
+        one_of=(("correct",), ("given_label", "expected_label")),
+        key=("decision_id",),
+        defaults={"source": "qa_audit"},
+    ),
+    "decision_counts": Dataset(
+        "decision_counts",
+        "pre-aggregated quality or accuracy",
+        (
+            TRAINEE_ID,
+            DATE,
+            POLICY,
+            _c("reviewed", "int", "audited", "total", "checks", "sample size", "reviews", "decisions", "volume",
+               "n"),
+            _c("correct", "float", "correct count", "passed", "n correct", "correct decisions"),
+            _c("accuracy", "ratio", "accuracy rate", "quality", "quality score", "qa score", "score",
+               "accuracy %", help="0-1 or a percentage"),
+            _c("source", "source", "check type", "audit type", "review type"),
+        ),
+        required=("trainee_id", "date", "policy", "reviewed"),
+        one_of=(("correct",), ("accuracy",)),
+        key=("trainee_id", "date", "policy", "source"),
+        defaults={"source": "qa_audit"},
+    ),
+    "assessments": Dataset(
+        "assessments",
+        "one attempt at a quiz, test or certification",
+        (
+            TRAINEE_ID,
+            DATE,
+            _c("assessment", "text", "assessment name", "test", "test name", "quiz", "quiz name", "exam",
+               "certification"),
+            _c("score", "float", "marks", "points", "result score", "test score", "score %"),
+            _c("max_score", "float", "max", "out of", "total marks", "max marks", "maximum"),
+            _c("pass_mark", "float", "pass score", "passing score", "threshold", "cut off"),
+            _c("kind", "text", "assessment type", "test type", "type",
+               help="pre_test, post_test, certification or quiz"),
+            POLICY,
+            _c("attempt", "int", "attempt number", "attempt no", "try"),
+            _c("training_id", "text", "session id", "training session id", "course id"),
+        ),
+        required=("trainee_id", "date", "assessment", "score"),
+        key=("trainee_id", "assessment", "date", "attempt"),
+        defaults={"max_score": "100", "attempt": "1"},
+    ),
+    "calibration": Dataset(
+        "calibration",
+        "one rater's label on one item in a calibration session",
+        (
+            _c("session_id", "text", "calibration id", "calibration session", "session"),
+            _c("item_id", "text", "content id", "item", "case id", "video id", "post id"),
+            _c("rater_id", "text", "rater", "moderator id", "agent id", "participant", "voter"),
+            _c("label", "text", "rating", "vote", "answer", "decision", "rater label"),
+            DATE,
+            POLICY,
+            MARKET,
+            _c("is_reference", "bool", "reference", "expert", "is expert", "gold", "is gold", "master"),
+            _c("comment", "text", "comments", "note", "notes", "rationale"),
+        ),
+        required=("session_id", "item_id", "rater_id", "label"),
+        key=("session_id", "item_id", "rater_id"),
+        defaults={"is_reference": "false"},
+    ),
+    "feedback": Dataset(
+        "feedback",
+        "a trainee's rating of a session",
+        (
+            _c("training_id", "text", "session id", "training session id", "course id"),
+            TRAINEE_ID,
+            _c("rating", "int", "score", "stars", "satisfaction", "csat", help="1 to 5"),
+            _c("comment", "text", "comments", "feedback", "remarks", "notes"),
+        ),
+        required=("training_id", "trainee_id", "rating"),
+        key=("training_id", "trainee_id"),
+    ),
+}
+
+
+def normalise_header(text: str) -> str:
+    """Case, spaces, underscores and punctuation ignored, as the contract says."""
+    return re.sub(r"[^0-9a-z%]+", " ", text.strip().lstrip("\ufeff").casefold()).strip()
+
+
+def _aliases(column: Column) -> set[str]:
+    return {normalise_header(column.name), *(normalise_header(s) for s in column.synonyms)}
+
+
+def match_columns(dataset: Dataset, headers: list[str]) -> dict[str, int]:
+    """Map contract column -> header position. Exact names win over synonyms; each header used once."""
+    normalised = [normalise_header(h) for h in headers]
+    mapping: dict[str, int] = {}
+    used: set[int] = set()
+    for exact_pass in (True, False):
+        for column in dataset.columns:
+            if column.name in mapping:
+                continue
+            wanted = {normalise_header(column.name)} if exact_pass else _aliases(column)
+            for i, h in enumerate(normalised):
+                if i not in used and h in wanted:
+                    mapping[column.name] = i
+                    used.add(i)
+                    break
+    return mapping
+
+
+def missing_required(dataset: Dataset, mapped: set[str]) -> list[str]:
+    """Required columns (and one-of alternatives) not present in a mapping, in words."""
+    missing = [c for c in dataset.required if c not in mapped]
+    if dataset.one_of and not any(all(c in mapped for c in alt) for alt in dataset.one_of):
+        missing.append(" or ".join(" and ".join(alt) for alt in dataset.one_of))
+    return missing
+
+
+@dataclass(frozen=True)
+class Detection:
+    dataset: str | None
+    mapping: dict[str, int]
+    missing: list[str]
+    unmatched_headers: list[str]
+    score: float
+
+
+def detect_dataset(headers: list[str]) -> Detection:
+    """Which dataset a header row belongs to: the one whose required columns are all there and that
+    explains most of the headers. Returns dataset None when none fits."""
+    best: Detection | None = None
+    for ds in DATASETS.values():
+        mapping = match_columns(ds, headers)
+        missing = missing_required(ds, set(mapping))
+        matched_required = sum(1 for c in ds.required if c in mapping)
+        # Prefer complete matches; then the share of headers explained; then required coverage.
+        score = (0 if missing else 10) + len(mapping) / max(len(headers), 1) + matched_required / 10
+        unmatched = [h for i, h in enumerate(headers) if i not in mapping.values()]
+        cand = Detection(ds.name, mapping, missing, unmatched, score)
+        if best is None or cand.score > best.score:
+            best = cand
+    assert best is not None
+    if best.missing and len(best.mapping) < 2:
+        return Detection(None, {}, best.missing, list(headers), 0.0)
+    return best
+
+
+def template_header(dataset: str) -> list[str]:
+    return list(DATASETS[dataset].column_names)

@@ -1,0 +1,103 @@
+"""The DuckDB schema, as numbered migrations. A store records which it has applied in `schema_migrations`.
+
+Add a migration by appending to MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from data_sources.contract import DATASETS
+
+# Typed tables, one per dataset. `import_id` says which import a row came from (for undo and tracing).
+_DATASET_DDL = {
+    "trainees": """
+        trainee_id VARCHAR NOT NULL, market VARCHAR NOT NULL, name VARCHAR, cohort VARCHAR, start_date DATE,
+        language VARCHAR, site VARCHAR, team VARCHAR, project VARCHAR, trainer VARCHAR, status VARCHAR""",
+    "trainings": """
+        training_id VARCHAR NOT NULL, date DATE NOT NULL, kind VARCHAR NOT NULL, title VARCHAR NOT NULL,
+        policy VARCHAR, market VARCHAR, project VARCHAR, trainer VARCHAR, duration_hours DOUBLE,
+        delivery VARCHAR""",
+    "attendance": """
+        training_id VARCHAR NOT NULL, trainee_id VARCHAR NOT NULL, attended BOOLEAN NOT NULL""",
+    "decisions": """
+        decision_id VARCHAR, trainee_id VARCHAR NOT NULL, date DATE NOT NULL, policy VARCHAR NOT NULL,
+        correct BOOLEAN NOT NULL, source source_t NOT NULL, item_id VARCHAR, given_label VARCHAR,
+        expected_label VARCHAR, reviewer_id VARCHAR, error_type VARCHAR, market VARCHAR, project VARCHAR""",
+    "decision_counts": """
+        trainee_id VARCHAR NOT NULL, date DATE NOT NULL, policy VARCHAR NOT NULL, reviewed INTEGER NOT NULL,
+        correct INTEGER NOT NULL, accuracy DOUBLE, source source_t NOT NULL""",
+    "assessments": """
+        trainee_id VARCHAR NOT NULL, date DATE NOT NULL, assessment VARCHAR NOT NULL, score DOUBLE NOT NULL,
+        max_score DOUBLE NOT NULL, pass_mark DOUBLE, kind VARCHAR, policy VARCHAR, attempt INTEGER NOT NULL,
+        training_id VARCHAR""",
+    "calibration": """
+        session_id VARCHAR NOT NULL, item_id VARCHAR NOT NULL, rater_id VARCHAR NOT NULL, label VARCHAR NOT NULL,
+        date DATE, policy VARCHAR, market VARCHAR, is_reference BOOLEAN NOT NULL, comment VARCHAR""",
+    "feedback": """
+        training_id VARCHAR NOT NULL, trainee_id VARCHAR NOT NULL, rating INTEGER NOT NULL, comment VARCHAR""",
+}
+assert set(_DATASET_DDL) == set(DATASETS), "every dataset of the contract has a table"
+
+
+def _v1(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TYPE source_t AS ENUM ('qa_audit', 'golden_set')")
+    for name, cols in _DATASET_DDL.items():
+        con.execute(f"CREATE TABLE {name} ({cols}, import_id INTEGER NOT NULL)")
+        # Rows an import replaced, kept so that undoing that import can put them back.
+        con.execute(f"CREATE TABLE {name}__replaced ({cols}, import_id INTEGER NOT NULL, replaced_by INTEGER NOT NULL)")
+    con.execute("""
+        CREATE TABLE imports (
+            import_id INTEGER PRIMARY KEY, source VARCHAR NOT NULL, tab VARCHAR, dataset VARCHAR NOT NULL,
+            content_hash VARCHAR NOT NULL, rows_read BIGINT NOT NULL, rows_added BIGINT NOT NULL,
+            rows_replaced BIGINT NOT NULL, rows_unchanged BIGINT NOT NULL, rows_duplicate BIGINT NOT NULL,
+            rows_rejected BIGINT NOT NULL, rows_flagged BIGINT NOT NULL, flag_note VARCHAR,
+            imported_at TIMESTAMP NOT NULL, imported_by VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR)""")
+    con.execute("""
+        CREATE TABLE rejected_rows (import_id INTEGER NOT NULL, row_number BIGINT NOT NULL,
+            raw VARCHAR NOT NULL, reason VARCHAR NOT NULL)""")
+    # Display names: matching is on the case-folded, trimmed text; the first spelling seen is shown.
+    con.execute("""
+        CREATE TABLE labels (kind VARCHAR NOT NULL, key VARCHAR NOT NULL, display VARCHAR NOT NULL,
+            PRIMARY KEY (kind, key))""")
+    con.execute("""
+        CREATE TABLE saved_mappings (signature VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL,
+            mapping VARCHAR NOT NULL, saved_at TIMESTAMP NOT NULL)""")
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    con.execute("INSERT INTO meta VALUES ('data_version', '0')")
+    # Rollup every quality/accuracy measure reads: one row per trainee x day x policy x source, with the
+    # market and project resolved (a decision without one takes its trainee's). Rebuilt by imports/undo.
+    con.execute("""
+        CREATE TABLE decision_daily (trainee_id VARCHAR NOT NULL, date DATE NOT NULL, policy VARCHAR NOT NULL,
+            source source_t NOT NULL, market VARCHAR NOT NULL, project VARCHAR, reviewed BIGINT NOT NULL,
+            correct BIGINT NOT NULL)""")
+
+
+MIGRATIONS = [
+    (1, "datasets, import log, rejected rows, labels, rollup", _v1),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations this store lacks, each in its own transaction. Returns the schema version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, "
+        "applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    current = int(row[0]) if row else 0
+    for version, name, apply in MIGRATIONS:
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            apply(con)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        current = version
+    return current

@@ -1,0 +1,106 @@
+"""The one owner of DuckDB connections.
+
+DuckDB allows one read-write process per file, and one connection must not serve two threads at once
+(`connection is busy with another call`). So: one `Store` per process (the app holds it in
+`st.cache_resource`), and `store.cursor()` for each session or thread.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from data_sources.schema import migrate
+
+DEFAULT_PATH = Path("data") / "uplift.duckdb"
+
+
+class StoreError(Exception):
+    """A problem with the database file itself, said for people."""
+
+
+class StoreBusy(StoreError):
+    """Another process (usually the running app) holds the database."""
+
+
+def db_path() -> Path:
+    """`UPLIFT_DB` if set, else data/uplift.duckdb under the working directory."""
+    return Path(os.environ.get("UPLIFT_DB") or DEFAULT_PATH)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text or "already open" in text
+
+
+@dataclass
+class Store:
+    con: duckdb.DuckDBPyConnection
+    path: str
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def open_store(path: str | Path | None = None, *, wait_seconds: float = 5.0) -> Store:
+    """Open (creating and migrating if needed) the store at `path`, ":memory:" for tests.
+
+    If another process holds the file, retry for `wait_seconds`, then raise StoreBusy.
+    """
+    target = str(path) if path is not None else str(db_path())
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(target)
+            break
+        except duckdb.IOException as exc:
+            if _is_lock_error(exc):
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"{target} is in use by another Uplift process (the app?). Import from the app's "
+                        "Data page, or stop the app and try again."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            raise StoreError(_corrupt_message(target, exc)) from exc
+        except duckdb.Error as exc:
+            raise StoreError(_corrupt_message(target, exc)) from exc
+    try:
+        migrate(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(_corrupt_message(target, exc)) from exc
+    return Store(con, target)
+
+
+def _corrupt_message(target: str, exc: Exception) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return (
+        f"{target} could not be opened as an Uplift database ({first}). Restore a backup with "
+        "`uplift restore FILE`, or move the file away to start empty."
+    )
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """A number every import and undo bumps; caches key on it."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(
+        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version' "
+        "RETURNING value"
+    ).fetchone()
+    return int(row[0]) if row else 0

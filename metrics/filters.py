@@ -1,0 +1,77 @@
+"""The filter every measure takes: date range, markets, policies, cohorts, projects, source.
+
+Pages build one from the shared sidebar; notebooks build one by hand: `Filters(markets=("TH",))`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Source = Literal["qa_audit", "golden_set"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: dt.date | None = None
+    end: dt.date | None = None  # inclusive
+    markets: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+    cohorts: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()
+    source: Source | None = None  # None: both quality and accuracy
+
+    def with_(self, **changes: object) -> Filters:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Where:
+    """A parameterised SQL condition: `sql` uses `?` placeholders filled by `params`, in order."""
+
+    sql: str
+    params: list[object]
+
+
+# Which column answers each filter, per alias. Identifiers come only from here, never from user values.
+_COLUMNS = {"date": "date", "market": "market", "policy": "policy", "project": "project", "source": "source"}
+
+
+def where(
+    f: Filters,
+    *,
+    alias: str = "d",
+    trainee_alias: str | None = "t",
+    dates: bool = True,
+    policies: bool = True,
+    source: bool = True,
+) -> Where:
+    """Conditions for a query over `decision_daily` (or any table with date/market/policy/project/source
+    columns) aliased `alias`, joined to `trainees` as `trainee_alias` for cohorts. Switch parts off for
+    measures that set their own windows (training effects) or span all policies."""
+    assert alias.isidentifier() and (trainee_alias is None or trainee_alias.isidentifier())
+    parts: list[str] = []
+    params: list[object] = []
+    if dates and f.start is not None:
+        parts.append(f"{alias}.date >= ?")
+        params.append(f.start)
+    if dates and f.end is not None:
+        parts.append(f"{alias}.date <= ?")
+        params.append(f.end)
+    if f.markets:
+        parts.append(f"{alias}.market IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(f.markets))
+    if policies and f.policies:
+        parts.append(f"{alias}.policy IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(f.policies))
+    if f.projects:
+        parts.append(f"{alias}.project IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(f.projects))
+    if source and f.source is not None:
+        parts.append(f"{alias}.source = ?")
+        params.append(f.source)
+    if f.cohorts and trainee_alias is not None:
+        parts.append(f"{trainee_alias}.cohort IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(f.cohorts))
+    return Where(" AND ".join(parts) if parts else "TRUE", params)
