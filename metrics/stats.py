@@ -1,11 +1,14 @@
-"""Textbook statistics on small aggregates (numpy/scipy only; no SQL, no Streamlit)."""
+"""Textbook statistics on small aggregates (numpy/scipy/pandas only; no SQL, no Streamlit)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from scipy import optimize
 from scipy import stats as sps
 
 
@@ -45,3 +48,364 @@ def wilson_arrays(
         low = np.where(m > 0, np.clip(centre - half, 0, 1), np.nan)
         high = np.where(m > 0, np.clip(centre + half, 0, 1), np.nan)
     return low, high
+
+
+# --------------------------------------------------------------------------------------------------
+# Comparing two proportions
+
+
+@dataclass(frozen=True)
+class ProportionTest:
+    """p1 - p2 with a two-sided pooled z-test and a 95% interval for the difference.
+
+    The interval is Newcombe's hybrid score interval (1998, method 10), built from the two Wilson
+    intervals; it stays inside [-1, 1] and behaves at small n and rates near 0 or 1, where Wald does not."""
+
+    difference: float
+    z: float
+    p_value: float
+    low: float
+    high: float
+
+
+def two_proportion_test(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95) -> ProportionTest:
+    """Is x1/n1 different from x2/n2? Pooled two-proportion z-test (two-sided), Newcombe hybrid interval.
+
+    Either n = 0 gives nan everywhere. When both rates are 0 (or both 1) there is no evidence of a
+    difference: z = 0, p = 1."""
+    if n1 <= 0 or n2 <= 0:
+        return ProportionTest(math.nan, math.nan, math.nan, math.nan, math.nan)
+    p1, p2 = x1 / n1, x2 / n2
+    diff = p1 - p2
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        z, p_value = 0.0, 1.0
+    else:
+        z = diff / se
+        p_value = float(2 * sps.norm.sf(abs(z)))
+    w1, w2 = wilson(x1, n1, confidence), wilson(x2, n2, confidence)
+    low = diff - math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2)
+    high = diff + math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
+    return ProportionTest(diff, z, p_value, low, high)
+
+
+def benjamini_hochberg(p_values: np.ndarray | list[float]) -> np.ndarray:
+    """Benjamini-Hochberg (1995) adjusted p-values (q-values): reject where q <= the chosen FDR.
+
+    q_(i) = min over j >= i of m * p_(j) / j, capped at 1. nan p-values stay nan and do not count in m."""
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    vals = p[ok]
+    order = np.argsort(vals, kind="stable")
+    ranked = vals[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(adjusted, 1.0)
+    q[ok] = out
+    return q
+
+
+# --------------------------------------------------------------------------------------------------
+# Agreement between raters
+
+
+def _as_counts(counts: np.ndarray | list[list[float]]) -> np.ndarray:
+    c = np.asarray(counts, dtype=float)
+    if c.ndim != 2:
+        raise ValueError("counts must be a 2-D items x categories matrix")
+    return c
+
+
+def fleiss_kappa(counts: np.ndarray | list[list[float]]) -> float:
+    """Fleiss' kappa (1971) from an items x categories matrix of how many raters chose each category.
+
+    Every item must have the same number of ratings (>= 2); nan when there is nothing to measure or
+    everyone used one category (chance agreement is then 1)."""
+    c = _as_counts(counts)
+    if c.shape[0] == 0:
+        return math.nan
+    m = c.sum(axis=1)
+    if not np.all(m == m[0]) or m[0] < 2:
+        raise ValueError("Fleiss' kappa needs the same number (>= 2) of ratings on every item")
+    return float(_fleiss_weighted(c, np.ones((1, c.shape[0])))[0])
+
+
+def _fleiss_weighted(c: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Fleiss' kappa for each row of item weights `w` (n_weights x items): bootstrap resamples as weights."""
+    m = c.sum(axis=1)
+    p_i = (c * (c - 1)).sum(axis=1) / (m * (m - 1))  # agreeing pairs per item
+    total = w.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_bar = (w @ p_i) / total
+        p_j = (w @ c) / (w @ m)[:, None]
+        p_e = (p_j**2).sum(axis=1)
+        kappa = (p_bar - p_e) / (1 - p_e)
+    return np.where(np.isclose(p_e, 1.0), np.nan, kappa)
+
+
+def percent_agreement(counts: np.ndarray | list[list[float]]) -> float:
+    """Share of agreeing rater pairs, averaged over items with >= 2 ratings (Fleiss' P-bar; for two
+    raters, the share of items on which they agree). nan when no item has two ratings."""
+    c = _as_counts(counts)
+    m = c.sum(axis=1)
+    keep = m >= 2
+    if not keep.any():
+        return math.nan
+    c, m = c[keep], m[keep]
+    return float(((c * (c - 1)).sum(axis=1) / (m * (m - 1))).mean())
+
+
+def krippendorff_alpha_counts(counts: np.ndarray | list[list[float]]) -> float:
+    """Krippendorff's alpha (nominal) from a units x categories matrix of value counts per unit.
+
+    Units may have different numbers of values (missing ratings); units with fewer than 2 are not
+    pairable and drop out, as in Krippendorff (2011)."""
+    c = _as_counts(counts)
+    return float(_alpha_weighted(c, np.ones((1, c.shape[0])))[0])
+
+
+def _alpha_weighted(c: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Nominal alpha for each row of unit weights `w`, via the coincidence matrix.
+
+    alpha = 1 - (n - 1) * D_o / D_e with, for nominal data, observed coincidences on the diagonal
+    o_cc = sum_u n_uc (n_uc - 1) / (m_u - 1) and n_c the pairable values per category."""
+    m = c.sum(axis=1)
+    pairable = m >= 2
+    c, m, w = c[pairable], m[pairable], w[:, pairable]
+    if c.shape[0] == 0:
+        return np.full(w.shape[0], np.nan)
+    diag = (c * (c - 1)).sum(axis=1) / (m - 1)
+    n_c = w @ c
+    n = n_c.sum(axis=1)
+    observed_agree = w @ diag
+    expected_agree = (n_c * (n_c - 1)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = ((n - 1) * observed_agree - expected_agree) / (n * (n - 1) - expected_agree)
+    return np.where(np.isclose(n * (n - 1), expected_agree), np.nan, alpha)
+
+
+def label_counts(reliability_data: np.ndarray | list[list[object]]) -> tuple[np.ndarray, list[object]]:
+    """Turn an observers x units table of labels (None or nan = missing) into units x categories counts.
+
+    Returns the counts and the category labels, in sorted order of their text."""
+    data = np.asarray(reliability_data, dtype=object)
+    if data.ndim != 2:
+        raise ValueError("reliability data must be a 2-D observers x units table")
+
+    def missing(v: object) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    cats = sorted({v for v in data.ravel() if not missing(v)}, key=str)
+    index = {v: i for i, v in enumerate(cats)}
+    counts = np.zeros((data.shape[1], len(cats)))
+    for (_, unit), v in np.ndenumerate(data):
+        if not missing(v):
+            counts[unit, index[v]] += 1
+    return counts, cats
+
+
+def krippendorff_alpha_nominal(reliability_data: np.ndarray | list[list[object]]) -> float:
+    """Krippendorff's alpha for nominal labels from an observers x units table with missing values
+    (None or nan), Krippendorff (2011) "Computing Krippendorff's Alpha-Reliability"."""
+    counts, _ = label_counts(reliability_data)
+    return krippendorff_alpha_counts(counts)
+
+
+def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
+    """Cohen's kappa (1960) for two raters who labelled the same items, in the same order.
+
+    nan when there are no items or chance agreement is 1 (both raters used a single, shared label)."""
+    if len(a) != len(b):
+        raise ValueError("both raters must label the same items")
+    n = len(a)
+    if n == 0:
+        return math.nan
+    cats = sorted(set(a) | set(b), key=str)
+    index = {v: i for i, v in enumerate(cats)}
+    table = np.zeros((len(cats), len(cats)))
+    for x, y in zip(a, b, strict=True):
+        table[index[x], index[y]] += 1
+    p_o = np.trace(table) / n
+    p_e = float((table.sum(axis=1) / n) @ (table.sum(axis=0) / n))
+    if math.isclose(p_e, 1.0):
+        return math.nan
+    return float((p_o - p_e) / (1 - p_e))
+
+
+# --------------------------------------------------------------------------------------------------
+# Bootstrap over items
+
+
+@dataclass(frozen=True)
+class BootstrapInterval:
+    estimate: float
+    low: float
+    high: float
+    n_boot: int
+
+
+def bootstrap_weights(n_items: int, n_boot: int, seed: int) -> np.ndarray:
+    """n_boot x n_items resampling counts (how often each item is drawn), from a seeded Generator so
+    that the same call always gives the same intervals."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=n_boot).astype(float)
+
+
+def _percentile(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return math.nan, math.nan
+    tail = (1 - confidence) / 2 * 100
+    return float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail))
+
+
+def bootstrap_agreement(
+    counts: np.ndarray, statistic: str, *, n_boot: int = 500, seed: int = 0, confidence: float = 0.95
+) -> BootstrapInterval:
+    """Percentile bootstrap over items (rows of an items x categories count matrix) for
+    `statistic` = "alpha" (Krippendorff, nominal) or "fleiss" (Fleiss' kappa; equal ratings per item)."""
+    c = _as_counts(counts)
+    fn = {"alpha": _alpha_weighted, "fleiss": _fleiss_weighted}[statistic]
+    if c.shape[0] == 0:
+        return BootstrapInterval(math.nan, math.nan, math.nan, 0)
+    estimate = float(fn(c, np.ones((1, c.shape[0])))[0])
+    if n_boot <= 0 or c.shape[0] < 2:
+        return BootstrapInterval(estimate, math.nan, math.nan, 0)
+    boot = fn(c, bootstrap_weights(c.shape[0], n_boot, seed))
+    low, high = _percentile(boot, confidence)
+    return BootstrapInterval(estimate, low, high, n_boot)
+
+
+# --------------------------------------------------------------------------------------------------
+# Control charts
+
+
+def p_chart_limits(
+    x: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float], center: float | None = None
+) -> pd.DataFrame:
+    """Montgomery's p-chart: per-point 3-sigma limits center +/- 3 sqrt(center (1 - center) / n_i),
+    clipped to [0, 1]. `center` defaults to the pooled rate sum(x) / sum(n) (Phase I).
+
+    Columns: rate, center, lcl, ucl, beyond (rate outside the limits; False where n = 0)."""
+    xs = np.asarray(x, dtype=float)
+    ns = np.asarray(n, dtype=float)
+    if center is None:
+        total = ns.sum()
+        center = float(xs.sum() / total) if total > 0 else math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(ns > 0, xs / ns, np.nan)
+        sigma = np.sqrt(center * (1 - center) / ns)
+    lcl = np.where(ns > 0, np.clip(center - 3 * sigma, 0, 1), np.nan)
+    ucl = np.where(ns > 0, np.clip(center + 3 * sigma, 0, 1), np.nan)
+    beyond = (ns > 0) & ((rate < lcl) | (rate > ucl))
+    return pd.DataFrame({"rate": rate, "center": center, "lcl": lcl, "ucl": ucl, "beyond": beyond})
+
+
+# --------------------------------------------------------------------------------------------------
+# Empirical Bayes for rates
+
+
+@dataclass(frozen=True)
+class BetaPrior:
+    """A Beta(alpha, beta) prior for a family of rates, and how it was fitted:
+    "mle" (beta-binomial maximum likelihood), "moments" (method of moments), "pooled" (one group only:
+    the pooled rate with the weight of two observations) or "uniform" (no data)."""
+
+    alpha: float
+    beta: float
+    method: str
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+
+def _moments_prior(x: np.ndarray, n: np.ndarray) -> BetaPrior:
+    """Method of moments for the beta-binomial (Kleinman 1973, weights n_i): the between-group variance
+    is the spread of the rates beyond what binomial sampling explains. No spread beyond that means the
+    groups look alike: the prior then weighs as much as all the data pooled."""
+    total = n.sum()
+    mu = float(np.clip(x.sum() / total, 0.5 / total, 1 - 0.5 / total))
+    p = x / n
+    k = len(n)
+    s2 = float((n * (p - mu) ** 2).sum() / (k - 1))  # weighted between-group mean square
+    n0 = (total - (n**2).sum() / total) / (k - 1)
+    # E[s2] = mu (1 - mu) [1 + (n0 - 1) rho] with rho = 1 / (alpha + beta + 1)
+    rho = (s2 / (mu * (1 - mu)) - 1) / (n0 - 1) if n0 > 1 else 0.0
+    rho = min(rho, 0.99)  # rho -> 1 would mean a prior with no weight at all
+    precision = 1 / rho - 1 if rho > 1 / (1 + total) else float(total)
+    return BetaPrior(mu * precision, (1 - mu) * precision, "moments")
+
+
+def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float]) -> BetaPrior:
+    """The Beta prior behind a family of binomial rates (e.g. one policy across markets), by maximum
+    likelihood on the beta-binomial (scipy.stats.betabinom), parameterised by the mean and log precision.
+
+    Falls back to the method of moments when the likelihood has no useful interior maximum (all rates 0
+    or 1, no spread beyond binomial noise: precision > 10x the reviews, or the optimiser fails). Groups with n = 0 are ignored."""
+    xs = np.asarray(successes, dtype=float)
+    ns = np.asarray(n, dtype=float)
+    keep = ns > 0
+    xs, ns = xs[keep], ns[keep]
+    if len(ns) == 0:
+        return BetaPrior(1.0, 1.0, "uniform")
+    if len(ns) == 1:
+        mu = float(np.clip(xs[0] / ns[0], 0.5 / ns[0], 1 - 0.5 / ns[0]))
+        return BetaPrior(2 * mu, 2 * (1 - mu), "pooled")
+    total = ns.sum()
+    pooled = xs.sum() / total
+    if pooled <= 0 or pooled >= 1:
+        return _moments_prior(xs, ns)
+    max_log_precision = math.log(1e6)
+
+    def nll(theta: np.ndarray) -> float:
+        mu = 1 / (1 + math.exp(-theta[0]))
+        precision = math.exp(theta[1])
+        return -float(sps.betabinom.logpmf(xs, ns, mu * precision, (1 - mu) * precision).sum())
+
+    start = np.array([math.log(pooled / (1 - pooled)), math.log(10.0)])
+    try:
+        res = optimize.minimize(
+            nll, start, method="L-BFGS-B", bounds=[(-15, 15), (math.log(1e-3), max_log_precision)]
+        )
+    except (ValueError, FloatingPointError):  # pragma: no cover - defensive
+        return _moments_prior(xs, ns)
+    log_precision = float(res.x[1])
+    # A precision far beyond the data itself means the rates show no spread beyond binomial noise: the
+    # likelihood is flat out there and the optimum is wherever the optimiser stopped.
+    if not res.success or not np.all(np.isfinite(res.x)) or math.exp(log_precision) > 10 * total:
+        return _moments_prior(xs, ns)
+    mu = 1 / (1 + math.exp(-float(res.x[0])))
+    precision = math.exp(log_precision)
+    return BetaPrior(mu * precision, (1 - mu) * precision, "mle")
+
+
+@dataclass(frozen=True)
+class Shrunk:
+    """Posterior means and equal-tailed credible intervals, one per group."""
+
+    estimate: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def shrink(
+    successes: np.ndarray | Sequence[float],
+    n: np.ndarray | Sequence[float],
+    alpha: float,
+    beta: float,
+    confidence: float = 0.95,
+) -> Shrunk:
+    """Empirical-Bayes rates: each group's posterior Beta(alpha + x, beta + n - x), its mean and
+    equal-tailed credible interval. Small groups move toward the prior mean; large ones barely move."""
+    xs = np.asarray(successes, dtype=float)
+    ns = np.asarray(n, dtype=float)
+    a = alpha + xs
+    b = beta + ns - xs
+    tail = (1 - confidence) / 2
+    return Shrunk(a / (a + b), sps.beta.ppf(tail, a, b), sps.beta.ppf(1 - tail, a, b))
