@@ -40,6 +40,15 @@ _DATASET_DDL = {
 assert set(_DATASET_DDL) == set(DATASETS), "every dataset of the contract has a table"
 
 
+def column_types(dataset: str) -> dict[str, str]:
+    """Column -> SQL type of a dataset's table, in table order (without import_id)."""
+    out: dict[str, str] = {}
+    for part in _DATASET_DDL[dataset].split(","):
+        name, sql_type = part.split()[:2]
+        out[name] = "VARCHAR" if sql_type == "source_t" else sql_type
+    return out
+
+
 def _v1(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TYPE source_t AS ENUM ('qa_audit', 'golden_set')")
     for name, cols in _DATASET_DDL.items():

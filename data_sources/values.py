@@ -1,0 +1,164 @@
+"""SQL that turns a staged text cell into a typed value, and says in words why when it cannot.
+
+Each builder takes a SQL expression for the trimmed cell (`v`, NULL when blank) and returns
+(value_sql, problem_sql): `problem_sql` is NULL when the cell is fine, else a sentence fragment such as
+"date '31/02/2026' is not a date". All SQL here is built from fixed fragments and whitelisted column
+names; cell values only ever flow through the query as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+DateOrder = Literal["dmy", "mdy"]
+
+_ISO_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"]
+_DMY_FORMATS = [
+    "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y", "%d.%m.%y",
+    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S", "%d.%m.%Y %H:%M",
+]
+_MDY_FORMATS = [
+    "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m-%d-%y",
+    "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p",
+]
+_NAMED_MONTH_FORMATS = ["%d %b %Y", "%d-%b-%Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%y", "%b %d %Y"]
+
+TRUE_WORDS = ("true", "yes", "y", "1", "pass", "passed", "correct", "t", "accurate", "right", "ok", "✓", "1.0")
+FALSE_WORDS = ("false", "no", "n", "0", "fail", "failed", "incorrect", "f", "inaccurate", "wrong", "✗", "0.0")
+
+KIND_WORDS = {
+    "onboarding": ("onboarding", "onboard", "new hire", "new hire training", "induction", "nesting"),
+    "refresher": ("refresher", "refresher training", "refresh", "upskilling", "remedial", "retraining"),
+    "policy_update": ("policy update", "policy_update", "policy change", "policy briefing", "update briefing"),
+    "calibration": ("calibration", "calibration session", "calib"),
+    "coaching": ("coaching", "coaching session", "1:1", "one on one", "1 on 1", "feedback session"),
+    "other": ("other", "misc", "general"),
+}
+SOURCE_WORDS = {
+    "qa_audit": ("qa_audit", "qa audit", "qa", "audit", "quality", "quality audit"),
+    "golden_set": ("golden_set", "golden set", "golden", "gold", "golden check", "accuracy", "gs", "gold set"),
+}
+ASSESSMENT_KIND_WORDS = {
+    "pre_test": ("pre_test", "pre test", "pre-test", "pre", "pretest", "baseline"),
+    "post_test": ("post_test", "post test", "post-test", "post", "posttest"),
+    "certification": ("certification", "cert", "certificate", "final exam", "certification exam"),
+    "quiz": ("quiz", "knowledge check", "check"),
+}
+STATUS_WORDS = {
+    "active": ("active", "current", "working", "on floor", "production"),
+    "exited": ("exited", "exit", "inactive", "left", "resigned", "terminated", "attrition", "separated"),
+}
+
+
+def _sql_str(text: str) -> str:
+    """A SQL string literal for one of this module's fixed words (never a user value)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _list(words: list[str] | tuple[str, ...]) -> str:
+    return "[" + ", ".join(_sql_str(w) for w in words) + "]"
+
+
+def _quoted(v: str) -> str:
+    """The cell as it was, quoted, for a message; long cells are cut."""
+    return f"'''' || left({v}, 60) || ''''"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: str
+    problem: str
+
+
+def parse_text(v: str) -> Parsed:
+    return Parsed(v, "NULL")
+
+
+def parse_date(v: str, column: str, order: DateOrder) -> Parsed:
+    """ISO, the chosen day/month order, named months, or an Excel serial number (days since 1899-12-30)."""
+    formats = _ISO_FORMATS + (_DMY_FORMATS if order == "dmy" else _MDY_FORMATS) + _NAMED_MONTH_FORMATS
+    iso_prefix = r"'^\d{4}-\d{1,2}-\d{1,2}[T ]'"
+    value = f"""CASE
+        WHEN {v} IS NULL THEN NULL
+        WHEN regexp_full_match({v}, '\\d{{5}}(\\.\\d+)?') AND TRY_CAST({v} AS DOUBLE) BETWEEN 20000 AND 80000
+            THEN CAST(DATE '1899-12-30' + CAST(floor(CAST({v} AS DOUBLE)) AS INTEGER) AS DATE)
+        WHEN regexp_matches({v}, {iso_prefix})
+            THEN TRY_CAST(regexp_extract({v}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') AS DATE)
+        ELSE CAST(try_strptime({v}, {_list(formats)}) AS DATE) END"""
+    problem = f"CASE WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a date' END"
+    return Parsed(value, problem)
+
+
+def parse_bool(v: str, column: str) -> Parsed:
+    value = f"""CASE WHEN lower({v}) IN (SELECT unnest({_list(TRUE_WORDS)})) THEN TRUE
+        WHEN lower({v}) IN (SELECT unnest({_list(FALSE_WORDS)})) THEN FALSE END"""
+    problem = (
+        f"CASE WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
+        "|| ' is not yes/no (use Yes/No, Pass/Fail, Correct/Incorrect, 1/0 or TRUE/FALSE)' END"
+    )
+    return Parsed(value, problem)
+
+
+def _number(v: str, decimal_comma: bool) -> str:
+    """Numbers as spreadsheets write them: 92.5, 92,5 (decimal comma files), 1,234 (thousands), 92.5%."""
+    cleaned = f"replace(replace({v}, '%', ''), ' ', '')"
+    if decimal_comma:
+        return (
+            f"CASE WHEN regexp_full_match({cleaned}, '-?\\d+,\\d+') THEN TRY_CAST(replace({cleaned}, ',', '.') AS DOUBLE) "
+            f"ELSE TRY_CAST(replace({cleaned}, ',', '') AS DOUBLE) END"
+        )
+    return f"TRY_CAST(replace({cleaned}, ',', '') AS DOUBLE)"
+
+
+def parse_float(v: str, column: str, *, decimal_comma: bool, low: float | None = None, high: float | None = None) -> Parsed:
+    value = _number(v, decimal_comma)
+    checks = [f"WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a number'"]
+    if low is not None:
+        checks.append(f"WHEN ({value}) < {float(low)} THEN {_sql_str(f'{column} ')} || {_quoted(v)} || {_sql_str(f' is below {low:g}')}")
+    if high is not None:
+        checks.append(f"WHEN ({value}) > {float(high)} THEN {_sql_str(f'{column} ')} || {_quoted(v)} || {_sql_str(f' is above {high:g}')}")
+    return Parsed(value, "CASE " + " ".join(checks) + " END")
+
+
+def parse_int(v: str, column: str, *, decimal_comma: bool, low: int | None = None, high: int | None = None) -> Parsed:
+    f = parse_float(v, column, decimal_comma=decimal_comma, low=low, high=high)
+    value = f"CAST(round({f.value}) AS BIGINT)"
+    whole = (
+        f"CASE WHEN ({f.value}) IS NOT NULL AND ({f.value}) <> round({f.value}) THEN "
+        f"{_sql_str(column + ' ')} || {_quoted(v)} || ' is not a whole number' END"
+    )
+    return Parsed(value, f"coalesce({f.problem}, {whole})")
+
+
+def parse_ratio(v: str, column: str, *, decimal_comma: bool, percent_scale: bool) -> Parsed:
+    """A share given as 0-1 or as a percentage (92.5% or, when the column holds values above 1, 92.5)."""
+    number = _number(v, decimal_comma)
+    scaled = f"CASE WHEN contains({v}, '%') OR {percent_scale!s} THEN ({number}) / 100.0 ELSE ({number}) END"
+    problem = (
+        f"CASE WHEN {v} IS NOT NULL AND ({number}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a number' "
+        f"WHEN ({scaled}) NOT BETWEEN 0 AND 1 THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not between 0 and 100%' END"
+    )
+    return Parsed(scaled, problem)
+
+
+def parse_choice(v: str, column: str, words: dict[str, tuple[str, ...]], *, strict: bool) -> Parsed:
+    """Map spelling variants to a fixed vocabulary. Unknown values are problems when `strict`."""
+    normalised = f"regexp_replace(lower({v}), '[\\s_\\-]+', ' ', 'g')"
+    cases = " ".join(
+        f"WHEN {normalised} IN (SELECT unnest({_list([w.replace('_', ' ').replace('-', ' ') for w in variants])})) THEN {_sql_str(canonical)}"
+        for canonical, variants in words.items()
+    )
+    mapped = f"CASE {cases} END"
+    if not strict:
+        return Parsed(f"coalesce({mapped}, lower({v}))", "NULL")
+    allowed = ", ".join(words)
+    problem = (
+        f"CASE WHEN {v} IS NOT NULL AND ({mapped}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
+        f"|| {_sql_str(' is not one of: ' + allowed)} END"
+    )
+    return Parsed(mapped, problem)
+
+
+def required_problem(v: str, column: str) -> str:
+    return f"CASE WHEN {v} IS NULL THEN {_sql_str(column + ' is empty')} END"
