@@ -1,0 +1,203 @@
+"""Training effects on tiny hand-built stores, and on the sample data's planted sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+
+import duckdb
+import pandas as pd
+import pytest
+
+from data_sources.store import Store, open_store
+from metrics.filters import Filters
+from metrics.training import (
+    assessment_gains,
+    certification_pass_rates,
+    timeline,
+    training_effect,
+    trainings,
+)
+
+SESSION = dt.date(2026, 3, 16)
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]]) -> None:
+    df = pd.DataFrame(rows)
+    con.register("incoming", df)
+    cols = ", ".join(df.columns)
+    extra = "" if table == "decision_daily" else ", import_id"
+    value = "" if table == "decision_daily" else ", 0"
+    con.execute(f"INSERT INTO {table} ({cols}{extra}) SELECT {cols}{value} FROM incoming")
+    con.unregister("incoming")
+
+
+def reviews(trainee: str, market: str, days: range, per_day: int, correct: int, policy: str = "Hate Speech",
+            source: str = "golden_set") -> list[dict[str, object]]:
+    return [
+        {"trainee_id": trainee, "date": SESSION + dt.timedelta(days=d), "policy": policy, "source": source,
+         "market": market, "project": None, "reviewed": per_day, "correct": correct}
+        for d in days
+    ]
+
+
+PRE = range(-14, 0)
+POST = range(0, 14)
+
+
+def build(s: Store, attendee_pre: tuple[int, int] = (7, 8), comparison_pre: tuple[int, int] = (7, 8)) -> None:
+    """12 TH attendees and 12 TH comparison trainees, 10 Hate Speech golden-set reviews a day for two
+    weeks each side of the session. Attendees gain 2 of 10 a day (A00 only 1), comparison trainees stay
+    level (C00 gains 1). Pre scores alternate between the two given values. Plus people who must not be
+    compared: P (TH, trained on the same policy 5 days before), V (VN), Few (attended, 3 reviews before)."""
+    con = s.cursor()
+    people = [f"A{i:02d}" for i in range(12)] + [f"C{i:02d}" for i in range(12)] + ["P", "V", "Few"]
+    insert(con, "trainees", [
+        {"trainee_id": p, "market": "VN" if p == "V" else "TH", "cohort": "2026-01", "start_date": dt.date(2026, 1, 5)}
+        for p in people
+    ])
+    insert(con, "trainings", [
+        {"training_id": "T1", "date": SESSION, "kind": "refresher", "title": "Hate speech refresher",
+         "policy": "Hate Speech", "market": "TH"},
+        {"training_id": "T0", "date": SESSION - dt.timedelta(days=5), "kind": "coaching", "title": "1:1",
+         "policy": "hate speech ", "market": "TH"},
+    ])
+    insert(con, "attendance",
+           [{"training_id": "T1", "trainee_id": f"A{i:02d}", "attended": True} for i in range(12)]
+           + [{"training_id": "T1", "trainee_id": "Few", "attended": True},
+              {"training_id": "T1", "trainee_id": "C00", "attended": False},
+              {"training_id": "T0", "trainee_id": "P", "attended": True}])
+    insert(con, "feedback", [{"training_id": "T1", "trainee_id": f"A{i:02d}", "rating": 4 + i % 2} for i in range(4)])
+    rows: list[dict[str, object]] = []
+    for i in range(12):
+        a, c = attendee_pre[i % 2], comparison_pre[i % 2]
+        rows += reviews(f"A{i:02d}", "TH", PRE, 10, a) + reviews(f"A{i:02d}", "TH", POST, 10, a + (2 if i else 1))
+        rows += reviews(f"C{i:02d}", "TH", PRE, 10, c) + reviews(f"C{i:02d}", "TH", POST, 10, c + (0 if i else 1))
+    rows += reviews("P", "TH", PRE, 10, 5) + reviews("P", "TH", POST, 10, 10)
+    rows += reviews("V", "VN", PRE, 10, 5) + reviews("V", "VN", POST, 10, 10)
+    rows += reviews("Few", "TH", range(-3, -2), 3, 0) + reviews("Few", "TH", POST, 10, 10)
+    rows += reviews("A00", "TH", PRE, 10, 0, policy="Spam")  # another policy: not counted
+    insert(con, "decision_daily", rows)
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    s = open_store(":memory:")
+    build(s)
+    yield s
+    s.close()
+
+
+def test_training_effect_difference_in_differences(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1"], min_trainees=10)
+    assert e.enough_data
+    assert e.n_attendees == 12 and e.n_comparison == 12
+    assert e.attendee_pre == pytest.approx(0.75) and e.comparison_pre == pytest.approx(0.75)
+    assert e.attendee_post == pytest.approx(0.75 + (11 * 0.2 + 0.1) / 12)
+    assert e.comparison_post == pytest.approx(0.75 + 0.1 / 12)
+    assert e.estimate == pytest.approx((11 * 0.2 + 0.1) / 12 - 0.1 / 12)
+    assert e.low <= e.estimate <= e.high and e.low > 0.15
+    assert e.naive_gain == pytest.approx((11 * 0.2 + 0.1) / 12)
+    assert e.naive_low <= e.naive_gain <= e.naive_high
+    assert e.reviews_attendees_pre == 12 * 14 * 10 and e.reviews_comparison_post == 12 * 14 * 10
+    assert e.paired_t_p < 0.001 and e.wilcoxon_p < 0.01 and e.d_z > 3
+    assert e.ancova_estimate == pytest.approx(e.estimate, abs=1e-9)  # same starting points: ANCOVA = DiD
+    assert e.ancova_low <= e.ancova_estimate <= e.ancova_high
+    assert not e.selected_low_scorers
+    assert e.warnings == ()
+
+
+def test_attendees_picked_from_low_scorers_are_flagged() -> None:
+    s = open_store(":memory:")
+    build(s, attendee_pre=(6, 7), comparison_pre=(8, 9))
+    e = training_effect(s.cursor(), ["T1"], min_trainees=10)
+    s.close()
+    assert e.selected_low_scorers and e.selection_p < 0.05
+    assert any("picked from low scorers" in w for w in e.warnings)
+
+
+def test_comparison_group_excludes_trained_other_markets_and_attendees(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1"], min_trainees=10)
+    groups = e.per_trainee.set_index("trainee_id")["group"]
+    assert "P" not in groups.index  # attended a Hate Speech training inside the windows
+    assert "V" not in groups.index  # other market
+    assert "C00" in groups.index and groups["C00"] == "comparison"  # a no-show did not attend
+    assert "Few" not in groups.index  # 3 reviews before: below min_reviews
+    assert e.attendees_listed == 13
+    assert set(groups[groups == "attended"].index) == {f"A{i:02d}" for i in range(12)}
+
+
+def test_a_training_long_before_the_windows_does_not_exclude(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1"], min_trainees=10, window_days=4)
+    assert "P" in set(e.per_trainee["trainee_id"])  # T0 was 5 days before: outside a 4-day window
+
+
+def test_too_few_attendees_is_not_enough_data(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1"], min_trainees=13)
+    assert not e.enough_data
+    assert math.isnan(e.estimate) and math.isnan(e.low) and math.isnan(e.ancova_estimate)
+    assert e.attendee_pre == pytest.approx(0.75)  # the rates are still shown
+    assert any("Only 12 attendees" in w and "not enough data" in w for w in e.warnings)
+
+
+def test_market_filter_applies_to_both_groups(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1"], Filters(markets=("VN",)), min_trainees=10)
+    assert not e.enough_data and e.n_attendees == 0
+
+
+def test_training_effect_on_an_empty_store(empty_store: Store) -> None:
+    e = training_effect(empty_store.cursor(), ["nope"])
+    assert not e.enough_data and e.per_trainee.empty and e.warnings
+    assert training_effect(empty_store.cursor(), []).warnings == ("No session chosen.",)
+    assert timeline(empty_store.cursor(), ["nope"]).empty
+    assert trainings(empty_store.cursor(), Filters()).empty
+    assert assessment_gains(empty_store.cursor()).n == 0
+    assert certification_pass_rates(empty_store.cursor()).empty
+
+
+def test_timeline_by_week_around_the_session(store: Store) -> None:
+    tl = timeline(store.cursor(), ["T1"], freq="week")
+    att = tl[tl["group"] == "attended"].set_index("offset")
+    assert list(att.index) == [-2, -1, 0, 1]
+    assert att.loc[-1, "reviewed"] == 12 * 7 * 10
+    assert att.loc[-1, "rate"] == pytest.approx(0.75)
+    assert (tl["low"] <= tl["rate"]).all() and (tl["rate"] <= tl["high"]).all()
+
+
+def test_trainings_list_counts_attendance_and_ratings(store: Store) -> None:
+    df = trainings(store.cursor(), Filters()).set_index("training_id")
+    assert df.loc["T1", "attendees"] == 13 and df.loc["T1", "no_shows"] == 1
+    assert df.loc["T1", "ratings"] == 4 and df.loc["T1", "mean_rating"] == pytest.approx(4.5)
+
+
+def test_assessment_gains_pairs_by_training_and_by_policy(empty_store: Store) -> None:
+    con = empty_store.cursor()
+    insert(con, "trainees", [{"trainee_id": t, "market": "TH", "cohort": "c1"} for t in ("a", "b", "c")])
+    base = {"max_score": 100.0, "pass_mark": 80.0, "attempt": 1, "policy": "Hate Speech"}
+    insert(con, "assessments", [
+        {**base, "trainee_id": "a", "date": dt.date(2026, 3, 1), "assessment": "pre", "score": 40.0, "kind": "pre_test", "training_id": "T1"},
+        {**base, "trainee_id": "a", "date": dt.date(2026, 3, 2), "assessment": "post", "score": 70.0, "kind": "post_test", "training_id": "T1"},
+        {**base, "trainee_id": "b", "date": dt.date(2026, 3, 1), "assessment": "pre", "score": 60.0, "kind": "pre_test", "training_id": None},
+        {**base, "trainee_id": "b", "date": dt.date(2026, 3, 20), "assessment": "post", "score": 99.0, "kind": "post_test", "training_id": None},
+        {**base, "trainee_id": "b", "date": dt.date(2026, 3, 3), "assessment": "post", "score": 80.0, "kind": "post_test", "training_id": None},
+        {**base, "trainee_id": "c", "date": dt.date(2026, 3, 5), "assessment": "cert", "score": 70.0, "kind": "certification"},
+        {**base, "trainee_id": "c", "date": dt.date(2026, 3, 6), "assessment": "cert", "score": 90.0, "kind": "certification", "attempt": 2},
+        {**base, "trainee_id": "a", "date": dt.date(2026, 3, 6), "assessment": "cert", "score": 85.0, "kind": "certification"},
+    ])
+    g = assessment_gains(con)
+    assert g.n == 2
+    pairs = g.pairs.set_index("trainee_id")
+    assert pairs.loc["b", "post_pct"] == 80.0  # the nearest later post-test on the policy
+    assert list(pairs["hake_g"]) == [pytest.approx(0.5), pytest.approx(0.5)]
+    assert g.mean_gain == pytest.approx(25.0)
+    assert g.hake_class == pytest.approx((75 - 50) / 50)
+    assert g.hake_mean_individual == pytest.approx(0.5)
+    rates = g.pass_rates.set_index("test")
+    assert rates.loc["pre_test", "passed"] == 0 and rates.loc["post_test", "attempts"] == 3
+    assert rates.loc["post_test", "passed"] == 2
+    only_t1 = assessment_gains(con, training_ids=["T1"])
+    assert only_t1.n == 1 and only_t1.mean_gain == 30
+    cert = certification_pass_rates(con).iloc[0]
+    assert (cert["trainees"], cert["passed"], cert["first_attempt_passed"]) == (2, 2, 1)
+    assert cert["low"] < 1 and cert["high"] == pytest.approx(1.0)
