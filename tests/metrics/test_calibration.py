@@ -1,0 +1,152 @@
+"""Calibration agreement: per session, per rater against the expert answer, per item, per policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+
+import duckdb
+import pandas as pd
+import pytest
+
+from data_sources.store import Store, open_store
+from metrics.calibration import (
+    BY_POLICY_COLUMNS,
+    SESSION_COLUMNS,
+    agreement_by_policy,
+    pairwise_cohen,
+    session_agreement,
+    sessions,
+)
+from metrics.filters import Filters
+
+D = dt.date
+N = None
+# Krippendorff (2011), section C: 4 observers x 12 units, nominal alpha = 0.743.
+KRIPP_2011 = {
+    "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, N, N, N],
+    "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, N, 3],
+    "C": [N, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, N],
+    "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, N],
+}
+# The expert's answers on items 1-9 (as observer B); items 10-12 have none.
+REFERENCE = [1, 2, 3, 3, 2, 2, 4, 1, 2]
+
+
+def item(u: int) -> str:
+    return f"item{u + 1:02d}"
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """S1 (Hate Speech, TH): Krippendorff's example plus an expert. S2 (Child Safety, VN): three raters who
+    agree on everything. S3 (Hate Speech, TH, later): two raters, one item each way."""
+    store: Store = open_store(":memory:")
+    c = store.cursor()
+    rows: list[tuple[object, ...]] = []
+    for rater, labels in KRIPP_2011.items():
+        rows += [("S1", item(u), rater, str(v), D(2026, 3, 3), "Hate Speech", "TH", False)
+                 for u, v in enumerate(labels) if v is not None]  # fmt: skip
+    rows += [("S1", item(u), "expert", str(v), D(2026, 3, 3), "Hate Speech", "TH", True) for u, v in enumerate(REFERENCE)]
+    rows += [("S2", f"x{i}", r, lab, D(2026, 3, 4), "Child Safety", "VN", False)
+             for i, lab in enumerate(["v", "nv", "v", "v"]) for r in ("A", "B", "C")]  # fmt: skip
+    rows += [("S3", "y1", "A", "v", D(2026, 3, 20), "Hate Speech", "TH", False),
+             ("S3", "y1", "B", "v", D(2026, 3, 20), "Hate Speech", "TH", False),
+             ("S3", "y2", "A", "v", D(2026, 3, 20), "Hate Speech", "TH", False),
+             ("S3", "y2", "B", "nv", D(2026, 3, 20), "Hate Speech", "TH", False)]  # fmt: skip
+    c.executemany(
+        "INSERT INTO calibration (session_id, item_id, rater_id, label, date, policy, market, is_reference, "
+        "import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        rows,
+    )
+    yield c
+    store.close()
+
+
+def test_sessions_table(con: duckdb.DuckDBPyConnection) -> None:
+    df = sessions(con, Filters(), n_boot=200)
+    assert list(df.columns) == SESSION_COLUMNS
+    assert df["session_id"].tolist() == ["S1", "S2", "S3"]
+    s1 = df.iloc[0]
+    # The expert's ratings do not count: Krippendorff's own figure comes out.
+    assert s1.alpha == pytest.approx(0.743, abs=5e-4)
+    assert (s1["items"], s1.raters, s1.policy, s1.market) == (12, 4, "Hate Speech", "TH")
+    assert s1.alpha_low < s1.alpha < s1.alpha_high
+    assert df.iloc[1].alpha == pytest.approx(1.0) and df.iloc[1].fleiss_kappa == pytest.approx(1.0)
+    assert df.iloc[1].percent_agreement == pytest.approx(1.0)
+
+
+def test_sessions_are_deterministic_and_filtered(con: duckdb.DuckDBPyConnection, empty_store: Store) -> None:
+    assert sessions(con, Filters()).equals(sessions(con, Filters()))
+    only_vn = sessions(con, Filters(markets=("VN",), cohorts=("ignored",), projects=("ignored",)))
+    assert only_vn["session_id"].tolist() == ["S2"]
+    march_start = sessions(con, Filters(end=D(2026, 3, 3)))
+    assert march_start["session_id"].tolist() == ["S1"]
+    for df in (sessions(con, Filters(policies=("Nope",))), sessions(empty_store.cursor(), Filters())):
+        assert df.empty and list(df.columns) == SESSION_COLUMNS
+
+
+def test_session_agreement_statistics(con: duckdb.DuckDBPyConnection) -> None:
+    s = session_agreement(con, "S1", n_boot=300, seed=1)
+    assert (s.n_items, s.n_raters) == (12, 4)
+    assert s.alpha == pytest.approx(0.743, abs=5e-4)
+    assert s.alpha_low < s.alpha < s.alpha_high
+    # Fleiss uses the 8 items rated by all 4 observers (the modal number of ratings).
+    assert (s.fleiss_items, s.fleiss_raters) == (8, 4)
+    assert s.fleiss_low <= s.fleiss_kappa <= s.fleiss_high
+    again = session_agreement(con, "S1", n_boot=300, seed=1)
+    assert (again.alpha_low, again.alpha_high, again.fleiss_low) == (s.alpha_low, s.alpha_high, s.fleiss_low)
+
+
+def test_raters_against_the_reference(con: duckdb.DuckDBPyConnection) -> None:
+    raters = session_agreement(con, "S1", n_boot=0).raters.set_index("rater_id")
+    assert list(raters.index) == ["A", "B", "C", "D"]  # the expert is not a rater
+    assert raters.loc["B", "agreement_with_reference"] == 1.0
+    assert raters.loc["B", "cohen_kappa_with_reference"] == pytest.approx(1.0)
+    assert raters.loc["A", "agreement_with_reference"] == pytest.approx(8 / 9)
+    assert raters.loc["C", "items"] == 10
+
+
+def test_disagreement_agenda(con: duckdb.DuckDBPyConnection) -> None:
+    s = session_agreement(con, "S1", n_boot=0)
+    top = s.disagreements.iloc[0]
+    # Unit 6 got four different labels from four observers: the most to talk about.
+    assert (top.item_id, top.distinct_labels, top.entropy) == ("item06", 4, pytest.approx(2.0))
+    assert top.reference_label == "2"
+    agreed = s.disagreements.set_index("item_id").loc["item03"]
+    assert (agreed.majority_label, agreed.majority_share, agreed.entropy) == ("3", 1.0, 0.0)
+    assert pd.isna(s.disagreements.set_index("item_id").loc["item12", "reference_label"])
+
+
+def test_grid(con: duckdb.DuckDBPyConnection) -> None:
+    grid = session_agreement(con, "S1", n_boot=0).grid
+    assert len(grid) == 41  # rater ratings only (9 + 11 + 10 + 11)
+    a6 = grid[(grid.rater_id == "A") & (grid.item_id == "item06")].iloc[0]
+    assert a6.label == "1" and not a6.matches_reference
+    no_ref = grid[grid.item_id == "item10"]["matches_reference"]
+    assert no_ref.isna().all()
+
+
+def test_unknown_session_is_empty(con: duckdb.DuckDBPyConnection) -> None:
+    s = session_agreement(con, "nope")
+    assert s.n_items == 0 and math.isnan(s.alpha)
+    assert s.raters.empty and s.disagreements.empty and s.grid.empty
+    assert list(s.grid.columns) == ["rater_id", "item_id", "label", "matches_reference"]
+
+
+def test_pairwise_cohen(con: duckdb.DuckDBPyConnection) -> None:
+    pair = pairwise_cohen(con, "S1", "A", "B")
+    assert pair.items == 9 and pair.percent_agreement == pytest.approx(8 / 9)
+    # By hand: p_o = 72/81, p_e = (3*2 + 3*4 + 2*2 + 1*1)/81 = 23/81, kappa = 49/58.
+    assert pair.kappa == pytest.approx(49 / 58)
+    none = pairwise_cohen(con, "S1", "A", "nobody")
+    assert none.items == 0 and math.isnan(none.kappa)
+
+
+def test_agreement_by_policy(con: duckdb.DuckDBPyConnection) -> None:
+    df = agreement_by_policy(con, Filters(), n_boot=50)
+    assert list(df.columns) == BY_POLICY_COLUMNS
+    assert df[["policy", "session_id"]].values.tolist() == [
+        ["Child Safety", "S2"], ["Hate Speech", "S1"], ["Hate Speech", "S3"]]  # fmt: skip
+    assert df.iloc[2].percent_agreement == pytest.approx(0.5)
