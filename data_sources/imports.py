@@ -212,8 +212,8 @@ def _typed_columns(plan: Plan) -> list[tuple[str, str, str]]:
             low, high = {"rating": (1, 5), "attempt": (1, None), "reviewed": (0, None)}.get(name, (None, None))
             p = V.parse_int(v, name, decimal_comma=dc, low=low, high=high)
         elif col.type == "float":
-            low = 0.0 if name in ("score", "max_score", "duration_hours", "correct", "pass_mark") else None
-            p = V.parse_float(v, name, decimal_comma=dc, low=low)
+            floor = 0.0 if name in ("score", "max_score", "duration_hours", "correct", "pass_mark") else None
+            p = V.parse_float(v, name, decimal_comma=dc, low=floor)
         elif name == "kind" and ds.name == "assessments":
             p = V.parse_choice(v, name, V.ASSESSMENT_KIND_WORDS, strict=False)
         elif name == "status":

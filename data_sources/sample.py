@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
+import duckdb
 
-from data_sources.rollups import rebuild_decision_daily
-from data_sources.store import Store, bump_data_version
+from data_sources.imports import ImportResult, import_path
 
 EXPORTS = Path(__file__).resolve().parent.parent / "sample_data" / "exports"
+# The roster first, so that other datasets' trainee ids are found on it.
+ORDER = ("trainees", "trainings", "attendance", "decisions", "decision_counts", "assessments", "calibration", "feedback")
+SAMPLE_USER = "sample data"
 
 
-def load_sample(store: Store) -> None:
-    # TEMPORARY loader until data_sources.imports lands: inserts the CSVs directly.
-    con = store.cursor()
-    for path in sorted(EXPORTS.glob("*.csv")):
-        dataset = path.stem
-        df = pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
-        cols = [c for c in df.columns]
-        con.register("incoming", df)
-        col_sql = ", ".join(cols)
-        con.execute(f"INSERT INTO {dataset} ({col_sql}, import_id) SELECT {col_sql}, 0 FROM incoming")
-        con.unregister("incoming")
-    rebuild_decision_daily(con)
-    bump_data_version(con)
+def sample_files(folder: Path = EXPORTS) -> list[Path]:
+    files = {p.stem: p for p in folder.glob("*.csv")}
+    return [files[name] for name in ORDER if name in files]
+
+
+def load_sample(con: duckdb.DuckDBPyConnection, folder: Path = EXPORTS) -> list[ImportResult]:
+    """Import every bundled export; importing twice changes nothing."""
+    return [r for path in sample_files(folder) for r in import_path(con, path, user=SAMPLE_USER)]
+
+
+def is_sample_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    """True while everything active in the store came from the bundled sample (for the Home banner)."""
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE imported_by = ?), count(*) FROM imports WHERE status = 'active'",
+        [SAMPLE_USER],
+    ).fetchone()
+    return bool(row and row[0] > 0 and row[0] == row[1])

@@ -5,6 +5,8 @@ Add a migration by appending to MIGRATIONS; never edit one that has shipped.
 
 from __future__ import annotations
 
+import secrets
+
 import duckdb
 
 from data_sources.contract import DATASETS
@@ -75,6 +77,8 @@ def _v1(con: duckdb.DuckDBPyConnection) -> None:
             mapping VARCHAR NOT NULL, saved_at TIMESTAMP NOT NULL)""")
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
     con.execute("INSERT INTO meta VALUES ('data_version', '0')")
+    # Presenter-mode pseudonyms are keyed with this, so they are stable here but not guessable elsewhere.
+    con.execute("INSERT INTO meta VALUES ('pseudonym_salt', ?)", [secrets.token_hex(16)])
     # Rollup every quality/accuracy measure reads: one row per trainee x day x policy x source, with the
     # market and project resolved (a decision without one takes its trainee's). Rebuilt by imports/undo.
     con.execute("""

@@ -15,7 +15,8 @@ from data_sources.store import Store, open_store
 def sample_store() -> Iterator[Store]:
     """The bundled sample data, imported once per test run. Tests must not write to it."""
     store = open_store(":memory:")
-    load_sample(store)
+    results = load_sample(store.cursor())
+    assert all(r.ok for r in results), [r.message for r in results if not r.ok]
     yield store
     store.close()
 

@@ -1,0 +1,43 @@
+"""What the shared filters can offer: the markets, policies, cohorts, projects and dates in the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    markets: tuple[str, ...]
+    policies: tuple[str, ...]
+    cohorts: tuple[str, ...]
+    projects: tuple[str, ...]
+    first_date: dt.date | None
+    last_date: dt.date | None
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
+    """Distinct values for the sidebar, from the rollup and the roster (small tables)."""
+
+    def values(sql: str) -> tuple[str, ...]:
+        return tuple(str(r[0]) for r in con.execute(sql).fetchall() if r[0] is not None)
+
+    markets = values(
+        "SELECT market FROM decision_daily UNION SELECT market FROM trainees ORDER BY 1"
+    )
+    policies = values(
+        "SELECT policy FROM decision_daily UNION SELECT policy FROM trainings WHERE policy IS NOT NULL ORDER BY 1"
+    )
+    cohorts = values("SELECT DISTINCT cohort FROM trainees WHERE cohort IS NOT NULL ORDER BY 1")
+    projects = values(
+        "SELECT project FROM decision_daily WHERE project IS NOT NULL UNION SELECT project FROM trainees "
+        "WHERE project IS NOT NULL ORDER BY 1"
+    )
+    row = con.execute(
+        "SELECT min(d), max(d) FROM (SELECT min(date) d FROM decision_daily UNION ALL SELECT max(date) FROM decision_daily "
+        "UNION ALL SELECT min(date) FROM trainings UNION ALL SELECT max(date) FROM trainings)"
+    ).fetchone()
+    first, last = (row[0], row[1]) if row else (None, None)
+    return FilterOptions(markets, policies, cohorts, projects, first, last)

@@ -1,0 +1,77 @@
+"""Presenter mode: for screen-sharing, names become stable pseudonyms, ids are hidden, small groups are
+suppressed and raw tables are left out. Switched on in the sidebar or with `?present=1`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import pandas as pd
+import streamlit as st
+
+from ui.state import con
+
+MIN_GROUP = 5  # groups with fewer people than this are not shown while presenting
+# Columns that identify a person, and what their pseudonym says.
+PERSON_COLUMNS = {"trainee_id": "Trainee", "rater_id": "Rater", "trainer": "Trainer", "reviewer_id": "Reviewer",
+                  "imported_by": "User", "undone_by": "User"}
+NAME_COLUMNS = ("name", "comment", "raw")
+
+
+def is_on() -> bool:
+    return bool(st.session_state.get("present", False))
+
+
+def switch() -> bool:
+    """The sidebar switch, started from `?present=1` and kept in the URL so a shared link presents."""
+    initial = st.query_params.get("present", "") in ("1", "true", "True")
+    if "present" not in st.session_state:
+        st.session_state["present"] = initial
+    on = st.sidebar.toggle("Presenter mode", key="present", help="Pseudonyms for names, no ids, no raw tables, "
+                           "groups under 5 people hidden, larger type.")
+    if on:
+        st.query_params["present"] = "1"
+    elif "present" in st.query_params:
+        del st.query_params["present"]
+    return on
+
+
+def _salt() -> bytes:
+    row = con().execute("SELECT value FROM meta WHERE key = 'pseudonym_salt'").fetchone()
+    return (row[0] if row else "uplift").encode()
+
+
+def pseudonym(value: object, prefix: str = "Trainee") -> str:
+    """The same person always gets the same pseudonym on this store; it cannot be turned back into a name."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    digest = hmac.new(_salt(), str(value).encode(), hashlib.sha256).digest()
+    return f"{prefix} {base64.b32encode(digest[:5]).decode()[:5]}"
+
+
+def person(value: object, prefix: str = "Trainee", name: object = None) -> str:
+    """How to show a person: pseudonym while presenting, else the name with the id."""
+    if is_on():
+        return pseudonym(value, prefix)
+    return f"{name} ({value})" if name not in (None, "") and not pd.isna(name) else str(value)
+
+
+def mask(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy safe to show while presenting: person columns pseudonymised, names and free text dropped."""
+    if not is_on():
+        return frame
+    out = frame.drop(columns=[c for c in NAME_COLUMNS if c in frame.columns])
+    for column, prefix in PERSON_COLUMNS.items():
+        if column in out.columns:
+            out[column] = [pseudonym(v, prefix) for v in out[column]]
+    return out
+
+
+def style() -> None:
+    """Larger type while presenting, for screen-sharing. Fixed CSS only: no user value goes in here."""
+    if is_on():
+        st.markdown(
+            "<style>html, body, [data-testid='stAppViewContainer'] { font-size: 1.15rem; }</style>",
+            unsafe_allow_html=True,
+        )

@@ -1,0 +1,66 @@
+"""The boundary between Streamlit and the rest: one store per process, a cursor per script run, and a
+cache of measure results keyed on the store's data version."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import duckdb
+import streamlit as st
+
+from data_sources.store import Store, StoreError, data_version, open_store
+
+T = TypeVar("T")
+_local = threading.local()
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Store:
+    # One DuckDB database per process: a second read-write open of the file would be refused.
+    return open_store(wait_seconds=10)
+
+
+def store() -> Store:
+    """The process's store, or a clear message and a stop (a corrupt or locked file)."""
+    try:
+        return _store()
+    except StoreError as exc:
+        st.error(f"The database could not be opened. {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+def con() -> duckdb.DuckDBPyConnection:
+    """A cursor for this script run. A DuckDB connection must not serve two sessions at once, and each
+    session's script runs in its own thread, so the cursor lives in a thread-local."""
+    cur = getattr(_local, "cursor", None)
+    owner = getattr(_local, "store", None)
+    current = store()
+    if cur is None or owner is not current:
+        cur = current.cursor()
+        _local.cursor, _local.store = cur, current
+    return cur
+
+
+def version() -> int:
+    return data_version(con())
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached(_fn: Callable[..., Any], name: str, data_version: int, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
+    # Keyed on the data version: every import and undo bumps it, so a result never outlives its data.
+    # `_fn` is not hashed (leading underscore); `name` identifies it.
+    return _fn(con(), *args, **dict(kwargs))
+
+
+def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call `fn(con, *args, **kwargs)` through the cache. Results are small frames or dataclasses."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    result: T = _cached(fn, name, version(), args, tuple(sorted(kwargs.items())))
+    return result
+
+
+def clear_caches() -> None:
+    _cached.clear()
