@@ -59,7 +59,7 @@ def trainings(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.Data
                fb.mean_rating, coalesce(fb.ratings, 0) AS ratings
         FROM trainings tr LEFT JOIN att USING (training_id) LEFT JOIN fb USING (training_id)
         WHERE {w.sql}
-        ORDER BY tr.date DESC, tr.training_id"""  # noqa: S608 - where() holds only placeholders
+        ORDER BY tr.date DESC, tr.training_id"""
     df = con.execute(sql, w.params).df()
     return df[TRAINING_COLUMNS] if not df.empty else pd.DataFrame(columns=TRAINING_COLUMNS)
 
@@ -141,7 +141,7 @@ def _per_unit(
     source: EffectSource,
 ) -> pd.DataFrame:
     wsql, wparams = _effect_filters(filters)
-    sql = f"WITH {_UNITS}, {_per_unit_cte(wsql)} SELECT * FROM per_unit ORDER BY 2, 1"  # noqa: S608 - where() holds only placeholders
+    sql = f"WITH {_UNITS}, {_per_unit_cte(wsql)} SELECT * FROM per_unit ORDER BY 2, 1"
     params = [list(training_ids), window_days, lag_days, source, policy_scope == "all", *wparams]
     return con.execute(sql, params).df()
 
@@ -405,7 +405,7 @@ def timeline(
                sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
         {_unit_decisions(wsql)}
         WHERE u.trainee_id IN (SELECT trainee_id FROM kept) AND d.date IS NOT NULL
-        GROUP BY ALL ORDER BY 1, 2"""  # noqa: S608 - where() holds only placeholders
+        GROUP BY ALL ORDER BY 1, 2"""
     head = [ids, window_days, lag_days, source, policy_scope == "all", *wparams]
     params = [*head, min_reviews, min_reviews, step, source, policy_scope == "all", *wparams]
     df = con.execute(sql, params).df()
@@ -489,7 +489,7 @@ def assessment_gains(
             FROM pre ASOF JOIN post
               ON post.trainee_id = pre.trainee_id AND post.pkey = pre.pkey AND post.date >= pre.date
             WHERE pre.training_id IS NULL AND {w.sql} AND {ids_sql})
-        SELECT * FROM by_training UNION ALL SELECT * FROM by_policy ORDER BY trainee_id, pre_date"""  # noqa: S608 - where() holds only placeholders
+        SELECT * FROM by_training UNION ALL SELECT * FROM by_policy ORDER BY trainee_id, pre_date"""
     pairs = con.execute(sql, [*w.params, *ids_params, *w.params, *ids_params]).df()
     if pairs.empty:
         pairs = pd.DataFrame(columns=PAIR_COLUMNS)
@@ -528,7 +528,7 @@ def _pass_rates(
         WITH {_ASSESSMENTS}
         SELECT kind AS test, count(*) AS attempts, count(*) FILTER (WHERE pct >= pass_mark) AS passed
         FROM x WHERE kind IN ('pre_test', 'post_test') AND pass_mark IS NOT NULL AND {w.sql} AND {ids_sql}
-        GROUP BY kind ORDER BY kind DESC"""  # noqa: S608 - where() holds only placeholders
+        GROUP BY kind ORDER BY kind DESC"""
     df = con.execute(sql, [*w.params, *ids_params]).df()
     if df.empty:
         return pd.DataFrame(columns=PASS_COLUMNS)
@@ -559,7 +559,7 @@ def certification_pass_rates(con: duckdb.DuckDBPyConnection, filters: Filters = 
             GROUP BY ALL)
         SELECT cohort, assessment, count(*) AS trainees, count(*) FILTER (WHERE passed) AS passed,
                count(*) FILTER (WHERE first_passed) AS first_attempt_passed
-        FROM per_trainee GROUP BY ALL ORDER BY cohort, assessment"""  # noqa: S608 - where() holds only placeholders
+        FROM per_trainee GROUP BY ALL ORDER BY cohort, assessment"""
     df = con.execute(sql, w.params).df()
     if df.empty:
         return pd.DataFrame(columns=CERT_COLUMNS)

@@ -1,0 +1,279 @@
+"""Learning curves: how accuracy grows with tenure, per cohort, and how long trainees take to be proficient.
+
+Tenure week = floor((date - trainees.start_date) / 7): week 0 is a trainee's first seven days. Trainees
+without a start date are left out. A cohort missing on the roster is the month of the start date.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from metrics.curves import Model, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
+from metrics.effects_stats import percentile_interval
+from metrics.filters import Filters, where
+from metrics.stats import wilson_arrays
+
+ALL = Filters()  # no filter: a frozen value, safe as a default
+COHORT_SQL = "coalesce(t.cohort, strftime(t.start_date, '%Y-%m'))"
+
+CURVE_COLUMNS = ["cohort", "week", "trainees", "reviewed", "correct", "rate", "low", "high"]
+
+
+def learning_curves(con: duckdb.DuckDBPyConnection, filters: Filters = ALL, *, max_weeks: int = 26) -> pd.DataFrame:
+    """How does accuracy rise with tenure in each cohort?
+
+    Pooled rate per cohort x tenure week (0 .. max_weeks - 1) with a Wilson interval. Columns: cohort,
+    week, trainees (with reviews that week), reviewed, correct, rate, low, high. Filters apply as usual
+    (source None pools quality and accuracy)."""
+    w = where(filters, alias="d", trainee_alias="t")
+    sql = f"""
+        SELECT {COHORT_SQL} AS cohort, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
+               count(DISTINCT d.trainee_id) AS trainees, sum(d.reviewed)::BIGINT AS reviewed,
+               sum(d.correct)::BIGINT AS correct
+        FROM decision_daily d JOIN trainees t USING (trainee_id)
+        WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
+          AND {w.sql}
+        GROUP BY ALL ORDER BY 1, 2"""
+    df = con.execute(sql, [max_weeks, *w.params]).df()
+    if df.empty:
+        return pd.DataFrame(columns=CURVE_COLUMNS)
+    df["rate"] = df["correct"] / df["reviewed"]
+    df["low"], df["high"] = wilson_arrays(df["correct"].to_numpy(), df["reviewed"].to_numpy())
+    return df[CURVE_COLUMNS]
+
+
+FIT_COLUMNS = [
+    "cohort", "points", "chosen", "exp_a", "exp_b", "exp_tau", "exp_aic", "pow_a", "pow_c", "pow_k", "pow_aic",
+]
+
+
+def fit_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Which shape does each cohort's learning curve follow, and where does it level off?
+
+    Per cohort, two curves fitted to `learning_curves` output by weighted least squares (weights =
+    reviews in the week): exponential rise acc(t) = a - (a - b) exp(-t / tau) (b: week-0 accuracy, a: the
+    plateau, tau: weeks to close 63% of the gap) and power law acc(t) = a - c (t + 1)^-k. `chosen` is
+    the one with the lower Gaussian AIC, n log(WRSS / n) + 2 (3 + 1) (both have three parameters, so
+    this is the lower weighted residual sum of squares); None when neither fits (fewer than 4 weeks).
+    Columns: cohort, points, chosen, exp_a, exp_b, exp_tau, exp_aic, pow_a, pow_c, pow_k, pow_aic."""
+    rows = []
+    for cohort, g in curves.groupby("cohort", sort=True):
+        fit = fit_learning_curve(g["week"].to_numpy(float), g["rate"].to_numpy(float), g["reviewed"].to_numpy(float))
+        rows.append({
+            "cohort": cohort, "points": fit.n_points, "chosen": fit.chosen,
+            "exp_a": fit.exponential.params["a"], "exp_b": fit.exponential.params["b"],
+            "exp_tau": fit.exponential.params["tau"], "exp_aic": fit.exponential.aic,
+            "pow_a": fit.power.params["a"], "pow_c": fit.power.params["c"], "pow_k": fit.power.params["k"],
+            "pow_aic": fit.power.aic,
+        })
+    return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+def fitted(curves_fit: pd.DataFrame, weeks: np.ndarray | list[float] | range) -> pd.DataFrame:
+    """Fitted values to draw: one row per cohort x model x week (cohort, model, chosen, week, fitted)."""
+    t = np.asarray(list(weeks), float)
+    frames = []
+    for row in curves_fit.itertuples(index=False):
+        models: tuple[tuple[Model, tuple[str, ...], str], ...] = (
+            ("exponential", ("a", "b", "tau"), "exp"), ("power", ("a", "c", "k"), "pow"))
+        for model, names, prefix in models:
+            params = {n: float(getattr(row, f"{prefix}_{n}")) for n in names}
+            ok = all(math.isfinite(v) for v in params.values())
+            values = predict(ModelFit(model, params, math.nan, math.nan, ok), t)
+            frames.append(pd.DataFrame({
+                "cohort": row.cohort, "model": model, "chosen": row.chosen == model, "week": t, "fitted": values,
+            }))
+    if not frames:
+        return pd.DataFrame(columns=["cohort", "model", "chosen", "week", "fitted"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------ proficiency
+
+
+def _durations(
+    con: duckdb.DuckDBPyConnection, filters: Filters, target: float, min_reviews: int, window_weeks: int,
+    max_weeks: int,
+) -> pd.DataFrame:
+    """Per trainee: trainee_id, cohort, week (tenure week proficiency was reached, or last seen with
+    reviews when not reached: censored), reached."""
+    w = where(filters, alias="d", trainee_alias="t")
+    sql = f"""
+        SELECT d.trainee_id, {COHORT_SQL} AS cohort,
+               floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
+               sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+        FROM decision_daily d JOIN trainees t USING (trainee_id)
+        WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
+          AND {w.sql}
+        GROUP BY ALL"""
+    weekly = con.execute(sql, [max_weeks, *w.params]).df()
+    if weekly.empty:
+        return pd.DataFrame(columns=["trainee_id", "cohort", "week", "reached"])
+    trainees = weekly.groupby("trainee_id", sort=True)["cohort"].first()
+    pos = pd.Series(np.arange(len(trainees)), index=trainees.index)
+    rows = pos[weekly["trainee_id"]].to_numpy()
+    cols = weekly["week"].to_numpy(int)
+    n = np.zeros((len(trainees), max_weeks))
+    c = np.zeros((len(trainees), max_weeks))
+    np.add.at(n, (rows, cols), weekly["reviewed"].to_numpy(float))
+    np.add.at(c, (rows, cols), weekly["correct"].to_numpy(float))
+    # Rolling sums over the last `window_weeks` tenure weeks (weeks without reviews count as zero).
+    cn = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(n, axis=1)], axis=1)
+    cc = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(c, axis=1)], axis=1)
+    end = np.arange(1, max_weeks + 1)
+    start = np.maximum(end - window_weeks, 0)
+    roll_n = cn[:, end] - cn[:, start]
+    roll_c = cc[:, end] - cc[:, start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hit = (roll_n >= min_reviews) & (roll_c >= target * roll_n)
+    reached = hit.any(axis=1)
+    first = np.argmax(hit, axis=1)
+    last_seen = max_weeks - 1 - np.argmax(n[:, ::-1] > 0, axis=1)
+    return pd.DataFrame({
+        "trainee_id": trainees.index.to_numpy(),
+        "cohort": trainees.to_numpy(),
+        "week": np.where(reached, first, last_seen).astype(int),
+        "reached": reached,
+    })
+
+
+PROFICIENCY_COLUMNS = [
+    "cohort", "trainees", "reached", "median_weeks", "median_low", "median_high", "km_median", "km_low", "km_high",
+]
+
+
+def time_to_proficiency(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = ALL,
+    *,
+    target: float = 0.90,
+    min_reviews: int = 20,
+    window_weeks: int = 2,
+    max_weeks: int = 52,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How many weeks does each cohort take to reach proficiency?
+
+    A trainee is proficient in the first tenure week whose rolling `window_weeks` accuracy (that week and
+    the ones before it) reaches `target` on >= `min_reviews` reviews. Those not there yet are censored at
+    their last tenure week with reviews. Per cohort: trainees, reached, median_weeks among those who
+    reached it (with a percentile bootstrap over trainees: median_low, median_high) -- biased low while
+    many are still on the way -- and the Kaplan-Meier median, which counts the censored (km_median with
+    its interval from the log-log band: km_low, km_high; nan when fewer than half have reached it)."""
+    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cohort, g in dur.groupby("cohort", sort=True):
+        weeks = g["week"].to_numpy(float)
+        reached = g["reached"].to_numpy(bool)
+        reached_weeks = np.where(reached, weeks, np.nan)
+        median = float(np.median(weeks[reached])) if reached.any() else math.nan
+        low = high = math.nan
+        if reached.any():
+            idx = rng.integers(0, len(g), size=(n_boot, len(g)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a resample with nobody reached: nan
+                boot = np.nanmedian(reached_weeks[idx], axis=1)
+            low, high = percentile_interval(boot)
+        km = km_median(kaplan_meier(weeks, reached))
+        rows.append({
+            "cohort": cohort, "trainees": len(g), "reached": int(reached.sum()), "median_weeks": median,
+            "median_low": low, "median_high": high, "km_median": km.median, "km_low": km.low, "km_high": km.high,
+        })
+    return pd.DataFrame(rows, columns=PROFICIENCY_COLUMNS)
+
+
+CURVE_KM_COLUMNS = ["cohort", "week", "share_reached", "low", "high", "at_risk"]
+
+
+def proficiency_curve(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = ALL,
+    *,
+    target: float = 0.90,
+    min_reviews: int = 20,
+    window_weeks: int = 2,
+    max_weeks: int = 52,
+) -> pd.DataFrame:
+    """What share of each cohort has reached proficiency by each tenure week?
+
+    1 - Kaplan-Meier survival (so trainees still on the way count until they are last seen), with the
+    log-log interval. Columns: cohort, week, share_reached, low, high, at_risk (still being followed and
+    not yet proficient at the start of that week)."""
+    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    frames = []
+    for cohort, g in dur.groupby("cohort", sort=True):
+        weeks = g["week"].to_numpy(float)
+        km = kaplan_meier(weeks, g["reached"].to_numpy(bool))
+        grid = np.arange(0, int(weeks.max()) + 1)
+        # Step function: the last KM row at or before each week; before the first row S = 1.
+        pos = np.searchsorted(km["time"].to_numpy(), grid, side="right") - 1
+        surv = np.where(pos >= 0, km["survival"].to_numpy()[pos], 1.0)
+        s_low = np.where(pos >= 0, km["low"].to_numpy()[pos], 1.0)
+        s_high = np.where(pos >= 0, km["high"].to_numpy()[pos], 1.0)
+        frames.append(pd.DataFrame({
+            "cohort": cohort, "week": grid, "share_reached": 1 - surv, "low": 1 - s_high, "high": 1 - s_low,
+            "at_risk": [int(np.sum(weeks >= w)) for w in grid],
+        }))
+    if not frames:
+        return pd.DataFrame(columns=CURVE_KM_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[CURVE_KM_COLUMNS]
+
+
+@dataclass(frozen=True)
+class CohortComparison:
+    """Log-rank test of time to proficiency in two cohorts, with their Kaplan-Meier medians."""
+
+    cohort_a: str
+    cohort_b: str
+    trainees_a: int
+    trainees_b: int
+    reached_a: int
+    reached_b: int
+    km_median_a: float
+    km_median_b: float
+    chi2: float
+    p_value: float
+    enough_data: bool
+
+
+def compare_cohorts(
+    con: duckdb.DuckDBPyConnection,
+    cohort_a: str,
+    cohort_b: str,
+    filters: Filters = ALL,
+    *,
+    target: float = 0.90,
+    min_reviews: int = 20,
+    window_weeks: int = 2,
+    max_weeks: int = 52,
+) -> CohortComparison:
+    """Does one cohort reach proficiency sooner than another? Log-rank (Mantel-Cox) test on the
+    proficiency durations of `time_to_proficiency`, censored trainees included."""
+    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    a = dur[dur["cohort"] == cohort_a]
+    b = dur[dur["cohort"] == cohort_b]
+
+    def km_med(g: pd.DataFrame) -> float:
+        return km_median(kaplan_meier(g["week"].to_numpy(float), g["reached"].to_numpy(bool))).median
+
+    enough = len(a) > 0 and len(b) > 0 and bool(dur["reached"].any())
+    lr = (
+        log_rank(a["week"].to_numpy(float), a["reached"].to_numpy(bool), b["week"].to_numpy(float),
+                 b["reached"].to_numpy(bool))
+        if enough else None
+    )
+    return CohortComparison(
+        cohort_a=cohort_a, cohort_b=cohort_b, trainees_a=len(a), trainees_b=len(b),
+        reached_a=int(a["reached"].sum()), reached_b=int(b["reached"].sum()),
+        km_median_a=km_med(a), km_median_b=km_med(b),
+        chi2=lr.chi2 if lr else math.nan, p_value=lr.p_value if lr else math.nan,
+        enough_data=enough and lr is not None and math.isfinite(lr.chi2),
+    )

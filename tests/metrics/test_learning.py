@@ -1,0 +1,111 @@
+"""Learning curves and time to proficiency on hand-built stores, and on the sample data's cohorts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data_sources.store import Store, open_store
+from metrics.curves import exp_rise
+from metrics.filters import Filters
+from metrics.learning import (
+    compare_cohorts,
+    fit_curves,
+    fitted,
+    learning_curves,
+    proficiency_curve,
+    time_to_proficiency,
+)
+from tests.metrics.test_training import insert
+
+START = dt.date(2026, 1, 5)
+
+
+def week_rows(trainee: str, week: int, reviewed: int, correct: int) -> dict[str, object]:
+    # On the last day (day 6) of the tenure week: still that week, not the next.
+    return {"trainee_id": trainee, "date": START + dt.timedelta(days=7 * week + 6), "policy": "Spam",
+            "source": "golden_set", "market": "TH", "project": None, "reviewed": reviewed, "correct": correct}
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    """Cohort 'fast': 10 trainees at 95% from tenure week 1 (proficient in week 2 on a two-week window).
+    Cohort 'slow': 7 trainees at 95% from week 5 (proficient in week 6), 3 stuck at 80% to week 9."""
+    s = open_store(":memory:")
+    con = s.cursor()
+    people = [(f"F{i}", "fast") for i in range(10)] + [(f"S{i}", "slow") for i in range(10)]
+    insert(con, "trainees", [
+        {"trainee_id": p, "market": "TH", "cohort": c, "start_date": START} for p, c in people
+    ])
+    rows = []
+    for p, c in people:
+        good_from = 1 if c == "fast" else (5 if int(p[1:]) < 7 else 99)
+        for week in range(10):
+            rows.append(week_rows(p, week, 20, 19 if week >= good_from else 16))
+    insert(con, "decision_daily", rows)
+    yield s
+    s.close()
+
+
+def test_learning_curve_bins_days_into_tenure_weeks(store: Store) -> None:
+    curves = learning_curves(store.cursor(), Filters(), max_weeks=8)
+    fast = curves[curves["cohort"] == "fast"].set_index("week")
+    assert list(fast.index) == list(range(8))
+    assert fast.loc[0, "reviewed"] == 200 and fast.loc[0, "rate"] == pytest.approx(0.8)
+    assert fast.loc[1, "rate"] == pytest.approx(0.95) and fast.loc[1, "trainees"] == 10
+    assert (fast["low"] < fast["rate"]).all() and (fast["rate"] < fast["high"]).all()
+
+
+def test_time_to_proficiency_counts_the_censored(store: Store) -> None:
+    ttp = time_to_proficiency(store.cursor(), Filters(), n_boot=200).set_index("cohort")
+    assert ttp.loc["fast", "reached"] == 10 and ttp.loc["fast", "median_weeks"] == 2
+    assert ttp.loc["fast", "km_median"] == 2
+    assert ttp.loc["slow", "trainees"] == 10 and ttp.loc["slow", "reached"] == 7
+    assert ttp.loc["slow", "median_weeks"] == 6 and ttp.loc["slow", "km_median"] == 6
+    assert ttp.loc["slow", "median_low"] <= 6 <= ttp.loc["slow", "median_high"]
+
+
+def test_proficiency_needs_enough_reviews(store: Store) -> None:
+    ttp = time_to_proficiency(store.cursor(), Filters(), min_reviews=41, n_boot=50)
+    assert (ttp["reached"] == 0).all() and ttp["km_median"].isna().all()
+
+
+def test_proficiency_curve_and_log_rank(store: Store) -> None:
+    curve = proficiency_curve(store.cursor(), Filters())
+    slow = curve[curve["cohort"] == "slow"].set_index("week")
+    assert slow.loc[5, "share_reached"] == 0 and slow.loc[6, "share_reached"] == pytest.approx(0.7)
+    assert slow.loc[6, "at_risk"] == 10 and slow.loc[9, "at_risk"] == 3
+    assert slow.loc[6, "low"] < 0.7 < slow.loc[6, "high"]
+    cmp = compare_cohorts(store.cursor(), "fast", "slow", Filters())
+    assert cmp.enough_data and cmp.km_median_a == 2 and cmp.km_median_b == 6
+    assert cmp.p_value < 0.001
+
+
+def test_learning_measures_on_an_empty_store(empty_store: Store) -> None:
+    con = empty_store.cursor()
+    assert learning_curves(con, Filters()).empty
+    assert time_to_proficiency(con, Filters()).empty
+    assert proficiency_curve(con, Filters()).empty
+    assert fit_curves(learning_curves(con, Filters())).empty
+    assert not compare_cohorts(con, "a", "b", Filters()).enough_data
+
+
+def test_fit_curves_per_cohort_and_fitted_values() -> None:
+    rng = np.random.default_rng(3)
+    weeks = np.arange(20)
+    reviewed = np.full(20, 800)
+    rate = rng.binomial(reviewed, exp_rise(weeks, 0.93, 0.72, 4.0)) / reviewed
+    curves = pd.DataFrame({"cohort": "c1", "week": weeks, "reviewed": reviewed, "rate": rate})
+    fits = fit_curves(curves)
+    row = fits.iloc[0]
+    assert row["chosen"] == "exponential" and row["points"] == 20
+    assert row["exp_a"] == pytest.approx(0.93, abs=0.01) and row["exp_tau"] == pytest.approx(4.0, rel=0.25)
+    values = fitted(fits, range(30))
+    chosen = values[values["chosen"]]
+    assert len(chosen) == 30 and chosen["fitted"].iloc[-1] == pytest.approx(0.93, abs=0.01)
+    assert not math.isnan(values[values["model"] == "power"]["fitted"].iloc[0])
