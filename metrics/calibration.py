@@ -69,7 +69,7 @@ def _agreement_table(
     long = con.execute(
         f"""SELECT {key_sql}, c.item_id, c.label, count(*) AS n
             FROM calibration c WHERE NOT c.is_reference AND {wsql}
-            GROUP BY ALL""",  # noqa: S608 - keys from a whitelist; condition from where()
+            GROUP BY ALL""",
         params,
     ).df()
     meta = con.execute(
@@ -78,7 +78,7 @@ def _agreement_table(
                    string_agg(DISTINCT c.market, ', ' ORDER BY c.market) AS market,
                    count(DISTINCT c.item_id) AS items, count(DISTINCT c.rater_id) AS raters
             FROM calibration c WHERE NOT c.is_reference AND {wsql}
-            GROUP BY ALL""",  # noqa: S608 - keys from a whitelist; condition from where()
+            GROUP BY ALL""",
         params,
     ).df()
     if meta.empty:

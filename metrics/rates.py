@@ -86,7 +86,7 @@ def rates(con: duckdb.DuckDBPyConnection, filters: Filters, by: Sequence[str] = 
         WHERE {w.sql}
         {group}
         HAVING sum(d.reviewed) > 0
-    """  # noqa: S608
+    """
     df = con.execute(sql, w.params).df()
     if df.empty:
         return _empty(by)
@@ -123,7 +123,7 @@ def _by_source(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, tu
     rows = con.execute(
         f"""SELECT CAST(d.source AS VARCHAR), sum(d.reviewed), sum(d.correct)
             FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
-            WHERE {w.sql} GROUP BY 1""",  # noqa: S608 - the condition comes from where(); values are parameters
+            WHERE {w.sql} GROUP BY 1""",
         w.params,
     ).fetchall()
     return {str(src): (int(correct), int(reviewed)) for src, reviewed, correct in rows}

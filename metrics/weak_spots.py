@@ -58,7 +58,7 @@ def weak_spots(
     df = con.execute(
         f"""SELECT d.market, d.policy, sum(d.reviewed) AS reviewed, sum(d.correct) AS correct
             FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
-            WHERE {w.sql} GROUP BY 1, 2 HAVING sum(d.reviewed) > 0""",  # noqa: S608 - condition from where(); values are parameters
+            WHERE {w.sql} GROUP BY 1, 2 HAVING sum(d.reviewed) > 0""",
         w.params,
     ).df()
     if df.empty:
@@ -138,7 +138,7 @@ def cell_detail(con: duckdb.DuckDBPyConnection, filters: Filters, market: str, p
 
     def errors(cols: str, condition: str, group: str) -> pd.DataFrame:
         # cols, condition and group are literals below; the filter condition comes from where().
-        sql = f"WITH r AS ({_RESOLVED_DECISIONS}) SELECT {cols} FROM r WHERE {w.sql} AND NOT r.correct AND {condition} GROUP BY {group}"  # noqa: S608
+        sql = f"WITH r AS ({_RESOLVED_DECISIONS}) SELECT {cols} FROM r WHERE {w.sql} AND NOT r.correct AND {condition} GROUP BY {group}"
         return con.execute(sql, w.params).df()
 
     confusions = errors(
@@ -152,7 +152,7 @@ def cell_detail(con: duckdb.DuckDBPyConnection, filters: Filters, market: str, p
         f"""SELECT CAST(date_trunc('week', d.date) AS DATE) AS week, sum(d.reviewed) AS reviewed,
                    sum(d.correct) AS correct
             FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
-            WHERE {wd.sql} GROUP BY 1 ORDER BY 1""",  # noqa: S608 - condition from where()
+            WHERE {wd.sql} GROUP BY 1 ORDER BY 1""",
         wd.params,
     ).df()
     return CellDetail(

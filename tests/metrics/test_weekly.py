@@ -1,0 +1,135 @@
+"""The weekly impact report: tiles against last week and the trailing p-chart, the week's trainings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from data_sources.store import Store, open_store
+from metrics.filters import Filters
+from metrics.weekly import (
+    P_CHART_COLUMNS,
+    TRAINING_EFFECT_COLUMNS,
+    p_chart,
+    week_training_effects,
+    weekly_impact,
+)
+
+D = dt.date
+WEEK = D(2026, 3, 9)  # a Monday
+HS = "Hate Speech"
+
+
+def monday(weeks_back: int) -> dt.date:
+    return WEEK - dt.timedelta(days=7 * weeks_back)
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: list[tuple[object, ...]]) -> None:
+    """Hand-built rows; dataset tables also get the import_id every import stamps (the rollup has none)."""
+    marks = ", ".join("?" for _ in columns.split(","))
+    if table != "decision_daily":
+        columns, marks = f"{columns}, import_id", f"{marks}, 0"
+    con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """Accuracy steady at 90/100 for 8 weeks, then 60/100 this week (beyond the p-chart's limits).
+    Quality 50/50 this week only. Sessions: TR0 last week (T1), TR1 (TH: T1, T2; T3 absent) and
+    TR2 (VN: T3) this week."""
+    store: Store = open_store(":memory:")
+    c = store.cursor()
+    insert(c, "trainees", "trainee_id, market", [("T1", "TH"), ("T2", "TH"), ("T3", "VN")])
+    daily = [("T1", monday(k) + dt.timedelta(days=1), HS, "golden_set", "TH", None, 100, 90) for k in range(1, 9)]
+    daily += [("T1", WEEK + dt.timedelta(days=2), HS, "golden_set", "TH", None, 100, 60),
+              ("T2", WEEK + dt.timedelta(days=6), HS, "qa_audit", "TH", None, 50, 50)]  # fmt: skip
+    insert(c, "decision_daily", "trainee_id, date, policy, source, market, project, reviewed, correct", daily)
+    insert(c, "assessments", "trainee_id, date, assessment, score, max_score, pass_mark, attempt", [
+        ("T1", WEEK, "HS quiz", 90, 100, 80, 1),
+        ("T2", WEEK, "HS quiz", 70, 100, 80, 1),
+        ("T3", WEEK + dt.timedelta(days=3), "HS cert", 8, 10, 80, 1),  # 80% meets the mark
+        ("T3", WEEK, "no mark", 10, 100, None, 1),  # no pass mark: not a pass/fail attempt
+        ("T1", monday(1), "HS quiz", 85, 100, 80, 1),
+    ])  # fmt: skip
+    insert(c, "trainings", "training_id, date, kind, title, policy, market", [
+        ("TR0", monday(1) + dt.timedelta(days=1), "refresher", "HS basics", HS, "TH"),
+        ("TR1", WEEK + dt.timedelta(days=1), "refresher", "HS refresh", HS, "TH"),
+        ("TR2", WEEK + dt.timedelta(days=3), "policy_update", "HS update", HS, "VN"),
+    ])  # fmt: skip
+    insert(c, "attendance", "training_id, trainee_id, attended", [
+        ("TR0", "T1", True), ("TR1", "T1", True), ("TR1", "T2", True), ("TR1", "T3", False), ("TR2", "T3", True),
+    ])  # fmt: skip
+    yield c
+    store.close()
+
+
+def test_rate_tiles(con: duckdb.DuckDBPyConnection) -> None:
+    report = weekly_impact(con, Filters(), WEEK + dt.timedelta(days=4))  # any day names its ISO week
+    assert (report.week_start, report.week_end) == (WEEK, D(2026, 3, 15))
+    acc = report.accuracy
+    assert (acc.value, acc.n, acc.previous) == (0.6, 100, 0.9)
+    assert acc.change == pytest.approx(-0.3) and acc.p_value < 0.001
+    assert acc.low < 0.6 < acc.high
+    # Trailing 8 weeks pooled 0.9; limits at n = 100: 0.9 -/+ 3 * sqrt(0.09 / 100) = 0.81 .. 0.99.
+    assert acc.center == pytest.approx(0.9)
+    assert (acc.lcl, acc.ucl) == (pytest.approx(0.81), pytest.approx(0.99))
+    assert acc.beyond_limits is True
+    quality = report.quality
+    assert (quality.value, quality.n) == (1.0, 50)
+    assert math.isnan(quality.previous) and math.isnan(quality.p_value) and quality.beyond_limits is None
+
+
+def test_assessment_pass_rate(con: duckdb.DuckDBPyConnection) -> None:
+    tile = weekly_impact(con, Filters(), WEEK).assessment_pass_rate
+    assert tile.value == pytest.approx(2 / 3) and tile.n == 3
+    assert tile.previous == 1.0
+
+
+def test_count_tiles_and_trainings(con: duckdb.DuckDBPyConnection) -> None:
+    report = weekly_impact(con, Filters(), WEEK)
+    assert (report.active_trainees.value, report.active_trainees.previous) == (2, 1)
+    assert (report.trainings_delivered.value, report.trainings_delivered.change) == (2, 1)
+    assert (report.people_reached.value, report.people_reached.previous) == (3, 1)  # T3 was absent from TR1
+    assert math.isnan(report.people_reached.low) and report.people_reached.beyond_limits is None
+    assert report.trainings[["training_id", "title", "kind", "policy", "attendees"]].values.tolist() == [
+        ["TR1", "HS refresh", "refresher", HS, 2], ["TR2", "HS update", "policy_update", HS, 1]]  # fmt: skip
+    assert [t.name for t in report.tiles] == [
+        "Quality", "Accuracy", "Assessment pass rate", "Active trainees", "Trainings delivered", "People reached"]
+
+
+def test_filters_apply(con: duckdb.DuckDBPyConnection) -> None:
+    th = weekly_impact(con, Filters(markets=("TH",), start=D(2020, 1, 1), source="qa_audit"), WEEK)
+    assert th.accuracy.n == 100  # dates and source are the report's own
+    assert th.trainings["training_id"].tolist() == ["TR1"]
+    assert (th.people_reached.value, th.assessment_pass_rate.n) == (2, 2)
+
+
+def test_empty_week(con: duckdb.DuckDBPyConnection, empty_store: Store) -> None:
+    for report in (weekly_impact(con, Filters(), D(2025, 1, 6)), weekly_impact(empty_store.cursor(), Filters(), WEEK)):
+        assert report.accuracy.n == 0 and math.isnan(report.accuracy.value)
+        assert report.active_trainees.value == 0 and report.trainings.empty
+        assert list(report.trainings.columns) == ["training_id", "title", "kind", "policy", "date", "attendees"]
+
+
+def test_p_chart(con: duckdb.DuckDBPyConnection, empty_store: Store) -> None:
+    chart = p_chart(con, Filters())
+    assert list(chart.columns) == P_CHART_COLUMNS
+    assert len(chart) == 9 and chart["week"].iloc[-1].date() == WEEK
+    assert chart["center"].iloc[0] == pytest.approx(780 / 900)  # pooled over the charted weeks
+    assert chart["beyond"].tolist() == [False] * 8 + [True]
+    assert len(p_chart(con, Filters(), weeks=3)) == 3
+    assert p_chart(con, Filters(), source="qa_audit")["reviewed"].tolist() == [50]
+    assert p_chart(empty_store.cursor(), Filters()).empty
+
+
+def test_week_training_effects(con: duckdb.DuckDBPyConnection) -> None:
+    df = week_training_effects(con, Filters(), WEEK)
+    assert list(df.columns) == TRAINING_EFFECT_COLUMNS
+    assert df["training_id"].tolist() == ["TR1", "TR2"]
+    assert not df["enough_data"].any()  # a handful of trainees: measured, but not enough to say
+    assert not df["window_closed"].any()  # the post windows run past the last decision
+    assert week_training_effects(con, Filters(), D(2025, 1, 6)).empty
