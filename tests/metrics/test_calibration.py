@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from data_sources.sample import EXPORTS as SAMPLE_EXPORTS
 from data_sources.store import Store, open_store
 from metrics.calibration import (
     BY_POLICY_COLUMNS,
@@ -20,6 +21,7 @@ from metrics.calibration import (
     sessions,
 )
 from metrics.filters import Filters
+from sample_data import planted
 
 D = dt.date
 N = None
@@ -150,3 +152,22 @@ def test_agreement_by_policy(con: duckdb.DuckDBPyConnection) -> None:
     assert df[["policy", "session_id"]].values.tolist() == [
         ["Child Safety", "S2"], ["Hate Speech", "S1"], ["Hate Speech", "S3"]]  # fmt: skip
     assert df.iloc[2].percent_agreement == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------------------------------
+# The planted effects of the bundled sample data (sample_data/planted.py)
+
+
+@pytest.mark.skipif(not (SAMPLE_EXPORTS / "calibration.csv").exists(), reason="sample_data/exports not generated yet")
+def test_sample_poor_session_has_the_lowest_agreement(sample_con: duckdb.DuckDBPyConnection) -> None:
+    df = sessions(sample_con, Filters(), n_boot=100)
+    worst_alpha = df.sort_values("alpha").iloc[0]
+    worst_kappa = df.sort_values("fleiss_kappa").iloc[0]
+    assert worst_alpha.session_id == planted.POOR_CALIBRATION_SESSION
+    assert worst_kappa.session_id == planted.POOR_CALIBRATION_SESSION
+    assert planted.POOR_CALIBRATION_POLICY in worst_alpha.policy
+    # Clearly apart from the rest, not by a hair: its interval sits below every other session's alpha.
+    others = df[df.session_id != planted.POOR_CALIBRATION_SESSION]
+    assert worst_alpha.alpha_high < others["alpha"].min()
+    detail = session_agreement(sample_con, planted.POOR_CALIBRATION_SESSION, n_boot=100)
+    assert detail.disagreements["entropy"].iloc[0] > 0 and len(detail.raters) == worst_alpha.raters

@@ -9,9 +9,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from data_sources.sample import EXPORTS as SAMPLE_EXPORTS
 from data_sources.store import Store, open_store
 from metrics.filters import Filters
 from metrics.weak_spots import WEAK_SPOT_COLUMNS, cell_detail, suggested_refresher, weak_spots
+from sample_data import planted
 
 D = dt.date
 HS = "Hate Speech"
@@ -132,3 +134,46 @@ def test_suggested_refresher_keeps_the_numbers(con: duckdb.DuckDBPyConnection) -
     )
     jp = suggested_refresher(df[df["market"] == "JP"].iloc[0])
     assert jp.startswith("No refresher suggested: JP x Hate Speech") and "too few reviews" in jp
+
+
+# --------------------------------------------------------------------------------------------------
+# The planted effects of the bundled sample data (sample_data/planted.py)
+
+needs_sample = pytest.mark.skipif(
+    not (SAMPLE_EXPORTS / "decisions.csv").exists(), reason="sample_data/exports not generated yet"
+)
+
+
+@needs_sample
+def test_sample_real_weak_spot_is_flagged(sample_con: duckdb.DuckDBPyConnection) -> None:
+    df = weak_spots(sample_con, Filters())
+    weak = by_cell(df).loc[(planted.WEAK_MARKET, planted.WEAK_POLICY)]
+    assert weak.flagged and weak.enough_data
+    # Planted 12 points below the policy elsewhere; sampling noise on several hundred decisions.
+    assert -0.20 < weak.difference < -0.05
+    assert df.iloc[0]["flagged"]
+    ranked = df.sort_values("gap")
+    assert (ranked.iloc[0]["market"], ranked.iloc[0]["policy"]) == (planted.WEAK_MARKET, planted.WEAK_POLICY)
+
+
+@needs_sample
+def test_sample_tiny_extreme_cell_is_not_flagged(sample_con: duckdb.DuckDBPyConnection) -> None:
+    df = weak_spots(sample_con, Filters())
+    tiny = by_cell(df).loc[(planted.TINY_MARKET, planted.TINY_POLICY)]
+    assert (tiny.reviewed, tiny.correct) == (planted.TINY_DECISIONS, planted.TINY_CORRECT)
+    assert tiny.rate == df["rate"].min()  # the worst raw rate of all ...
+    assert not tiny.flagged and not tiny.enough_data  # ... on four decisions
+    # Shrinkage keeps it off the top of the ranking: it is not the worst shrunk rate, nor the worst gap.
+    assert tiny.shrunk_rate > df["shrunk_rate"].min()
+    assert df.sort_values("gap").iloc[0]["market"] != planted.TINY_MARKET
+    line = suggested_refresher(df[(df.market == planted.TINY_MARKET) & (df.policy == planted.TINY_POLICY)].iloc[0])
+    assert line.startswith("No refresher suggested") and "too few reviews" in line
+
+
+@needs_sample
+def test_sample_cell_detail_and_refresher_line(sample_con: duckdb.DuckDBPyConnection) -> None:
+    df = weak_spots(sample_con, Filters())
+    detail = cell_detail(sample_con, Filters(), planted.WEAK_MARKET, planted.WEAK_POLICY)
+    assert detail.trend["reviewed"].sum() == by_cell(df).loc[(planted.WEAK_MARKET, planted.WEAK_POLICY)].reviewed
+    line = suggested_refresher(df.iloc[0], detail)
+    assert line.startswith(f"Refresher suggested: {planted.WEAK_MARKET} x {planted.WEAK_POLICY} — accuracy ")
