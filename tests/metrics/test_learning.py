@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Iterator
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -109,3 +110,21 @@ def test_fit_curves_per_cohort_and_fitted_values() -> None:
     chosen = values[values["chosen"]]
     assert len(chosen) == 30 and chosen["fitted"].iloc[-1] == pytest.approx(0.93, abs=0.01)
     assert not math.isnan(values[values["model"] == "power"]["fitted"].iloc[0])
+
+
+def test_sample_fast_cohort_reaches_proficiency_sooner(sample_con: duckdb.DuckDBPyConnection) -> None:
+    from sample_data import planted
+
+    ttp = time_to_proficiency(
+        sample_con, Filters(), target=planted.PROFICIENCY_ACCURACY, min_reviews=planted.PROFICIENCY_MIN_REVIEWS,
+        window_weeks=planted.PROFICIENCY_WINDOW_WEEKS, n_boot=300,
+    ).set_index("cohort")
+    if planted.FAST_COHORT not in ttp.index:
+        pytest.skip("sample exports not generated yet")
+    fast = ttp.loc[planted.FAST_COHORT]
+    earlier = ttp.loc[[c for c in planted.COHORTS if c < planted.FAST_COHORT and c in ttp.index]]
+    assert fast["reached"] > 0
+    assert (fast["median_weeks"] < earlier["median_weeks"]).all()
+    assert (fast["km_median"] < earlier["km_median"]).all()
+    for cohort in earlier.index:
+        assert compare_cohorts(sample_con, planted.FAST_COHORT, cohort, Filters()).p_value < 0.05

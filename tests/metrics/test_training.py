@@ -201,3 +201,39 @@ def test_assessment_gains_pairs_by_training_and_by_policy(empty_store: Store) ->
     cert = certification_pass_rates(con).iloc[0]
     assert (cert["trainees"], cert["passed"], cert["first_attempt_passed"]) == (2, 2, 1)
     assert cert["low"] < 1 and cert["high"] == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ the sample data's planted sessions
+
+def _has_session(con: duckdb.DuckDBPyConnection, training_id: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM trainings WHERE training_id = ?", [training_id]).fetchone()[0])
+
+
+def test_sample_refresher_effect_is_recovered(sample_con: duckdb.DuckDBPyConnection) -> None:
+    from sample_data import planted
+
+    if not _has_session(sample_con, planted.REFRESHER_TRAINING_ID):
+        pytest.skip("sample exports not generated yet")
+    e = training_effect(sample_con, [planted.REFRESHER_TRAINING_ID], window_days=planted.REFRESHER_WINDOW_DAYS,
+                        source="qa_audit")
+    assert e.enough_data
+    assert e.low > 0  # the interval excludes zero
+    assert e.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
+    assert e.ancova_low > 0 and e.ancova_estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
+    # The naive gain also holds the common shift everyone got on the day.
+    assert e.naive_gain > e.estimate
+    assert not e.selected_low_scorers
+
+
+def test_sample_remedial_gain_is_regression_to_the_mean(sample_con: duckdb.DuckDBPyConnection) -> None:
+    from sample_data import planted
+
+    if not _has_session(sample_con, planted.REMEDIAL_TRAINING_ID):
+        pytest.skip("sample exports not generated yet")
+    e = training_effect(sample_con, [planted.REMEDIAL_TRAINING_ID], window_days=planted.REMEDIAL_WINDOW_DAYS,
+                        source="qa_audit")
+    assert e.enough_data
+    assert e.naive_low > 0.03  # a large raw before/after gain
+    assert e.ancova_low <= 0 <= e.ancova_high  # adjusted for where each started: nothing
+    assert e.selected_low_scorers
+    assert any("regression to the mean" in w for w in e.warnings)
