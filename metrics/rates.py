@@ -33,6 +33,16 @@ GROUPS: dict[str, str] = {
 }
 
 RATE_COLUMNS = ["reviewed", "correct", "rate", "low", "high"]
+_TRAINEE_GROUPS = {"cohort", "trainer"}
+
+
+def trainee_join(filters: Filters, by: Sequence[str] = ()) -> str:
+    """The join to `trainees t` for a query over `decision_daily d`, only when a cohort filter or a
+    trainee attribute needs it: the rollup already holds market and project, and the join costs more
+    than the group-by itself on millions of rows."""
+    if filters.cohorts or _TRAINEE_GROUPS.intersection(by):
+        return "LEFT JOIN trainees t ON t.trainee_id = d.trainee_id"
+    return ""
 
 
 def _empty(by: Sequence[str]) -> pd.DataFrame:
@@ -82,7 +92,7 @@ def rates(con: duckdb.DuckDBPyConnection, filters: Filters, by: Sequence[str] = 
     # Identifiers come from GROUPS (a whitelist); every value is a parameter.
     sql = f"""
         SELECT {select} sum(d.reviewed) AS reviewed, sum(d.correct) AS correct
-        FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id {join}
+        FROM decision_daily d {trainee_join(filters, by)} {join}
         WHERE {w.sql}
         {group}
         HAVING sum(d.reviewed) > 0
@@ -122,7 +132,7 @@ def _by_source(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, tu
     w = where(filters.with_(source=None))
     rows = con.execute(
         f"""SELECT CAST(d.source AS VARCHAR), sum(d.reviewed), sum(d.correct)
-            FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+            FROM decision_daily d {trainee_join(filters)}
             WHERE {w.sql} GROUP BY 1""",
         w.params,
     ).fetchall()

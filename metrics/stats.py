@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, special
 from scipy import stats as sps
 
 
@@ -344,10 +344,12 @@ def _moments_prior(x: np.ndarray, n: np.ndarray) -> BetaPrior:
 
 def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float]) -> BetaPrior:
     """The Beta prior behind a family of binomial rates (e.g. one policy across markets), by maximum
-    likelihood on the beta-binomial (scipy.stats.betabinom), parameterised by the mean and log precision.
+    likelihood on the beta-binomial, parameterised by the mean and log precision (L-BFGS-B with the
+    analytic gradient, started from the method-of-moments estimate).
 
-    Falls back to the method of moments when the likelihood has no useful interior maximum (all rates 0
-    or 1, no spread beyond binomial noise: precision > 10x the reviews, or the optimiser fails). Groups with n = 0 are ignored."""
+    Falls back to the method of moments when the likelihood has no useful interior maximum: all rates 0
+    or 1, no spread beyond binomial noise (precision would exceed 10x the reviews), or the optimiser
+    fails. Groups with n = 0 are ignored."""
     xs = np.asarray(successes, dtype=float)
     ns = np.asarray(n, dtype=float)
     keep = ns > 0
@@ -361,25 +363,36 @@ def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray |
     pooled = xs.sum() / total
     if pooled <= 0 or pooled >= 1:
         return _moments_prior(xs, ns)
-    max_log_precision = math.log(1e6)
+    # Search precision up to 10x the reviews: beyond that the rates show no spread beyond binomial
+    # noise, the likelihood is flat and the optimum is wherever the optimiser stops.
+    max_log_precision = math.log(10 * total)
+    failures = ns - xs
 
-    def nll(theta: np.ndarray) -> float:
+    def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        # Beta-binomial log-likelihood without the binomial coefficient (constant in the parameters),
+        # with its analytic gradient in (logit mean, log precision).
         mu = 1 / (1 + math.exp(-theta[0]))
         precision = math.exp(theta[1])
-        return -float(sps.betabinom.logpmf(xs, ns, mu * precision, (1 - mu) * precision).sum())
+        a, b = mu * precision, (1 - mu) * precision
+        ll = float((special.betaln(xs + a, failures + b) - special.betaln(a, b)).sum())
+        common = special.digamma(a + b) - special.digamma(ns + a + b)
+        d_a = float((special.digamma(xs + a) - special.digamma(a) + common).sum())
+        d_b = float((special.digamma(failures + b) - special.digamma(b) + common).sum())
+        grad = np.array([(d_a - d_b) * precision * mu * (1 - mu), d_a * a + d_b * b])
+        return -ll, -grad
 
-    start = np.array([math.log(pooled / (1 - pooled)), math.log(10.0)])
+    moments = _moments_prior(xs, ns)
+    start_precision = min(max(moments.alpha + moments.beta, 0.1), 5 * total)
+    start = np.array([math.log(moments.mean / (1 - moments.mean)), math.log(start_precision)])
     try:
         res = optimize.minimize(
-            nll, start, method="L-BFGS-B", bounds=[(-15, 15), (math.log(1e-3), max_log_precision)]
+            nll, start, jac=True, method="L-BFGS-B", bounds=[(-15, 15), (math.log(1e-3), max_log_precision)]
         )
     except (ValueError, FloatingPointError):  # pragma: no cover - defensive
-        return _moments_prior(xs, ns)
+        return moments
     log_precision = float(res.x[1])
-    # A precision far beyond the data itself means the rates show no spread beyond binomial noise: the
-    # likelihood is flat out there and the optimum is wherever the optimiser stopped.
-    if not res.success or not np.all(np.isfinite(res.x)) or math.exp(log_precision) > 10 * total:
-        return _moments_prior(xs, ns)
+    if not res.success or not np.all(np.isfinite(res.x)) or log_precision > max_log_precision - 1e-3:
+        return moments
     mu = 1 / (1 + math.exp(-float(res.x[0])))
     precision = math.exp(log_precision)
     return BetaPrior(mu * precision, (1 - mu) * precision, "mle")

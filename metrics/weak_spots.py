@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.filters import Filters, Source, where
-from metrics.rates import RATE_COLUMNS, add_rate_columns
+from metrics.rates import RATE_COLUMNS, add_rate_columns, trainee_join
 from metrics.stats import benjamini_hochberg, beta_binomial_prior, shrink, two_proportion_test
 
 WEAK_SPOT_COLUMNS = [
@@ -57,7 +57,7 @@ def weak_spots(
     w = where(filters.with_(source=source))
     df = con.execute(
         f"""SELECT d.market, d.policy, sum(d.reviewed) AS reviewed, sum(d.correct) AS correct
-            FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+            FROM decision_daily d {trainee_join(filters)}
             WHERE {w.sql} GROUP BY 1, 2 HAVING sum(d.reviewed) > 0""",
         w.params,
     ).df()
@@ -151,7 +151,7 @@ def cell_detail(con: duckdb.DuckDBPyConnection, filters: Filters, market: str, p
     trend = con.execute(
         f"""SELECT CAST(date_trunc('week', d.date) AS DATE) AS week, sum(d.reviewed) AS reviewed,
                    sum(d.correct) AS correct
-            FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+            FROM decision_daily d {trainee_join(filters)}
             WHERE {wd.sql} GROUP BY 1 ORDER BY 1""",
         wd.params,
     ).df()

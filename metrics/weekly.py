@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from metrics.filters import Filters, Source, where
-from metrics.rates import add_rate_columns, iso_week_start
+from metrics.rates import add_rate_columns, iso_week_start, trainee_join
 from metrics.stats import p_chart_limits, two_proportion_test, wilson
 
 TRAILING_WEEKS = 8  # the p-chart's baseline for a tile: the 8 weeks before the reported one
@@ -100,7 +100,7 @@ def _decision_weeks(con: duckdb.DuckDBPyConnection, filters: Filters, first: dt.
         f"""SELECT CAST(d.source AS VARCHAR) AS source, CAST(date_trunc('week', d.date) AS DATE) AS week,
                    sum(d.reviewed) AS reviewed, sum(d.correct) AS correct,
                    count(DISTINCT d.trainee_id) AS trainees
-            FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+            FROM decision_daily d {trainee_join(filters)}
             WHERE {w.sql} GROUP BY 1, 2""",
         w.params,
     ).df()
@@ -156,7 +156,7 @@ def _active(con: duckdb.DuckDBPyConnection, filters: Filters, first: dt.date, la
     w = where(filters.with_(start=first, end=last, source=None))
     row = con.execute(
         f"""SELECT count(DISTINCT d.trainee_id) FROM decision_daily d
-            LEFT JOIN trainees t ON t.trainee_id = d.trainee_id WHERE {w.sql}""",
+            {trainee_join(filters)} WHERE {w.sql}""",
         w.params,
     ).fetchone()
     return int(row[0]) if row else 0
@@ -217,8 +217,7 @@ def p_chart(
     if end is None:
         w = where(filters.with_(source=source))
         row = con.execute(
-            f"""SELECT max(d.date) FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
-                WHERE {w.sql}""",
+            f"""SELECT max(d.date) FROM decision_daily d {trainee_join(filters)} WHERE {w.sql}""",
             w.params,
         ).fetchone()
         end = row[0] if row and row[0] is not None else None
@@ -229,7 +228,7 @@ def p_chart(
     df = con.execute(
         f"""SELECT CAST(date_trunc('week', d.date) AS DATE) AS week, sum(d.reviewed) AS reviewed,
                    sum(d.correct) AS correct
-            FROM decision_daily d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+            FROM decision_daily d {trainee_join(filters)}
             WHERE {w.sql} GROUP BY 1 HAVING sum(d.reviewed) > 0 ORDER BY 1""",
         w.params,
     ).df()
