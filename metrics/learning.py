@@ -102,7 +102,11 @@ def _durations(
     max_weeks: int,
 ) -> pd.DataFrame:
     """Per trainee: trainee_id, cohort, week (tenure week proficiency was reached, or last seen with
-    reviews when not reached: censored), reached."""
+    reviews when not reached: censored), reached.
+
+    Only trainees who started less than a week before the first day with data (and the filter's start):
+    for anyone earlier the first weeks are unseen, and their first week in the data would pass for the
+    week they became proficient."""
     w = where(filters, alias="d", trainee_alias="t")
     sql = f"""
         SELECT d.trainee_id, {COHORT_SQL} AS cohort,
@@ -110,9 +114,11 @@ def _durations(
                sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
         FROM decision_daily d JOIN trainees t USING (trainee_id)
         WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
+          AND t.start_date > (SELECT min(date) FROM decision_daily) - 7
+          AND t.start_date > coalesce(?::DATE - 7, t.start_date - 1)
           AND {w.sql}
         GROUP BY ALL"""
-    weekly = con.execute(sql, [max_weeks, *w.params]).df()
+    weekly = con.execute(sql, [max_weeks, filters.start, *w.params]).df()
     if weekly.empty:
         return pd.DataFrame(columns=["trainee_id", "cohort", "week", "reached"])
     trainees = weekly.groupby("trainee_id", sort=True)["cohort"].first()
@@ -162,7 +168,8 @@ def time_to_proficiency(
     """How many weeks does each cohort take to reach proficiency?
 
     A trainee is proficient in the first tenure week whose rolling `window_weeks` accuracy (that week and
-    the ones before it) reaches `target` on >= `min_reviews` reviews. Those not there yet are censored at
+    the ones before it) reaches `target` on >= `min_reviews` reviews. Trainees who started more than a
+    week before the data (or the filter's start date) are left out: their first weeks are unseen. Those not there yet are censored at
     their last tenure week with reviews. Per cohort: trainees, reached, median_weeks among those who
     reached it (with a percentile bootstrap over trainees: median_low, median_high) -- biased low while
     many are still on the way -- and the Kaplan-Meier median, which counts the censored (km_median with

@@ -71,6 +71,15 @@ def test_time_to_proficiency_counts_the_censored(store: Store) -> None:
     assert ttp.loc["slow", "median_low"] <= 6 <= ttp.loc["slow", "median_high"]
 
 
+def test_trainees_who_started_before_the_data_are_left_out(store: Store) -> None:
+    con = store.cursor()
+    insert(con, "trainees", [{"trainee_id": "Old", "market": "TH", "cohort": "old", "start_date": START - dt.timedelta(days=60)}])
+    insert(con, "decision_daily", [week_rows("Old", w, 20, 20) for w in range(4)])
+    ttp = time_to_proficiency(con, Filters(), n_boot=50)
+    assert "old" not in set(ttp["cohort"])  # its first weeks are unseen: week 8 would look like week 0
+    assert ttp.set_index("cohort").loc["fast", "trainees"] == 10
+
+
 def test_proficiency_needs_enough_reviews(store: Store) -> None:
     ttp = time_to_proficiency(store.cursor(), Filters(), min_reviews=41, n_boot=50)
     assert (ttp["reached"] == 0).all() and ttp["km_median"].isna().all()
