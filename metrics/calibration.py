@@ -27,6 +27,7 @@ BY_POLICY_COLUMNS = [
     "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "percent_agreement",
 ]  # fmt: skip
 _TEXT = {"session_id", "policy", "market"}
+NO_POLICY = "(no policy)"
 _INT = {"items", "raters"}
 
 
@@ -63,8 +64,9 @@ def _agreement_table(
 ) -> pd.DataFrame:
     """One row per group of `keys` (from {"session_id", "policy"}): date, policy, market, items, raters,
     Fleiss' kappa (modal-ratings items), alpha with a bootstrap interval, percent agreement."""
-    assert set(keys) <= {"session_id", "policy"}
-    key_sql = ", ".join(f"c.{k}" for k in keys)
+    # Rows without a policy still form a group (pandas would drop a null key when pivoting).
+    key_exprs = {"session_id": "c.session_id", "policy": f"coalesce(c.policy, '{NO_POLICY}') AS policy"}
+    key_sql = ", ".join(key_exprs[k] for k in keys)
     wsql, params = _calibration_where(filters)
     long = con.execute(
         f"""SELECT {key_sql}, c.item_id, c.label, count(*) AS n
@@ -105,7 +107,8 @@ def _agreement_table(
                 "percent_agreement": percent_agreement(counts),
             }
         )
-    out = meta.merge(pd.DataFrame(stats), on=keys, how="left")
+    stat_columns = [*keys, "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "percent_agreement"]
+    out = meta.merge(pd.DataFrame(stats, columns=stat_columns), on=keys, how="left")
     out["items"] = out["items"].astype("int64")
     out["raters"] = out["raters"].astype("int64")
     return out

@@ -154,6 +154,17 @@ def test_agreement_by_policy(con: duckdb.DuckDBPyConnection) -> None:
     assert df.iloc[2].percent_agreement == pytest.approx(0.5)
 
 
+
+def test_rows_without_a_policy_still_count(empty_store: Store) -> None:
+    c = empty_store.cursor()
+    c.executemany(
+        "INSERT INTO calibration (session_id, item_id, rater_id, label, is_reference, import_id) VALUES (?, ?, ?, ?, false, 0)",
+        [("S", "i1", "a", "x"), ("S", "i1", "b", "x"), ("S", "i2", "a", "x"), ("S", "i2", "b", "y")],
+    )
+    by_policy = agreement_by_policy(c, Filters(), n_boot=20)
+    assert by_policy[["policy", "session_id", "percent_agreement"]].values.tolist() == [["(no policy)", "S", 0.5]]
+    assert sessions(c, Filters(), n_boot=20)["items"].tolist() == [2]
+
 # --------------------------------------------------------------------------------------------------
 # The planted effects of the bundled sample data (sample_data/planted.py)
 
