@@ -173,7 +173,7 @@ def save_mapping(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
 @dataclass
 class Validated:
     plan: Plan
-    table: str  # temp table of typed rows with `problem`, `rn`, `raw`, `key`, `content`, `dup_of`
+    table: str  # temp table of typed rows with `problem`, `rn`, `srow`, `key`, `content`, `dup_of`
     rows_read: int
     good: int
     rejected: int
@@ -282,37 +282,29 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     raw = plan.raw
     types = column_types(plan.ds.name)
     first = _typed_columns(plan)
-    stage1 = f"typed_{next(_typed_counter)}"
-    headers = raw.headers
-    # The raw row as header -> cell JSON, so rejected rows keep exactly what the user had.
-    json_args = ", ".join(f"?, s.c{i}" for i in range(len(headers)))
     select = ",\n".join(f"{val} AS {name}" for name, val, _p in first)
     problems = ", ".join(p for _n, _v, p in first)
-    con.execute(
-        f"""CREATE TEMP TABLE {stage1} AS
-            SELECT {select},
-                   nullif(concat_ws('; ', {problems}), '') AS problem,
-                   {raw.row_expr} AS rn,
-                   CAST(json_object({json_args}) AS VARCHAR) AS raw
-            FROM {raw.table} s""",
-        list(headers),
-    )
     derived, checks = _dataset_rules(plan, {n: f"t.{n}" for n in types})
-    table = f"typed_{next(_typed_counter)}"
     final_cols = ", ".join(f"CAST({derived[n]} AS {types[n]}) AS {n}" for n in types if n != "source") + (
         ", CAST(t.source AS VARCHAR) AS source" if "source" in types else ""
     )
     check_sql = ", ".join(["t.problem", *checks])
+    table = f"typed_{next(_typed_counter)}"
+    # One pass over the staged cells: typed values, then rules across columns, then the key hashes.
+    # `srow` points back at the staged row, so a rejected row's raw cells are read only when needed.
     con.execute(
         f"""CREATE TEMP TABLE {table} AS
-            SELECT {final_cols}, nullif(concat_ws('; ', {check_sql}), '') AS problem, t.rn, t.raw,
+            SELECT *, {key_sql(plan.ds.name, 'f')} AS key, {content_sql(plan.ds.name, 'f')} AS content,
                    CAST(NULL AS BIGINT) AS dup_of
-            FROM {stage1} t"""
+            FROM (
+                SELECT {final_cols}, nullif(concat_ws('; ', {check_sql}), '') AS problem, t.rn, t.srow
+                FROM (
+                    SELECT {select}, nullif(concat_ws('; ', {problems}), '') AS problem,
+                           {raw.row_expr} AS rn, s.rowid AS srow
+                    FROM {raw.table} s
+                ) t
+            ) f"""
     )
-    con.execute(f"DROP TABLE {stage1}")
-    con.execute(f"ALTER TABLE {table} ADD COLUMN key UBIGINT")
-    con.execute(f"ALTER TABLE {table} ADD COLUMN content UBIGINT")
-    con.execute(f"UPDATE {table} SET key = {key_sql(plan.ds.name, table)}, content = {content_sql(plan.ds.name, table)}")
     duplicates = _mark_duplicates(con, table, plan.ds)
     counts = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE problem IS NULL AND dup_of IS NULL) FROM {table}"
@@ -353,12 +345,20 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: str, ds: Dataset) ->
     return int(dup[0]) if dup else 0
 
 
+def _raw_json(v: Validated) -> str:
+    """SQL for the staged row as header -> cell JSON (headers bound as parameters, in order)."""
+    pairs = ", ".join(f"?, s.c{i}" for i in range(len(v.plan.raw.headers)))
+    return f"CAST(json_object({pairs}) AS VARCHAR)"
+
+
 def rejected_preview(con: duckdb.DuckDBPyConnection, v: Validated, limit: int = 500) -> pd.DataFrame:
     """The rows that will not be imported, with row number, reason and the raw cells."""
     reader = pd.DataFrame(v.plan.raw.read_rejects, columns=["row", "raw", "reason"])
     typed = con.execute(
-        f"SELECT rn AS row, raw, problem AS reason FROM {v.table} WHERE problem IS NOT NULL ORDER BY rn LIMIT ?",
-        [limit],
+        f"""SELECT t.rn AS row, {_raw_json(v)} AS raw, t.problem AS reason
+            FROM {v.table} t JOIN {v.plan.raw.table} s ON s.rowid = t.srow
+            WHERE t.problem IS NOT NULL ORDER BY t.rn LIMIT ?""",
+        [*v.plan.raw.headers, limit],
     ).df()
     frames = [f for f in (reader, typed) if not f.empty]
     if not frames:
@@ -473,7 +473,7 @@ def _write(
     row = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()
     import_id = int(row[0]) if row else 1
     good = f"{v.table}_good"
-    con.execute(f"CREATE TEMP TABLE {good} AS SELECT * FROM {v.table} WHERE problem IS NULL AND dup_of IS NULL")
+    con.execute(f"CREATE TEMP VIEW {good} AS SELECT * FROM {v.table} WHERE problem IS NULL AND dup_of IS NULL")
     # Display names: a policy or market keeps the spelling it was first seen with.
     for label in _LABELLED:
         if label in cols:
@@ -520,7 +520,7 @@ def _write(
     added = v.good - unchanged - replaced
     flagged, flag_note = _flags(con, ds, good)
     con.execute(f"DROP TABLE {matches}")
-    con.execute(f"DROP TABLE {good}")
+    con.execute(f"DROP VIEW {good}")
     if added == 0 and replaced == 0:
         # Every row is already in the store as it is: nothing to record or undo.
         result.status, result.unchanged = "unchanged", unchanged
@@ -530,8 +530,10 @@ def _write(
     for rn, raw_line, reason in v.plan.raw.read_rejects:
         con.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?)", [import_id, rn, raw_line, reason])
     con.execute(
-        f"INSERT INTO rejected_rows SELECT ?, rn, raw, problem FROM {v.table} WHERE problem IS NOT NULL",
-        [import_id],
+        f"""INSERT INTO rejected_rows
+            SELECT ?, t.rn, {_raw_json(v)}, t.problem
+            FROM {v.table} t JOIN {v.plan.raw.table} s ON s.rowid = t.srow WHERE t.problem IS NOT NULL""",
+        [import_id, *v.plan.raw.headers],
     )
     if ds.name in AFFECTS_ROLLUP:
         report(0.8, "updating rollups")

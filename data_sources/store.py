@@ -61,7 +61,7 @@ def open_store(path: str | Path | None = None, *, wait_seconds: float = 5.0) -> 
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(target)
+            con = duckdb.connect(target, config=_config())
             break
         except duckdb.IOException as exc:
             if _is_lock_error(exc):
@@ -82,6 +82,12 @@ def open_store(path: str | Path | None = None, *, wait_seconds: float = 5.0) -> 
         con.close()
         raise StoreError(_corrupt_message(target, exc)) from exc
     return Store(con, target)
+
+
+def _config() -> dict[str, str]:
+    # DuckDB would take 80% of RAM by default; a shared team machine and the 2 GiB target for the app
+    # want a cap. Above it, large imports spill to disk instead of growing the process.
+    return {"memory_limit": os.environ.get("UPLIFT_MEMORY_LIMIT", "1GB")}
 
 
 def _corrupt_message(target: str, exc: Exception) -> str:

@@ -1,0 +1,97 @@
+"""The `uplift` command: exit codes, one-line errors, and waiting for a database another process holds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from data_sources import cli
+
+ROSTER = "trainee_id,market\nT1,TH\nT2,VN\n"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "u.duckdb")
+
+
+def run(db: str, *args: str) -> int:
+    return cli.main(["--db", db, *args])
+
+
+def test_import_a_folder_then_log_then_undo(db, tmp_path, capsys):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "roster.csv").write_text(ROSTER)
+    (folder / "notes.md").write_text("not an export")
+    assert run(db, "import", str(folder)) == 0
+    out = capsys.readouterr().out
+    assert "imported as trainees (import #1): 2 added" in out
+    assert run(db, "imports") == 0
+    assert "trainees" in capsys.readouterr().out
+    assert run(db, "undo", "1") == 0
+    assert "undone: 2 rows removed" in capsys.readouterr().out
+
+
+def test_failure_is_one_line_and_nonzero(db, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("trainee_id,date,policy,correct\nT1,31/02/2026,Hate Speech,1\n")
+    assert run(db, "import", str(bad)) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "row 2: date '31/02/2026' is not a date" in err[0]
+
+
+def test_undo_of_unknown_import_is_an_error(db, capsys):
+    assert run(db, "undo", "42") == 1
+    assert capsys.readouterr().err.strip() == "uplift: there is no import #42; `uplift imports` lists them"
+
+
+def test_no_files_found(db, tmp_path, capsys):
+    assert run(db, "import", str(tmp_path)) == 2
+    assert "no .csv, .tsv or .xlsx files" in capsys.readouterr().err
+
+
+def test_corrupt_database_gets_a_way_back(tmp_path, capsys):
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"this is not a database" * 100)
+    assert cli.main(["--db", str(broken), "imports"]) == 1
+    err = capsys.readouterr().err
+    assert "could not be opened as an Uplift database" in err and "uplift restore" in err
+
+
+def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, time
+            con = duckdb.connect({db!r})
+            print("holding", flush=True)
+            time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        (tmp_path / "r.csv").write_text(ROSTER)
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "data_sources.cli", "--db", db, "import", str(tmp_path / "r.csv")],
+            capture_output=True, text=True, timeout=60,
+        )
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1
+    assert "in use by another Uplift process" in done.stderr and "Traceback" not in done.stderr
+    assert waited >= 4  # it waited briefly before giving up
+    # Once the other process is gone, the same command works: nothing was corrupted.
+    again = subprocess.run(
+        [sys.executable, "-m", "data_sources.cli", "--db", db, "import", str(tmp_path / "r.csv")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
