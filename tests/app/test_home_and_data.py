@@ -1,0 +1,73 @@
+"""Home and Data pages, driven with AppTest against a real DuckDB file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.app.conftest import assert_clean, frame_with
+
+ROSTER = "Agent ID,Market,Name\nN1,TH,สมหญิง\nN2,VN,Trần Văn Bình\n"
+
+
+def test_home_shows_what_is_loaded_and_the_sample_banner(sample_app):
+    at = sample_app.run()
+    assert_clean(at)
+    assert any("Sample data" in w.value for w in at.warning)
+    table = frame_with(at, "dataset")
+    assert set(table["dataset"]) >= {"trainees", "decisions", "trainings", "calibration"}
+    assert int(table.set_index("dataset").loc["decisions", "rows"]) > 1000
+    assert any("Last import" in c.value for c in at.caption)
+
+
+def test_home_on_an_empty_database_says_how_to_start(empty_app):
+    at = empty_app.run()
+    assert_clean(at)
+    assert any("database is empty" in i.value for i in at.info)
+
+
+def test_data_page_previews_imports_and_undoes_an_upload(make_app, tmp_path: Path):
+    at = make_app(tmp_path / "d.duckdb")
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert_clean(at)
+    at.get("file_uploader")[0].set_value(("roster.csv", ROSTER.encode(), "text/csv")).run()
+    assert_clean(at)
+    assert at.selectbox(key="up0_0_dataset").value == "trainees"
+    assert any("2 ready" in m.value for m in at.markdown)
+    at.button(key="up0_0_import").click().run()
+    assert_clean(at)
+    assert any("imported as trainees (import #1): 2 added" in s.value for s in at.success)
+    history = frame_with(at, "import_id")
+    assert history.iloc[0]["source"] == "roster.csv" and history.iloc[0]["rows_added"] == 2
+    at.button(key="undo_button").click().run()
+    assert any("undone: 2 rows removed" in s.value for s in at.success)
+
+
+def test_data_page_shows_rejected_rows_before_importing(make_app, tmp_path: Path):
+    at = make_app(tmp_path / "d.duckdb")
+    at.run()
+    at.switch_page("pages/data.py").run()
+    bad = "trainee_id,date,policy,correct\nT1,2026-04-01,Hate Speech,Pass\nT1,31/02/2026,Hate Speech,Pass\n"
+    at.get("file_uploader")[0].set_value(("qa.csv", bad.encode(), "text/csv")).run()
+    assert_clean(at)
+    rejects = frame_with(at, "reason")
+    assert rejects.iloc[0]["row"] == 3 and "is not a date" in rejects.iloc[0]["reason"]
+    at.button(key="up0_0_import").click().run()
+    assert any("Nothing was imported" in e.value for e in at.error)
+
+
+def test_data_page_names_a_file_that_is_not_a_table(make_app, tmp_path: Path):
+    at = make_app(tmp_path / "d.duckdb")
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.get("file_uploader")[0].set_value(("blob.csv", bytes(range(256)) * 20, "text/csv")).run()
+    assert_clean(at)
+    assert any("blob.csv is not a text table" in e.value for e in at.error)
+
+
+def test_templates_are_offered_for_every_dataset(sample_app):
+    at = sample_app.run()
+    at.switch_page("pages/data.py").run()
+    assert_clean(at)
+    keys = {b.key for b in at.get("download_button")}
+    assert {f"template_{n}" for n in ("trainees", "decisions", "calibration", "feedback")} <= keys
