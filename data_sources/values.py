@@ -78,21 +78,20 @@ def parse_text(v: str) -> Parsed:
 def parse_date(v: str, column: str, order: DateOrder) -> Parsed:
     """ISO, the chosen day/month order, named months, or an Excel serial number (days since 1899-12-30)."""
     formats = _ISO_FORMATS + (_DMY_FORMATS if order == "dmy" else _MDY_FORMATS) + _NAMED_MONTH_FORMATS
-    iso_prefix = r"'^\d{4}-\d{1,2}-\d{1,2}[T ]'"
+    # Year-first text (the usual export, and ISO timestamps) takes the cheap cast; the rest the slow paths.
     value = f"""CASE
         WHEN {v} IS NULL THEN NULL
+        WHEN substr({v}, 5, 1) IN ('-', '/') THEN TRY_CAST({v} AS DATE)
         WHEN regexp_full_match({v}, '\\d{{5}}(\\.\\d+)?') AND TRY_CAST({v} AS DOUBLE) BETWEEN 20000 AND 80000
             THEN CAST(DATE '1899-12-30' + CAST(floor(CAST({v} AS DOUBLE)) AS INTEGER) AS DATE)
-        WHEN regexp_matches({v}, {iso_prefix})
-            THEN TRY_CAST(regexp_extract({v}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') AS DATE)
         ELSE CAST(try_strptime({v}, {_list(formats)}) AS DATE) END"""
     problem = f"CASE WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a date' END"
     return Parsed(value, problem)
 
 
 def parse_bool(v: str, column: str) -> Parsed:
-    value = f"""CASE WHEN lower({v}) IN (SELECT unnest({_list(TRUE_WORDS)})) THEN TRUE
-        WHEN lower({v}) IN (SELECT unnest({_list(FALSE_WORDS)})) THEN FALSE END"""
+    value = f"""CASE WHEN list_contains({_list(TRUE_WORDS)}, lower({v})) THEN TRUE
+        WHEN list_contains({_list(FALSE_WORDS)}, lower({v})) THEN FALSE END"""
     problem = (
         f"CASE WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
         "|| ' is not yes/no (use Yes/No, Pass/Fail, Correct/Incorrect, 1/0 or TRUE/FALSE)' END"
@@ -146,7 +145,7 @@ def parse_choice(v: str, column: str, words: dict[str, tuple[str, ...]], *, stri
     """Map spelling variants to a fixed vocabulary. Unknown values are problems when `strict`."""
     normalised = f"regexp_replace(lower({v}), '[\\s_\\-]+', ' ', 'g')"
     cases = " ".join(
-        f"WHEN {normalised} IN (SELECT unnest({_list([w.replace('_', ' ').replace('-', ' ') for w in variants])})) THEN {_sql_str(canonical)}"
+        f"WHEN list_contains({_list([w.replace('_', ' ').replace('-', ' ') for w in variants])}, {normalised}) THEN {_sql_str(canonical)}"
         for canonical, variants in words.items()
     )
     mapped = f"CASE {cases} END"
