@@ -100,13 +100,14 @@ def fitted(curves_fit: pd.DataFrame, weeks: np.ndarray | list[float] | range) ->
 def _durations(
     con: duckdb.DuckDBPyConnection, filters: Filters, target: float, min_reviews: int, window_weeks: int,
     max_weeks: int,
+    max_unseen_weeks: int = 2,
 ) -> pd.DataFrame:
     """Per trainee: trainee_id, cohort, week (tenure week proficiency was reached, or last seen with
     reviews when not reached: censored), reached.
 
-    Only trainees who started less than a week before the first day with data (and the filter's start):
-    for anyone earlier the first weeks are unseen, and their first week in the data would pass for the
-    week they became proficient."""
+    Trainees who had more than `max_unseen_weeks` of tenure on the first day with data (or the filter's
+    start) are left out: their first weeks are unseen, and their first week in the data would pass for
+    the week they became proficient. (Two weeks by default: classroom weeks have no reviews anyway.)"""
     w = where(filters, alias="d", trainee_alias="t")
     sql = f"""
         SELECT d.trainee_id, {COHORT_SQL} AS cohort,
@@ -114,11 +115,12 @@ def _durations(
                sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
         FROM decision_daily d JOIN trainees t USING (trainee_id)
         WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
-          AND t.start_date > (SELECT min(date) FROM decision_daily) - 7
-          AND t.start_date > coalesce(?::DATE - 7, t.start_date - 1)
+          AND t.start_date >= (SELECT min(date) FROM decision_daily) - 7 * ?::INTEGER
+          AND t.start_date >= coalesce(?::DATE - 7 * ?::INTEGER, t.start_date)
           AND {w.sql}
         GROUP BY ALL"""
-    weekly = con.execute(sql, [max_weeks, filters.start, *w.params]).df()
+    params = [max_weeks, max_unseen_weeks, filters.start, max_unseen_weeks, *w.params]
+    weekly = con.execute(sql, params).df()
     if weekly.empty:
         return pd.DataFrame(columns=["trainee_id", "cohort", "week", "reached"])
     trainees = weekly.groupby("trainee_id", sort=True)["cohort"].first()
@@ -168,8 +170,8 @@ def time_to_proficiency(
     """How many weeks does each cohort take to reach proficiency?
 
     A trainee is proficient in the first tenure week whose rolling `window_weeks` accuracy (that week and
-    the ones before it) reaches `target` on >= `min_reviews` reviews. Trainees who started more than a
-    week before the data (or the filter's start date) are left out: their first weeks are unseen. Those not there yet are censored at
+    the ones before it) reaches `target` on >= `min_reviews` reviews. Trainees with more than two weeks of
+    tenure when the data (or the filter's date range) begin are left out: their first weeks are unseen. Those not there yet are censored at
     their last tenure week with reviews. Per cohort: trainees, reached, median_weeks among those who
     reached it (with a percentile bootstrap over trainees: median_low, median_high) -- biased low while
     many are still on the way -- and the Kaplan-Meier median, which counts the censored (km_median with

