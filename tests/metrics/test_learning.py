@@ -133,12 +133,6 @@ def test_sample_fast_cohort_learns_faster(sample_con: duckdb.DuckDBPyConnection)
     assert fast_tau == pytest.approx(planted.FAST_LEARNING_WEEKS, rel=0.4)
 
 
-@pytest.mark.xfail(
-    reason="Not recoverable from the bundled sample: nesting trainees get ~11 reviews a week, so the rolling "
-    "two-week window holds ~21 reviews, on which a trainee whose true accuracy is 80% shows >= 90% with "
-    "probability 0.18 each week; first passage is luck-driven and cohorts' medians are all 5-7 weeks.",
-    strict=False,
-)
 def test_sample_fast_cohort_reaches_proficiency_sooner(sample_con: duckdb.DuckDBPyConnection) -> None:
     from sample_data import planted
 
