@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from data_sources import imports
+from data_sources.backup import backup, restore
 from data_sources.readers import NotATable
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
@@ -93,6 +94,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return _print_results(load_sample(con))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    target = backup(Path(args.db or db_path()), Path(args.target) if args.target else None)
+    print(f"backed up to {target}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    db = Path(args.db or db_path())
+    count, kept = restore(db, Path(args.backup))
+    where = f"; the previous file is kept as {kept}" if kept else ""
+    print(f"restored {args.backup} ({count} imports) into {db}{where}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="uplift", description="Import training, QA and assessment data into Uplift.")
     p.add_argument("--db", default=None, help=f"database file (default: $UPLIFT_DB or {db_path()})")
@@ -117,6 +132,12 @@ def parser() -> argparse.ArgumentParser:
     un = sub.add_parser("undo", help="take an import back")
     un.add_argument("import_id", type=int)
     un.set_defaults(func=cmd_undo)
+    bk = sub.add_parser("backup", help="copy the database to a backup file")
+    bk.add_argument("target", nargs="?", help="where (default: backups/ beside the database)")
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="put a backup in place of the database (the current file is kept)")
+    rs.add_argument("backup")
+    rs.set_defaults(func=cmd_restore)
     sa = sub.add_parser("sample", help="load the bundled sample data")
     sa.add_argument("--if-empty", action="store_true", help="only into a database with no imports")
     sa.set_defaults(func=cmd_sample)

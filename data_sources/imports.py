@@ -28,7 +28,7 @@ from data_sources.contract import DATASETS, Dataset, detect_dataset, match_colum
 from data_sources.readers import NotATable, RawTable, drop, read_path
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types
-from data_sources.store import bump_data_version
+from data_sources.store import GATE, bump_data_version
 
 Progress = Callable[[float, str], None]
 
@@ -408,7 +408,8 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield
-        con.execute("COMMIT")
+        with GATE.committing():
+            con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -8,7 +8,10 @@ DuckDB allows one read-write process per file, and one connection must not serve
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,51 @@ class StoreError(Exception):
 
 class StoreBusy(StoreError):
     """Another process (usually the running app) holds the database."""
+
+
+class CommitGate:
+    """Readers never see half an import.
+
+    DuckDB 2.0 lets a query that starts while a large import is committing see the import's appended
+    rows before its other tables (the rollup, the log) are committed (measured here: a reader saw 400,000
+    new decisions beside an empty rollup). So a COMMIT of an import or undo takes this gate exclusively and
+    the app's reads take it shared: a read waits for the commit to finish, never longer."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def committing(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._writing = True
+            while self._readers:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+GATE = CommitGate()
 
 
 def db_path() -> Path:

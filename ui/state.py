@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
-from data_sources.store import Store, StoreError, data_version, open_store
+from data_sources.store import GATE, Store, StoreError, data_version, open_store
 
 T = TypeVar("T")
 _local = threading.local()
@@ -52,7 +52,8 @@ def version() -> int:
 def _cached(_fn: Callable[..., Any], name: str, data_version: int, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
     # Keyed on the data version: every import and undo bumps it, so a result never outlives its data.
     # `_fn` is not hashed (leading underscore); `name` identifies it.
-    return _fn(con(), *args, **dict(kwargs))
+    with GATE.reading():  # never half an import: see data_sources.store.CommitGate
+        return _fn(con(), *args, **dict(kwargs))
 
 
 def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

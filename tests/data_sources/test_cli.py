@@ -95,3 +95,40 @@ def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_p
         capture_output=True, text=True, timeout=60,
     )
     assert again.returncode == 0, again.stderr
+
+
+def test_backup_and_restore_bring_back_the_data(db, tmp_path, capsys):
+    (tmp_path / "r.csv").write_text(ROSTER)
+    assert run(db, "import", str(tmp_path / "r.csv")) == 0
+    target = tmp_path / "nightly.duckdb"
+    assert run(db, "backup", str(target)) == 0
+    assert f"backed up to {target}" in capsys.readouterr().out
+    assert run(db, "undo", "1") == 0
+    assert run(db, "restore", str(target)) == 0
+    out = capsys.readouterr().out
+    assert "(1 imports)" in out and "before-restore" in out
+    from data_sources.store import open_store
+
+    store = open_store(db)
+    assert store.con.execute("SELECT count(*) FROM trainees").fetchone() == (2,)
+    store.close()
+
+
+def test_restore_over_a_corrupt_database(tmp_path, db, capsys):
+    (tmp_path / "r.csv").write_text(ROSTER)
+    assert run(db, "import", str(tmp_path / "r.csv")) == 0
+    assert run(db, "backup", str(tmp_path / "b.duckdb")) == 0
+    Path(db).write_bytes(b"garbage" * 1000)
+    assert run(db, "imports") == 1
+    assert run(db, "restore", str(tmp_path / "b.duckdb")) == 0
+    assert run(db, "imports") == 0
+    assert "trainees" in capsys.readouterr().out
+
+
+def test_restore_refuses_a_file_that_is_not_an_uplift_database(tmp_path, db, capsys):
+    other = tmp_path / "other.duckdb"
+    import duckdb
+
+    duckdb.connect(str(other)).execute("CREATE TABLE x (a INT)").close()
+    assert run(db, "restore", str(other)) == 1
+    assert "not an Uplift database" in capsys.readouterr().err
