@@ -247,19 +247,27 @@ def _empty_chart() -> pd.DataFrame:
 
 
 TRAINING_EFFECT_COLUMNS = [
-    "training_id", "title", "date", "estimate", "low", "high", "naive_gain", "n_attendees", "n_comparison",
-    "enough_data", "window_closed", "warnings",
+    "training_id", "title", "date", "source", "estimate", "low", "high", "naive_gain", "n_attendees",
+    "n_comparison", "enough_data", "window_closed", "warnings",
 ]  # fmt: skip
 
 
 def week_training_effects(
-    con: duckdb.DuckDBPyConnection, filters: Filters, week_start: dt.date, *, window_days: int = 14
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    week_start: dt.date,
+    *,
+    window_days: int = 14,
+    source: Source | None = None,
 ) -> pd.DataFrame:
     """The effects measured so far of the sessions delivered this ISO week: for each, metrics.training's
     `training_effect` (difference-in-differences against untrained trainees; see there) on the data
     available now. `window_closed` is False while the post window (date + window_days) runs past the
     latest decision, so the estimate may still move.
-    Columns: training_id, title, date, estimate, low, high, naive_gain, n_attendees, n_comparison,
+
+    Source: `source`, else filters.source, else accuracy (golden_set), falling back to quality (qa_audit)
+    for a session whose attendees have too few golden-set reviews; the `source` column says which.
+    Columns: training_id, title, date, source, estimate, low, high, naive_gain, n_attendees, n_comparison,
     enough_data, window_closed, warnings (joined with "; ")."""
     # Imported here so that the weekly report's other figures do not depend on the training module.
     from metrics.training import training_effect
@@ -268,13 +276,18 @@ def week_training_effects(
     sessions = _trainings_in(con, filters, monday, monday + dt.timedelta(days=6))
     row = con.execute("SELECT max(date) FROM decision_daily").fetchone()
     latest = row[0] if row else None
+    chosen = source or filters.source
+    tries: list[Source] = [chosen] if chosen else ["golden_set", "qa_audit"]
     out = []
     for training_id, title, date in zip(sessions["training_id"], sessions["title"], sessions["date"], strict=True):
-        effect = training_effect(con, [str(training_id)], filters, window_days=window_days)
+        for src in tries:
+            effect = training_effect(con, [str(training_id)], filters, window_days=window_days, source=src)
+            if effect.enough_data:
+                break
         day = pd.Timestamp(date).date()
         out.append({
-            "training_id": training_id, "title": title, "date": date, "estimate": effect.estimate,
-            "low": effect.low, "high": effect.high, "naive_gain": effect.naive_gain,
+            "training_id": training_id, "title": title, "date": date, "source": src,
+            "estimate": effect.estimate, "low": effect.low, "high": effect.high, "naive_gain": effect.naive_gain,
             "n_attendees": effect.n_attendees, "n_comparison": effect.n_comparison,
             "enough_data": effect.enough_data,
             "window_closed": latest is not None and day + dt.timedelta(days=window_days) <= latest,
@@ -286,4 +299,3 @@ def week_training_effects(
                   "window_closed": "bool", "date": "datetime64[us]"}  # fmt: skip
         return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "object")) for c in TRAINING_EFFECT_COLUMNS})
     return pd.DataFrame(out, columns=TRAINING_EFFECT_COLUMNS)
-

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from data_sources.sample import EXPORTS as SAMPLE_EXPORTS
 from data_sources.store import Store, open_store
 from metrics.filters import Filters
 from metrics.weekly import (
@@ -18,6 +19,7 @@ from metrics.weekly import (
     week_training_effects,
     weekly_impact,
 )
+from sample_data import planted
 
 D = dt.date
 WEEK = D(2026, 3, 9)  # a Monday
@@ -133,3 +135,21 @@ def test_week_training_effects(con: duckdb.DuckDBPyConnection) -> None:
     assert not df["enough_data"].any()  # a handful of trainees: measured, but not enough to say
     assert not df["window_closed"].any()  # the post windows run past the last decision
     assert week_training_effects(con, Filters(), D(2025, 1, 6)).empty
+
+
+# --------------------------------------------------------------------------------------------------
+# The planted effects of the bundled sample data (sample_data/planted.py)
+
+
+@pytest.mark.skipif(not (SAMPLE_EXPORTS / "decisions.csv").exists(), reason="sample_data/exports not generated yet")
+def test_sample_refresher_week(sample_con: duckdb.DuckDBPyConnection) -> None:
+    report = weekly_impact(sample_con, Filters(), planted.REFRESHER_DATE)
+    assert planted.REFRESHER_TRAINING_ID in report.trainings["training_id"].tolist()
+    refresher = report.trainings.set_index("training_id").loc[planted.REFRESHER_TRAINING_ID]
+    assert refresher.attendees == planted.REFRESHER_ATTENDEES  # the no-shows are not counted
+    effects = week_training_effects(sample_con, Filters(), planted.REFRESHER_DATE).set_index("training_id")
+    effect = effects.loc[planted.REFRESHER_TRAINING_ID]
+    # Measured on the QA deep-dive audits (too few golden-set items around the session).
+    assert effect.source == "qa_audit" and effect.enough_data and effect.window_closed
+    assert effect.low < planted.REFRESHER_EFFECT_PP / 100 < effect.high
+    assert effect.naive_gain > effect.estimate  # the naive gain also holds the common shift
