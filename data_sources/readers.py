@@ -125,7 +125,7 @@ def detect_delimiter(text: str) -> str:
     best, best_score = ",", (-1, -1)
     for delim in DELIMITERS:
         try:
-            widths = [len(r) for r in csv.reader(lines, delimiter=delim)]
+            widths = [len(r) for r in csv.reader(lines, delimiter=delim, strict=False)]
         except csv.Error:
             continue
         if not widths or widths[0] < 2:
@@ -151,10 +151,13 @@ def _transcode_to_utf8(path: Path, encoding: str) -> Path:
 
 
 def _header_line(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            return [cell.strip().lstrip("\ufeff") for cell in row]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                return [cell.strip().lstrip("\ufeff") for cell in row]
+    except csv.Error:
+        return []  # no readable header row: the caller says so
     return []
 
 
