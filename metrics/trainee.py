@@ -289,7 +289,8 @@ def _weakest_policies(cells: pd.DataFrame, min_policy_reviewed: int) -> pd.DataF
     for _, g in cells.groupby(["market", "policy"], sort=False):
         c, n = g["correct"].to_numpy(float), g["reviewed"].to_numpy(float)
         market_rate = c.sum() / n.sum() if n.sum() > 0 else math.nan
-        shrunk, _, _ = beta_shrink(c, n, np.full(len(g), market_rate), prior_strength(c, n))
+        strength = prior_strength(c, n)
+        shrunk = (c + market_rate * strength) / (n + strength)  # posterior mean only: no interval needed
         part = g[["trainee_id", "policy", "reviewed"]].copy()
         part["rate"] = shrunk
         part["gap"] = shrunk - market_rate
