@@ -133,6 +133,16 @@ def test_a_training_long_before_the_windows_does_not_exclude(store: Store) -> No
     assert "P" in set(e.per_trainee["trainee_id"])  # T0 was 5 days before: outside a 4-day window
 
 
+def test_a_group_of_sessions_counts_each_trainee_once_at_their_own_session(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1", "T0"], min_trainees=10)
+    per = e.per_trainee.set_index("trainee_id")
+    assert per.index.is_unique
+    assert per.loc["P", "group"] == "attended" and per.loc["P", "training_id"] == "T0"
+    # P's windows sit on T0, five days before T1: 9 days of P's reviews fall before it
+    assert per.loc["P", "pre_reviews"] == 90
+    assert e.n_attendees == 13
+
+
 def test_too_few_attendees_is_not_enough_data(store: Store) -> None:
     e = training_effect(store.cursor(), ["T1"], min_trainees=13)
     assert not e.enough_data
