@@ -13,6 +13,9 @@ st.set_page_config(page_title="Uplift", page_icon=":material/trending_up:", layo
 # Pages appear here only once they are built.
 PAGES = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Trainers": [
+        st.Page("pages/learning.py", title="Learning curves", icon=":material/show_chart:", url_path="learning"),
+    ],
     "Analysts": [st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")],
 }
 

@@ -1,0 +1,124 @@
+"""Learning curves page, driven with AppTest against a real DuckDB file loaded with the sample data."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_sources import sample
+from sample_data import planted
+from tests.app.conftest import assert_clean, frame_with
+
+PAGE = "pages/learning.py"
+needs_sample = pytest.mark.skipif(
+    not (sample.EXPORTS / "decisions.csv").exists(), reason="sample_data/exports not generated yet"
+)
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.run()
+    at.switch_page(page).run()
+    assert_clean(at)
+    return at
+
+
+def _chart_strings(at: AppTest) -> Iterator[str]:
+    """The JSON spec of every Altair chart and the values of its datasets (shipped as Arrow, not in the spec)."""
+    for chart in at.get("vega_lite_chart"):
+        yield chart.proto.spec
+        for dataset in chart.proto.datasets:
+            table = pa.ipc.open_stream(io.BytesIO(dataset.data.data)).read_all()
+            yield json.dumps(table.to_pylist(), default=str)
+            yield " ".join(table.column_names)
+
+
+def shown_strings(at: AppTest) -> list[str]:
+    """Everything a screen-share would show: text, tables, metrics, widget options, chart specs and data."""
+    out: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "success", "error", "code",
+                 "text"):
+        out += [str(e.value) for e in at.get(kind)]
+    for m in at.metric:
+        out += [str(m.label), str(m.value)]
+    for frame in at.dataframe:
+        out.append(frame.value.to_csv(index=False))
+    for box in at.selectbox:
+        out += [str(box.label), *(str(o) for o in box.options)]
+    out += list(_chart_strings(at))
+    return out
+
+
+def roster() -> pd.DataFrame:
+    return pd.read_csv(sample.EXPORTS / "trainees.csv", dtype=str)
+
+
+def leaks(at: AppTest, secrets: set[str]) -> set[str]:
+    """Which of `secrets` (names, ids) appear anywhere on the page."""
+    blob = "\n".join(shown_strings(at))
+    return {s for s in secrets if s and s in blob}
+
+
+@needs_sample
+def test_learning_page_draws_curves_fits_and_time_to_proficiency(sample_app: AppTest) -> None:
+    at = open_page(sample_app, PAGE)
+    fits = frame_with(at, "Chosen model")
+    assert set(planted.COHORTS) <= set(fits["Cohort"])
+    assert {"AIC exponential", "AIC power", "Time constant, weeks (exp.)"} <= set(fits.columns)
+    proficiency = frame_with(at, "Kaplan-Meier median weeks (95% CI)")
+    assert (proficiency["Reached"] <= proficiency["Trainees"]).all()
+    assert len(at.get("vega_lite_chart")) >= 2
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert any('"strokeDash"' in json.dumps(s) for s in specs)  # the fitted lines are dashed
+    assert any("log-rank" in m.value for m in at.markdown)
+
+
+@needs_sample
+def test_a_lower_target_is_reached_by_more_trainees_sooner(sample_app: AppTest) -> None:
+    at = open_page(sample_app, PAGE)
+    assert at.slider(key="target").value == pytest.approx(0.90)
+    assert at.number_input(key="min_reviews").value == 20
+    before = frame_with(at, "Reached").set_index("Cohort")
+    at.slider(key="target").set_value(0.80).run()
+    assert_clean(at)
+    after = frame_with(at, "Reached").set_index("Cohort")
+    assert (after["Reached"] >= before["Reached"]).all() and after["Reached"].sum() > before["Reached"].sum()
+    assert any("reaches 80%" in c.value for c in at.caption)
+
+
+@needs_sample
+def test_comparing_the_fast_cohort_with_the_launch_class_says_which_is_sooner(sample_app: AppTest) -> None:
+    at = open_page(sample_app, PAGE)
+    at.selectbox(key="compare_a").set_value(planted.FAST_COHORT)
+    at.selectbox(key="compare_b").set_value(planted.COHORTS[0]).run()
+    assert_clean(at)
+    verdict = next(m.value for m in at.markdown if "log-rank" in m.value)
+    assert "unlikely to be chance" in verdict and f"{planted.FAST_COHORT} reached proficiency sooner" in verdict
+
+
+def test_learning_page_on_an_empty_database_says_so(empty_app: AppTest) -> None:
+    at = open_page(empty_app, PAGE)
+    assert any("no learning curve" in i.value for i in at.info)
+    assert not at.get("vega_lite_chart")
+
+
+@needs_sample
+def test_filters_that_select_nothing_give_a_sentence(make_app, sample_db: Path) -> None:
+    # The newest cohort started in October: before October it has no decisions at all.
+    at = open_page(make_app(sample_db, cohorts=planted.COHORTS[-1], to="2026-09-30"), PAGE)
+    assert any("No decisions" in i.value for i in at.info)
+    assert not at.get("vega_lite_chart")
+
+
+@needs_sample
+def test_presenter_mode_shows_no_names_or_ids(make_app, sample_db: Path) -> None:
+    at = open_page(make_app(sample_db, present="1"), PAGE)
+    people = roster()
+    assert not leaks(at, set(people["name"]) | set(people["trainer"].dropna()) | set(people["trainee_id"]))
+    assert len(at.get("vega_lite_chart")) >= 2
