@@ -15,6 +15,7 @@ PAGES = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
     "Trainers": [
         st.Page("pages/learning.py", title="Learning curves", icon=":material/show_chart:", url_path="learning"),
+        st.Page("pages/weak_spots.py", title="Weak spots", icon=":material/grid_on:", url_path="weak-spots"),
     ],
     "Analysts": [st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")],
 }
