@@ -6,27 +6,38 @@ import logging
 
 import streamlit as st
 
-from ui import filters, presenter, state
+from ui import auth, filters, presenter, state
 
 st.set_page_config(page_title="Uplift", page_icon=":material/trending_up:", layout="wide")
 
 # Pages appear here only once they are built.
 PAGES = {
     "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Managers": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview"),
+    ],
     "Trainers": [
+        st.Page("pages/training.py", title="Training impact", icon=":material/school:", url_path="training"),
+        st.Page("pages/trainee.py", title="Trainee explorer", icon=":material/person_search:", url_path="trainee"),
         st.Page("pages/learning.py", title="Learning curves", icon=":material/show_chart:", url_path="learning"),
         st.Page("pages/weak_spots.py", title="Weak spots", icon=":material/grid_on:", url_path="weak-spots"),
+    ],
+    "Calibration": [
+        st.Page("pages/calibration.py", title="Calibration", icon=":material/balance:", url_path="calibration"),
     ],
     "Analysts": [st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")],
 }
 
 
 def main() -> None:
-    page = st.navigation(PAGES)
+    who = auth.user()  # a sign-in screen and a stop when sign-in is configured and nobody is signed in
+    page = st.navigation(auth.allowed_pages(PAGES, who))
     state.store()  # a clear message and a stop if the database cannot be opened
-    presenter.switch()
+    auth.sidebar_badge(who)
+    # Viewers see aggregates only: presenter mode is always on for them.
+    presenter.switch(forced=not who.can("trainee_data"))
     presenter.style()
-    filters.sidebar()
+    filters.sidebar(who.markets)
     try:
         page.run()
     except Exception:  # the last guard: a sentence for people, the details in the server log

@@ -132,7 +132,7 @@ def open_store(path: str | Path | None = None, *, wait_seconds: float = 5.0) -> 
     return Store(con, target)
 
 
-def _config() -> dict[str, str]:
+def _config() -> dict[str, str | bool | int | float | list[str]]:
     # DuckDB would take 80% of RAM by default; a shared team machine and the 2 GiB target for the app
     # want a cap. Above it, large imports spill to disk instead of growing the process.
     return {"memory_limit": os.environ.get("UPLIFT_MEMORY_LIMIT", "1GB")}

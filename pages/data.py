@@ -12,7 +12,7 @@ from data_sources import imports, templates
 from data_sources.contract import DATASETS
 from data_sources.readers import NotATable, RawTable, read_path
 from data_sources.sheets import SheetsError, read_sheet
-from ui import presenter, state
+from ui import auth, presenter, state
 from ui.state import con
 
 st.title("Data")
@@ -92,7 +92,7 @@ def _preview(raw: RawTable, key: str) -> None:
             bar = st.progress(0.0, text="importing")
             if remember:
                 imports.save_mapping(con(), plan)
-            result = imports.commit(con(), validated, keep_going=keep_going, user=None,
+            result = imports.commit(con(), validated, keep_going=keep_going, user=auth.actor(),
                                     progress=lambda f, m: bar.progress(f, text=m))
             (st.success if result.status == "imported" else st.info if result.ok else st.error)(result.message)
             state.clear_caches()
@@ -146,7 +146,7 @@ def import_history() -> None:
         target = left.selectbox("Undo an import", list(labels), format_func=labels.get, key="undo_pick")
         if right.button("Undo", key="undo_button") and target is not None:
             try:
-                st.success(imports.undo(con(), int(target)))
+                st.success(imports.undo(con(), int(target), user=auth.actor()))
             except imports.ImportError_ as exc:
                 st.error(str(exc))
             state.clear_caches()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from data_sources.imports import dataset_counts, history
 from data_sources.sample import is_sample_loaded
-from ui import presenter
+from ui import nav, presenter
 from ui.state import measure
 
 st.title("Uplift")
@@ -20,7 +20,7 @@ if counts["rows"].sum() == 0:
         "The database is empty. Load the bundled sample data with `uplift sample` (or `make run`), or bring "
         "your own exports on the **Data** page."
     )
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    nav.link("pages/data.py", "Go to the Data page", ":material/upload_file:")
     st.stop()
 
 if measure(is_sample_loaded):

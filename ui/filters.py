@@ -15,12 +15,12 @@ def options() -> FilterOptions:
     return measure(filter_options)
 
 
-def sidebar() -> Filters:
-    """Draw the filters and return the value every measure takes."""
+def sidebar(allowed_markets: tuple[str, ...] = ()) -> Filters:
+    """Draw the filters and return the value every measure takes. A trainer limited to some markets is
+    offered only those, and sees only those when none is picked."""
     opts = options()
+    st.session_state["_allowed_markets"] = allowed_markets
     st.sidebar.subheader("Filters")
-    start: dt.date | None = None
-    end: dt.date | None = None
     if opts.first_date and opts.last_date:
         left, right = st.sidebar.columns(2)
         start = left.date_input("From", value=opts.first_date, min_value=opts.first_date,
@@ -29,21 +29,17 @@ def sidebar() -> Filters:
                                max_value=opts.last_date, key="to", bind="query-params")
         if start and end and start > end:
             st.sidebar.warning("'From' is after 'To': showing nothing until the range is fixed.")
-    markets = st.sidebar.multiselect("Markets", opts.markets, key="markets", bind="query-params",
-                                     placeholder="All markets")
-    policies = st.sidebar.multiselect("Policies", opts.policies, key="policies", bind="query-params",
-                                      placeholder="All policies")
-    cohorts = st.sidebar.multiselect("Cohorts", opts.cohorts, key="cohorts", bind="query-params",
-                                     placeholder="All cohorts")
-    projects: list[str] = []
+    market_options = [m for m in opts.markets if not allowed_markets or m in allowed_markets]
+    st.sidebar.multiselect("Markets", market_options, key="markets", bind="query-params",
+                           placeholder="All my markets" if allowed_markets else "All markets")
+    st.sidebar.multiselect("Policies", opts.policies, key="policies", bind="query-params",
+                           placeholder="All policies")
+    st.sidebar.multiselect("Cohorts", opts.cohorts, key="cohorts", bind="query-params",
+                           placeholder="All cohorts")
     if len(opts.projects) > 1:
-        projects = st.sidebar.multiselect("Projects", opts.projects, key="projects", bind="query-params",
-                                          placeholder="All projects")
-    return Filters(
-        start=start if isinstance(start, dt.date) else None,
-        end=end if isinstance(end, dt.date) else None,
-        markets=tuple(markets), policies=tuple(policies), cohorts=tuple(cohorts), projects=tuple(projects),
-    )
+        st.sidebar.multiselect("Projects", opts.projects, key="projects", bind="query-params",
+                               placeholder="All projects")
+    return current()
 
 
 def current() -> Filters:
@@ -57,5 +53,7 @@ def current() -> Filters:
     def many(key: str) -> tuple[str, ...]:
         return tuple(ss.get(key) or ())
 
-    return Filters(start=day("from"), end=day("to"), markets=many("markets"), policies=many("policies"),
+    allowed = tuple(ss.get("_allowed_markets") or ())
+    markets = tuple(m for m in many("markets") if not allowed or m in allowed) or allowed
+    return Filters(start=day("from"), end=day("to"), markets=markets, policies=many("policies"),
                    cohorts=many("cohorts"), projects=many("projects"))

@@ -23,13 +23,15 @@ def is_on() -> bool:
     return bool(st.session_state.get("present", False))
 
 
-def switch() -> bool:
-    """The sidebar switch, started from `?present=1` and kept in the URL so a shared link presents."""
+def switch(*, forced: bool = False) -> bool:
+    """The sidebar switch, started from `?present=1` and kept in the URL so a shared link presents.
+    `forced` (viewers) keeps it on."""
     initial = st.query_params.get("present", "") in ("1", "true", "True")
-    if "present" not in st.session_state:
-        st.session_state["present"] = initial
-    on = st.sidebar.toggle("Presenter mode", key="present", help="Pseudonyms for names, no ids, no raw tables, "
-                           "groups under 5 people hidden, larger type.")
+    if "present" not in st.session_state or forced:
+        st.session_state["present"] = initial or forced
+    on = st.sidebar.toggle("Presenter mode", key="present", disabled=forced,
+                           help="Pseudonyms for names, no ids, no raw tables, groups under 5 people hidden, "
+                           "larger type." + (" Always on for viewers." if forced else ""))
     if on:
         st.query_params["present"] = "1"
     elif "present" in st.query_params:

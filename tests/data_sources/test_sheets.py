@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 import pytest
@@ -40,7 +40,7 @@ class FakeResponse:
 class RecordedSheetsAPI(HTTPClient):
     """Serves the JSON the Sheets v4 API returns for the spreadsheet above."""
 
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def request(self, method: str, endpoint: str, params: Any = None, data: Any = None, json: Any = None,
                 files: Any = None, headers: Any = None) -> Any:

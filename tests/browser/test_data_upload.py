@@ -1,0 +1,24 @@
+"""An analyst uploads a file on the Data page in a real browser and finds it in the import history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.browser.conftest import assert_no_exception, screenshot, wait_for_app
+
+
+def test_upload_a_file_and_find_it_in_the_history(server, page, tmp_path: Path):
+    export = tmp_path / "new_hires_batch9.csv"
+    export.write_text("Agent ID,Market,Name,Hire Date\nB9001,TH,กมล ศรีสุข,2026-11-02\nB9002,JP,佐藤 花子,2026-11-02\n",
+                      encoding="utf-8")
+    page.goto(f"{server.url}/data")
+    wait_for_app(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(export))
+    page.get_by_text("2 ready").wait_for()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("imported as trainees").wait_for()
+    page.get_by_role("tab", name="Import history").click()
+    history = page.locator("[data-testid='stDataFrame']").filter(has_text="new_hires_batch9.csv")
+    history.first.wait_for()
+    assert_no_exception(page)
+    screenshot(page, "data-upload")
