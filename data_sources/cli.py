@@ -12,6 +12,7 @@ from pathlib import Path
 
 from data_sources import imports
 from data_sources.backup import backup, restore
+from data_sources.roles import RolesError, cli_user, roles_file
 from data_sources.readers import NotATable
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
@@ -144,11 +145,23 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# What each command needs when a roles file exists (data_sources/roles.py).
+NEEDS = {cmd_import: "import", cmd_sheets: "import", cmd_sample: "import", cmd_undo: "undo",
+         cmd_imports: "view", cmd_backup: "backup", cmd_restore: "restore"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        who = cli_user(args.user)
+        action = NEEDS[args.func]
+        if not who.can(action):
+            print(f"uplift: {who.email} is a {who.role}; {args.command} needs the role that may {action} "
+                  f"(see {roles_file()})", file=sys.stderr)
+            return 3
+        args.user = who.email
         return int(args.func(args))
-    except (StoreError, imports.ImportError_, NotATable, SheetsError) as exc:
+    except (StoreError, imports.ImportError_, NotATable, SheetsError, RolesError) as exc:
         print(f"uplift: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -132,3 +132,21 @@ def test_restore_refuses_a_file_that_is_not_an_uplift_database(tmp_path, db, cap
     duckdb.connect(str(other)).execute("CREATE TABLE x (a INT)").close()
     assert run(db, "restore", str(other)) == 1
     assert "not an Uplift database" in capsys.readouterr().err
+
+
+def test_roles_apply_to_the_cli(db, tmp_path, monkeypatch, capsys):
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[users]\n"ana@example.com" = "analyst"\n"val@example.com" = "viewer"\n')
+    monkeypatch.setenv("UPLIFT_ROLES", str(roles))
+    (tmp_path / "r.csv").write_text(ROSTER)
+    assert cli.main(["--db", db, "--user", "val@example.com", "import", str(tmp_path / "r.csv")]) == 3
+    assert "val@example.com is a viewer" in capsys.readouterr().err
+    assert cli.main(["--db", db, "--user", "ana@example.com", "import", str(tmp_path / "r.csv")]) == 0
+    assert cli.main(["--db", db, "--user", "ana@example.com", "backup"]) == 3
+    assert cli.main(["--db", db, "--user", "nobody@example.com", "imports"]) == 1
+    assert "not in" in capsys.readouterr().err
+    from data_sources.store import open_store
+
+    store = open_store(db)
+    assert store.con.execute("SELECT imported_by FROM imports").fetchall() == [("ana@example.com",)]
+    store.close()
