@@ -87,8 +87,16 @@ def _v1(con: duckdb.DuckDBPyConnection) -> None:
             correct BIGINT NOT NULL)""")
 
 
+def _v2(con: duckdb.DuckDBPyConnection) -> None:
+    # Who downloaded what: exports of people's performance data are attributed like imports.
+    con.execute("""
+        CREATE TABLE export_log (exported_at TIMESTAMP NOT NULL, exported_by VARCHAR NOT NULL,
+            what VARCHAR NOT NULL, rows BIGINT NOT NULL, presenter BOOLEAN NOT NULL)""")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
+    (2, "export log", _v2),
 ]
 LATEST = MIGRATIONS[-1][0]
 

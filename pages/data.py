@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from data_sources import imports, templates
+from data_sources.audit import export_history
 from data_sources.contract import DATASETS
 from data_sources.readers import NotATable, RawTable, read_path
 from data_sources.sheets import SheetsError, read_sheet
@@ -150,6 +151,10 @@ def import_history() -> None:
             except imports.ImportError_ as exc:
                 st.error(str(exc))
             state.clear_caches()
+    downloads = export_history(con())
+    if not downloads.empty:
+        st.markdown("**Downloads** (who took which data out of Uplift)")
+        st.dataframe(presenter.mask(downloads), hide_index=True, key="exports_table", width="stretch")
     with_rejects = log[log["rows_rejected"] > 0]
     if not with_rejects.empty and not presenter.is_on():
         pick = st.selectbox("Rejected rows of import", with_rejects["import_id"].tolist(), key="rejects_pick")
