@@ -47,9 +47,12 @@ BLOCK_TRAINEES = 2048  # decisions are simulated this many trainees at a time (m
 COHORT_SHARES = (64, 50, 44, 40, 36, 28, 22, 16)  # a launch class, then steady monthly hiring
 MARKET_SHARES = (0.25, 0.20, 0.13, 0.13, 0.09, 0.08, 0.07, 0.05)  # in P.MARKETS order
 SECOND_MONDAY_MARKETS = ("MY", "JP", "KR", "SG")  # their classes start a week later than the others
+# TH and ID paused hiring in August, so around the September refresher nobody there is in their first
+# weeks of production, whose steep learning would blur the before/after comparison.
+HIRING_PAUSES = (("2026-08", "TH"), ("2026-08", "ID"))
 CLASS_SIZE = 24
 ONBOARDING_DAYS = 14  # classroom, then production ("nesting") from the third week
-EXIT_SHARE = 0.03
+EXIT_SHARE = 0.04
 PROJECTS = ("Short Video", "Live", "Ads")
 PROJECT_CODES = ("SV", "LV", "AD")
 PROJECT_SHARES = (0.55, 0.30, 0.15)
@@ -81,8 +84,8 @@ GLOBAL_WEEK_SD = 0.005  # weeks with harder content for everyone
 LEARNING_SPREAD = 0.25  # log-sd of each trainee's learning time constant around the cohort's
 DRIFT_PP = 1.0  # everyone gets a little better over the eight months (guidelines mature)
 P_MIN, P_MAX = 0.30, 0.995
-# Harder policies have lower accuracy; Hate Speech changed in June and is the hardest.
-POLICY_DIFFICULTY_PP = (-7.0, -3.0, 3.0, -1.0, -4.0, 2.0, 2.0, -2.0, 3.0)
+# Harder policies have lower accuracy; Hate Speech changed in June and is by far the hardest.
+POLICY_DIFFICULTY_PP = (-9.0, -3.0, 3.0, -1.0, -4.0, 2.0, 2.0, -2.0, 3.0)
 # Each project's queue mix over P.POLICIES; trainees vary around it.
 POLICY_MIX = {
     "Short Video": (0.14, 0.14, 0.10, 0.10, 0.12, 0.08, 0.14, 0.06, 0.12),
@@ -94,7 +97,7 @@ MIX_CONCENTRATION = 30.0
 # --- Review volume: nesting trainees are audited heavily, tenured staff sampled. ------------------------
 NESTING_PER_WEEK = 10.5  # a quota of 10-11 a week: a rolling two-week window always has >= 20 reviews
 TENURED_FROM_WEEK = 11  # nesting (production weeks 1-9) ends; sampled QA from here on
-TENURED_PER_WEEK = 1.5
+TENURED_PER_WEEK = 1.2
 GOLDEN_SHARE = 0.3  # of the routine reviews; audit drives are all QA audits
 BLANK_MARKET_SHARE = 0.05  # the importer fills these from the roster
 BLANK_PROJECT_SHARE = 0.03
@@ -208,7 +211,9 @@ def _roster(rng: np.random.Generator, n: int) -> _Roster:
     class_rows: list[dict] = []
     for c, size in enumerate(cohort_sizes):
         year, month = (int(x) for x in P.COHORTS[c].split("-"))
-        for m, m_size in enumerate(_apportion(int(size), MARKET_SHARES)):
+        shares = [0.0 if (P.COHORTS[c], market) in HIRING_PAUSES else share
+                  for market, share in zip(P.MARKETS, MARKET_SHARES, strict=True)]
+        for m, m_size in enumerate(_apportion(int(size), shares)):
             if m_size == 0:
                 continue
             market = P.MARKETS[m]
@@ -367,7 +372,12 @@ def _background_sessions(s: _Sessions, r: _Roster, rng: np.random.Generator, per
             market, policy = int(rng.choice(len(P.MARKETS), p=MARKET_SHARES)), int(rng.integers(len(P.POLICIES)))
             if _clashes_with_plants(policy, market, day):
                 continue
-            pool = np.flatnonzero((r.market == market) & r.active_on(day) & (r.prod_start <= day))
+            in_scope = (r.market == market) & r.active_on(day) & (r.prod_start <= day)
+            # Coaching is run for one project's queue; refreshers mix projects.
+            project = int(rng.choice(len(PROJECTS), p=PROJECT_SHARES)) if kind == "coaching" else None
+            if project is not None:
+                in_scope &= r.project == project
+            pool = np.flatnonzero(in_scope)
             size = min(len(pool), int(rng.integers(*group)))
             if size == 0:
                 continue
@@ -376,7 +386,8 @@ def _background_sessions(s: _Sessions, r: _Roster, rng: np.random.Generator, per
             m_code = P.MARKETS[market]
             title = f"{P.POLICIES[policy]} {'refresher' if kind == 'refresher' else 'coaching'}"
             _add_session(s, _training(f"{prefix}-{made:04d}", day, kind, title, policy=P.POLICIES[policy],
-                                      market=m_code, trainer=TRAINERS[m_code][made % 2], hours=hours,
+                                      market=m_code, project=None if project is None else PROJECTS[project],
+                                      trainer=TRAINERS[m_code][made % 2], hours=hours,
                                       delivery=("classroom", "virtual")[made % 2]), invited, 0.93, rng)
 
 
@@ -398,11 +409,17 @@ def _remedial_pool(r: _Roster) -> np.ndarray:
     return in_markets & experienced & (r.last >= plant + window - 1)
 
 
-def _planted_refresher(s: _Sessions, r: _Roster, rng: np.random.Generator) -> np.ndarray:
+def _planted_size(default: int, per_scale: float, pool: int, cap: float) -> int:
+    """A planted session's size: as documented at the bundled size, growing with the roster in larger
+    runs (so selection works the same way), never more than `cap` of the people it is drawn from."""
+    return min(round(default * max(per_scale, 1.0)), int(cap * pool))
+
+
+def _planted_refresher(s: _Sessions, r: _Roster, rng: np.random.Generator, per_scale: float) -> np.ndarray:
     """(a) The refresher that works: invitations drawn at random within each cohort (by roster, not by
     performance), a few no-shows. Returns a boolean mask of who attended."""
     pool = np.flatnonzero(_refresher_pool(r))
-    n_invited = min(P.REFRESHER_INVITED, int(0.6 * len(pool)))
+    n_invited = _planted_size(P.REFRESHER_INVITED, per_scale, len(pool), 0.6)
     if n_invited == 0:
         return np.zeros(r.n, dtype=bool)
     per_cohort = _apportion(n_invited, [np.sum(r.cohort[pool] == c) for c in range(len(P.COHORTS))])
@@ -675,14 +692,15 @@ def _decision_blocks(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarra
         offset += sizes[k]
 
 
-def _remedial(s: _Sessions, r: _Roster, stats: _WindowStats, rng: np.random.Generator) -> np.ndarray:
+def _remedial(s: _Sessions, r: _Roster, stats: _WindowStats, rng: np.random.Generator,
+             per_scale: float) -> np.ndarray:
     """(b) The remedial session: each team lead nominates their weakest experienced moderators on the
     policy by observed accuracy over the two weeks before (ties broken at random), seats shared across
     teams by team size. Returns the attendees' indices."""
     pool = _remedial_pool(r) & (stats.pre_n >= P.REMEDIAL_MIN_PRE_DECISIONS)
     teams = r.frame["team"].to_numpy()
     team_names = np.unique(teams[pool])
-    n_invited = min(P.REMEDIAL_INVITED, int(0.35 * pool.sum()))
+    n_invited = _planted_size(P.REMEDIAL_INVITED, per_scale, int(pool.sum()), 0.35)
     quotas = _apportion(n_invited, [np.sum(pool & (teams == t)) for t in team_names]) if n_invited else []
     observed = stats.pre_correct / np.maximum(stats.pre_n, 1)
     tie_break = rng.random(r.n)
@@ -723,8 +741,7 @@ def _calibration_plan(rng: np.random.Generator, per_scale: float) -> list[tuple[
     for _ in range(max(0, round(len(CALIBRATION_SESSIONS) * per_scale) - len(plan))):
         plan.append((int(rng.choice(len(P.MARKETS), p=MARKET_SHARES)), int(rng.integers(len(P.POLICIES))),
                      int(rng.integers(_day(dt.date(2026, 5, 11)), END_DAY - 3))))
-    width = max(2, len(str(len(plan))))
-    return [(f"CAL-{k + 1:0{width}d}", day, policy, market) for k, (market, policy, day) in enumerate(plan)]
+    return [(f"CAL-{k + 1:02d}", day, policy, market) for k, (market, policy, day) in enumerate(plan)]
 
 
 def _calibration(s: _Sessions, r: _Roster, rng: np.random.Generator, per_scale: float) -> pd.DataFrame:
@@ -918,7 +935,7 @@ class _Simulation:
         _onboarding(self.sessions, self.roster)
         _policy_updates(self.sessions, self.roster, self.rng)
         _background_sessions(self.sessions, self.roster, self.rng, self.per_scale)
-        self.refresher = _planted_refresher(self.sessions, self.roster, self.rng)
+        self.refresher = _planted_refresher(self.sessions, self.roster, self.rng, self.per_scale)
         self.volume = _volume(self.roster, target, self.rng)
         bank_size = max(100, round(GOLDEN_BANK_PER_POLICY * self.per_scale**0.5))
         prior = np.cumsum(np.asarray(LABEL_PRIOR), axis=1)
@@ -936,7 +953,7 @@ class _Simulation:
         """Every dataset but decisions, as Arrow tables."""
         assert self._decisions_done, "the remedial's invitations depend on the decisions: simulate them first"
         r, s, rng = self.roster, self.sessions, self.rng
-        remedial = _remedial(s, r, self.stats, rng)
+        remedial = _remedial(s, r, self.stats, rng, self.per_scale)
         calibration = _calibration(s, r, rng, self.per_scale)
         assessments = _assessments(r, s, np.flatnonzero(self.refresher), remedial, rng)
         feedback = _feedback(s, r, rng)

@@ -2,7 +2,8 @@
 
 `sample_data/README.md` tells the story of each; `tests/sample_data/test_generate.py` recovers them with
 plain pandas, and the metrics' tests can recover them with the app's own measures. Percentages are in
-percentage points of accuracy (share of decisions judged correct).
+percentage points of accuracy (share of decisions judged correct). Group sizes are those of the bundled
+data (`DEFAULT_DECISIONS`); larger runs grow the planted sessions with the roster.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ REFRESHER_NO_SHOWS = 4  # attended = false: they got nothing
 REFRESHER_ATTENDEES = REFRESHER_INVITED - REFRESHER_NO_SHOWS
 # QA's Hate Speech deep-dive in those markets over both windows: extra audits per moderator-week for
 # everyone in production there, so attendees and non-attendees alike have plenty of decisions.
-REFRESHER_AUDITS_PER_WEEK = 8
+REFRESHER_AUDITS_PER_WEEK = 11
 
 # (b) A remedial session that does nothing. Each team lead in those markets nominated their weakest
 # experienced moderators on the policy by observed accuracy over the two weeks before; observed accuracy
@@ -57,7 +58,7 @@ REMEDIAL_ATTENDEES = REMEDIAL_INVITED - REMEDIAL_NO_SHOWS
 # QA's Violent & Graphic drive for experienced moderators in those markets: a few audits a week before
 # (the noisy measure people were picked on), twice as many after (to see whether it worked).
 REMEDIAL_AUDITS_PER_WEEK_BEFORE = 4
-REMEDIAL_AUDITS_PER_WEEK_AFTER = 12
+REMEDIAL_AUDITS_PER_WEEK_AFTER = 16
 REMEDIAL_MIN_PRE_DECISIONS = 6  # team leads only ranked people with at least this many audits
 EXPERIENCED_WEEKS = 16  # tenure from which people count as experienced (well past nesting)
 
@@ -84,4 +85,4 @@ PROFICIENCY_WINDOW_WEEKS = 2
 POOR_CALIBRATION_SESSION = "CAL-07"
 POOR_CALIBRATION_POLICY = "Dangerous Orgs"
 POOR_RATER_AGREEMENT = 0.40  # chance a rater gives the reference answer; the rest is random
-GOOD_RATER_AGREEMENT = (0.92, 0.98)  # range for every other session
+GOOD_RATER_AGREEMENT = (0.94, 0.98)  # range for every other session
