@@ -106,7 +106,9 @@ else:
     low, high = wilson_arrays(matches.to_numpy(), raters["items"].to_numpy())
     bars = raters.assign(matches=matches, low=low if every_item_judged else math.nan,
                          high=high if every_item_judged else math.nan)
-    y = alt.Y("rater_id:N", title=None, sort="-x")
+    # One sort for every layer (a "-x" sort conflicts between the bar and the interval layers).
+    y = alt.Y("rater_id:N", title=None,
+              sort=alt.EncodingSortField("agreement_with_reference", op="max", order="descending"))
     rater_tooltip = [
         alt.Tooltip("rater_id:N", title="Rater"),
         alt.Tooltip("agreement_with_reference:Q", title="Agrees with the expert", format=".0%"),
@@ -124,10 +126,10 @@ else:
         layers.append(alt.Chart(bars).mark_errorbar(color="#000000").encode(
             x=alt.X("low:Q", title=""), x2="high:Q", y=y, tooltip=rater_tooltip))
     text = alt.Chart(bars).transform_calculate(count="datum.matches + ' of ' + datum.items").mark_text(
-        align="left", dx=4, color="#333333"
-    ).encode(x="agreement_with_reference:Q", y=y, text="count:N")
+        align="left", dx=6, color="#ffffff", fontWeight="bold"
+    ).encode(x=alt.datum(0), y=y, text="count:N")
     layers.append(text)
-    charts.show(alt.layer(*layers).properties(height=max(160, 28 * len(bars))), key="rater_agreement",
+    charts.show(alt.layer(*layers).properties(height=90 + 32 * len(bars)), key="rater_agreement",
                 name=f"raters_{session_id}")
     st.caption("Bars: share of the rater's items that match the expert answer, with the count"
                + (" and a 95% Wilson interval." if every_item_judged else
@@ -170,7 +172,8 @@ else:
         color=alt.Color("label:N", title="Label", scale=alt.Scale(range=charts.PALETTE)), tooltip=g_tooltip)
     crosses = g_base.transform_filter("datum.differs").mark_text(text="✕", fontSize=13, color="#000000").encode(
         tooltip=g_tooltip)
-    charts.show(alt.layer(cells, crosses).properties(height=max(160, 30 * grid["rater_id"].nunique())),
+    # Autosize "fit" counts axis labels and the legend in the height: leave room for them.
+    charts.show(alt.layer(cells, crosses).properties(height=230 + 30 * grid["rater_id"].nunique()),
                 key="rating_grid", name=f"grid_{session_id}")
     st.caption("Colour: the label given. ✕: differs from the expert answer.")
 
@@ -193,14 +196,14 @@ else:
         alt.Tooltip("items:Q", title="Items"), alt.Tooltip("raters:Q", title="Raters"),
     ]
     highlight = alt.when("datum.this_policy").then(alt.value(charts.PALETTE[5])).otherwise(alt.value("#9e9e9e"))
-    t_base = alt.Chart(trend).encode(x=alt.X("date:T", title="Session date"))
+    t_base = alt.Chart(trend).encode(x=alt.X("date:T", title="Session date", scale=alt.Scale(padding=16)))
     lines = t_base.mark_line(opacity=0.6).encode(y="alpha:Q", detail="policy:N", color=highlight)
     errors = t_base.mark_rule(strokeWidth=2).encode(y=alt.Y("alpha_low:Q", title="Krippendorff's α"),
                                                     y2="alpha_high:Q", color=highlight, tooltip=t_tooltip)
     points = t_base.mark_point(filled=True, size=70).encode(y="alpha:Q", color=highlight, tooltip=t_tooltip)
     guide = alt.Chart(pd.DataFrame({"alpha": [0.667, 0.8]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(
         y="alpha:Q")
-    charts.show(alt.layer(guide, lines, errors, points).properties(height=320), key="agreement_over_time",
+    charts.show(alt.layer(guide, lines, errors, points).properties(height=380), key="agreement_over_time",
                 name="agreement_by_policy")
     st.caption(f"Each point is one session's α on one policy's items, with its 95% bootstrap interval; "
                f"{chosen_policy} (this session's policy) is highlighted. Dashed: 0.667 and 0.80.")

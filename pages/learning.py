@@ -98,7 +98,7 @@ fit_lines = alt.Chart(lines).mark_line(strokeDash=[6, 4], strokeWidth=2).encode(
 target_rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(color="#555", strokeDash=[2, 2]).encode(
     y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Proficiency target", format=".0%")]
 )
-charts.show(alt.layer(band, observed, fit_lines, target_rule).properties(height=380), key="learning_curves",
+charts.show(alt.layer(band, observed, fit_lines, target_rule).properties(height=480), key="learning_curves",
             name="learning_curves")
 
 fit_table = pd.DataFrame({
@@ -176,7 +176,7 @@ km_line = km_base.mark_line(interpolate="step-after").encode(
         alt.Tooltip("at_risk:Q", title="Still on the way"),
     ],
 )
-charts.show(alt.layer(km_band, km_line).properties(height=340), key="proficiency_curve", name="proficiency_curve")
+charts.show(alt.layer(km_band, km_line).properties(height=420), key="proficiency_curve", name="proficiency_curve")
 
 # ------------------------------------------------------------------------------------ comparison
 st.subheader("Compare two cohorts")

@@ -50,7 +50,7 @@ cell_pick = alt.selection_point(name="cell", fields=["market", "policy"], on="cl
 heat_data = spots[["market", "policy", "reviewed", "correct", "rate", "low", "high", "policy_level", "shrunk_rate",
                    "shrunk_low", "shrunk_high", "gap", "q_value", "enough_data", "flagged"]]
 base = alt.Chart(heat_data).encode(
-    x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=180)),
+    x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=180, labelOverlap=False)),
     y=alt.Y("market:N", title=None),
 )
 tooltip = [
@@ -63,7 +63,7 @@ tooltip = [
 ]
 rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
     color=alt.when("datum.enough_data").then(
-        alt.Color("gap:Q", title="Gap to the policy elsewhere (shrunk)", legend=alt.Legend(format="+.0%"),
+        alt.Color("gap:Q", title="Gap (shrunk)", legend=alt.Legend(format="+.0%"),
                   scale=alt.Scale(scheme=charts.DIVERGING, domainMid=0, reverse=True))
     ).otherwise(alt.value("#d9d9d9")),
     opacity=alt.when(cell_pick).then(alt.value(1.0)).otherwise(alt.value(0.45)),
@@ -72,8 +72,9 @@ rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
 flag_border = base.transform_filter("datum.flagged").mark_rect(filled=False, stroke="#000000", strokeWidth=3)
 marks = base.transform_calculate(
     mark=f"datum.flagged ? '●' : (datum.enough_data ? '' : '{few}')"
-).mark_text(fontSize=12, color="#000000").encode(text="mark:N", tooltip=tooltip)
-heatmap = alt.layer(rect, flag_border, marks).properties(height=max(220, 34 * heat_data["market"].nunique()))
+).mark_text(fontSize=14, fontWeight="bold", color="#000000").encode(text="mark:N", tooltip=tooltip)
+# Autosize "fit" counts the slanted policy labels and the legend in the height: leave room for them.
+heatmap = alt.layer(rect, flag_border, marks).properties(height=200 + 40 * heat_data["market"].nunique())
 event = charts.show(heatmap, key="heatmap", name="weak_spots", on_select="rerun")
 st.caption(f"● flagged (bold border) · grey “{few}”: fewer than {min_reviewed} reviews, not judged · orange: below "
            "the policy's level in the other markets, blue: above. Click a cell for its detail, double-click to clear.")
@@ -147,7 +148,7 @@ with st.container(border=True):
                     level = pd.DataFrame({"level": [r["policy_level"]]})
                     layers.append(alt.Chart(level).mark_rule(strokeDash=[4, 3], color=charts.PALETTE[1]).encode(
                         y="level:Q", tooltip=[alt.Tooltip("level:Q", title="Policy in other markets", format=".1%")]))
-                charts.show(alt.layer(*layers).properties(height=260), key="cell_trend",
+                charts.show(alt.layer(*layers).properties(height=320), key="cell_trend",
                             name=f"trend_{market}_{policy}")
                 st.caption("Weekly rate with its 95% band; dashed: the policy in the other markets.")
         with why_col:
