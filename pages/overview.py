@@ -9,12 +9,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from data_sources.audit import log_export
 from metrics.rates import rates
 from metrics.trainee import coaching_list
 from metrics.weak_spots import weak_spots
 from metrics.weekly import WeeklyImpact, p_chart, week_training_effects, weekly_impact
-from ui import charts, filters, presenter, report
-from ui.state import measure
+from ui import charts, downloads, filters, nav, presenter, report
+from ui.state import measure, store
 
 CHART_WEEKS = 12  # the p-chart's and the weak spots' window, ending with the chosen week
 COACHING_MIN_REVIEWS = 50  # as the coaching list's default on the Trainee explorer
@@ -124,23 +125,29 @@ if coaching.empty:
 else:
     st.markdown(f"**{needing:,}** of {len(coaching):,} trainees with at least {COACHING_MIN_REVIEWS} reviews "
                 "need coaching: their accuracy is below their market's even at the top of its 95% interval.")
-st.page_link("pages/trainee.py", label="Open the coaching list", icon=":material/person_search:")
+nav.link("pages/trainee.py", "Open the coaching list", icon=":material/person_search:")
 
 # --------------------------------------------------------------------------------------- downloads
 st.subheader("Download")
 
 
+presenting = presenter.is_on()
+who, target = downloads._who(), store()  # read here: the builders below run when clicked, maybe off this thread
+
+
 def report_html() -> str:
+    log_export(target.cursor(), user=who, what=f"weekly report {week}", rows=len(sessions), presenter=presenting)
     return report.weekly_report_html(
         impact, filters=f, p_chart_svg=charts.svg(figure) if figure is not None else None, effects=effects,
-        weak_spots=weak, needs_coaching=needing, coaching_assessed=len(coaching), presenting=presenter.is_on())
+        weak_spots=weak, needs_coaching=needing, coaching_assessed=len(coaching), presenting=presenting)
 
 
 def report_tables() -> bytes:
-    return report.csv_zip({
-        "tiles": report.tiles_frame(impact), "p_chart": chart_frame, "trainings": sessions,
-        "weak_spots": report.top_weak_spots(weak),
-    })
+    tables = {"tiles": report.tiles_frame(impact), "p_chart": chart_frame, "trainings": sessions,
+              "weak_spots": report.top_weak_spots(weak)}
+    log_export(target.cursor(), user=who, what=f"weekly tables {week}", rows=sum(len(t) for t in tables.values()),
+               presenter=presenting)
+    return report.csv_zip(tables)
 
 
 left, right, _ = st.columns([2, 2, 4])

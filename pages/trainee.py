@@ -10,7 +10,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_sources.export import safe_csv
 from metrics.trainee import (
     coaching_list,
     policy_strengths,
@@ -19,7 +18,7 @@ from metrics.trainee import (
     trainee_trainings,
     trainee_trend,
 )
-from ui import charts, filters, presenter, report
+from ui import charts, downloads, filters, presenter, report
 from ui.state import measure
 
 MEASURE = "Share correct"  # quality and accuracy pooled, as on the coaching list
@@ -231,6 +230,6 @@ else:
                      alt.Tooltip("reviews:Q", title="Reviews")]),
     ).properties(height=max(140, 22 * len(dots)))
     charts.show(chart, key="coaching_chart", name="coaching_list")
-    export = presenter.mask(shown)  # pseudonyms for ids and no names while presenting
-    st.download_button("Download the list (CSV)", data=safe_csv(export), file_name="coaching_list.csv",
-                       mime="text/csv", key="coaching_csv", on_click="ignore")
+    # Masked while presenting (pseudonyms, no names), formulas neutralised, and logged when pressed.
+    downloads.csv_button(shown, file_name="coaching_list.csv", key="coaching_csv",
+                         label="Download the list (CSV)", what="coaching list")

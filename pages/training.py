@@ -137,6 +137,8 @@ if latest and ends and max(ends) > latest:
 def timeline_chart(frame: pd.DataFrame, window: int, lag: int, step: int) -> alt.LayerChart:
     windows = pd.DataFrame({"start": [-window, lag], "end": [0, lag + window], "window": ["before", "after"]})
     shade = alt.Chart(windows).mark_rect(opacity=0.08, color="#666").encode(x="start:Q", x2="end:Q")
+    tags = alt.Chart(windows).transform_calculate(mid="(datum.start + datum.end) / 2").mark_text(
+        baseline="top", color="#555", fontSize=13).encode(x="mid:Q", y=alt.value(4), text="window:N")
     session = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeDash=[4, 3]).encode(x="x:Q")
     colour = alt.Color("who:N", title=None, scale=alt.Scale(domain=list(GROUPS.values()),
                                                             range=[charts.ATTENDED, charts.COMPARISON]))
@@ -153,7 +155,7 @@ def timeline_chart(frame: pd.DataFrame, window: int, lag: int, step: int) -> alt
                  alt.Tooltip("rate:Q", title="Rate", format=".1%"), alt.Tooltip("reviewed:Q", title="Reviews"),
                  alt.Tooltip("low:Q", format=".1%", title="95% low"), alt.Tooltip("high:Q", format=".1%", title="95% high")],
     )
-    return alt.layer(shade, session, band, line).properties(height=320)
+    return alt.layer(shade, tags, session, band, line).properties(height=320)
 
 
 st.subheader("Attendees and comparison group over time")

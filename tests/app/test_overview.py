@@ -19,6 +19,10 @@ from data_sources import sample
 from sample_data import planted
 from tests.app.conftest import assert_clean, frame_with
 
+needs_sample = pytest.mark.skipif(
+    not (Path(sample.EXPORTS) / "decisions.csv").exists(), reason="sample_data/exports not generated yet"
+)
+
 
 @pytest.fixture(autouse=True)
 def through_app_py(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,6 +90,7 @@ def ids_shown(at: AppTest) -> list[str]:
     return [t for t in roster()["trainee_id"] if re.search(rf"\b{re.escape(t)}\b", text)]
 
 
+@needs_sample
 def test_overview_tiles_say_whether_a_change_is_beyond_control_limits(sample_app):
     at = open_page(sample_app, "pages/overview.py")
     assert_clean(at)
@@ -100,6 +105,7 @@ def test_overview_tiles_say_whether_a_change_is_beyond_control_limits(sample_app
     assert {b.key for b in at.get("download_button")} >= {"overview_report", "overview_tables"}
 
 
+@needs_sample
 def test_week_picker_shows_that_weeks_trainings(sample_app):
     at = open_page(sample_app, "pages/overview.py")
     week = planted.REFRESHER_DATE - dt.timedelta(days=planted.REFRESHER_DATE.weekday())
@@ -119,6 +125,7 @@ def test_overview_on_an_empty_database_says_so(empty_app):
     assert any("No reviews match" in i.value for i in at.info)
 
 
+@needs_sample
 def test_overview_with_filters_that_select_nothing_says_so(sample_app):
     at = open_page(sample_app, "pages/overview.py", select_nothing=True)
     assert_clean(at)
@@ -133,6 +140,7 @@ def presenting(make_app, sample_db: Path, page: str) -> AppTest:
     return at
 
 
+@needs_sample
 def test_overview_names_no_one_while_presenting(make_app, sample_db):
     at = presenting(make_app, sample_db, "pages/overview.py")
     assert_clean(at)

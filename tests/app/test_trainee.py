@@ -7,6 +7,7 @@ from tests.app.conftest import assert_clean, frame_with
 from tests.app.test_overview import (  # noqa: F401 (through_app_py: an autouse fixture)
     ids_shown,
     names_shown,
+    needs_sample,
     open_page,
     presenting,
     through_app_py,
@@ -20,6 +21,7 @@ def _id_of(at, label: str) -> str:
     return label.rsplit("(", 1)[-1].rstrip(")")
 
 
+@needs_sample
 def test_coaching_list_ranks_trainees_with_intervals(sample_app):
     at = open_page(sample_app, PAGE)
     assert_clean(at)
@@ -32,6 +34,7 @@ def test_coaching_list_ranks_trainees_with_intervals(sample_app):
     assert "coaching_csv" in {b.key for b in at.get("download_button")}
 
 
+@needs_sample
 def test_picking_a_trainee_shows_the_profile(sample_app):
     at = open_page(sample_app, PAGE)
     trainee = _id_of(at, frame_with(at, "shrunk rate")["trainee"].iloc[0])
@@ -44,6 +47,7 @@ def test_picking_a_trainee_shows_the_profile(sample_app):
     assert any("attempts at" in m.value for m in at.markdown) or any("No tests" in i.value for i in at.info)
 
 
+@needs_sample
 def test_fewer_trainees_are_ranked_with_a_higher_minimum(sample_app):
     at = open_page(sample_app, PAGE)
     at.toggle(key="coaching_only").set_value(False).run()
@@ -62,6 +66,7 @@ def test_trainee_page_on_an_empty_database_says_so(empty_app):
     assert any("No trainees match" in i.value for i in at.info)
 
 
+@needs_sample
 def test_trainee_page_with_filters_that_select_nothing_says_so(sample_app):
     at = open_page(sample_app, PAGE, select_nothing=True)
     assert_clean(at)
@@ -71,6 +76,7 @@ def test_trainee_page_with_filters_that_select_nothing_says_so(sample_app):
     assert any("No trainee has at least" in i.value for i in at.info)
 
 
+@needs_sample
 def test_trainee_page_names_no_one_while_presenting(make_app, sample_db):
     at = presenting(make_app, sample_db, PAGE)
     assert_clean(at)
@@ -83,6 +89,7 @@ def test_trainee_page_names_no_one_while_presenting(make_app, sample_db):
     assert names_shown(at) == [] and ids_shown(at) == []
 
 
+@needs_sample
 def test_trainee_page_shows_names_when_not_presenting(sample_app):
     at = open_page(sample_app, PAGE)
     at.selectbox(key="trainee").set_value("T0001").run()

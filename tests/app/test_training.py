@@ -8,6 +8,7 @@ from tests.app.conftest import assert_clean, frame_with
 from tests.app.test_overview import (  # noqa: F401 (through_app_py: an autouse fixture)
     ids_shown,
     names_shown,
+    needs_sample,
     open_page,
     presenting,
     through_app_py,
@@ -22,6 +23,7 @@ def pick(at, *training_ids: str):
     return at
 
 
+@needs_sample
 def test_training_page_asks_for_a_session_first(sample_app):
     at = open_page(sample_app, PAGE)
     assert_clean(at)
@@ -30,6 +32,7 @@ def test_training_page_asks_for_a_session_first(sample_app):
     assert any("Pick one or more sessions" in i.value for i in at.info)
 
 
+@needs_sample
 def test_refresher_effect_excludes_zero_and_is_told_apart_from_the_naive_gain(sample_app):
     at = pick(open_page(sample_app, PAGE), planted.REFRESHER_TRAINING_ID)
     assert any("the interval excludes zero" in m.value for m in at.markdown)
@@ -43,12 +46,14 @@ def test_refresher_effect_excludes_zero_and_is_told_apart_from_the_naive_gain(sa
     assert "Post-test" in set(frame_with(at, "pass_rate")["test"])
 
 
+@needs_sample
 def test_remedial_session_warns_of_regression_to_the_mean(sample_app):
     at = pick(open_page(sample_app, PAGE), planted.REMEDIAL_TRAINING_ID)
     assert any("regression to the mean" in w.value for w in at.warning)
     assert any("adjusted for each trainee's starting score" in m.value for m in at.markdown)
 
 
+@needs_sample
 def test_a_session_with_few_attendees_says_not_enough_data(sample_app):
     at = open_page(sample_app, PAGE)
     tiny = [o for o in at.multiselect(key="trainings").options if "onboarding" in o.lower()]
@@ -59,6 +64,7 @@ def test_a_session_with_few_attendees_says_not_enough_data(sample_app):
     assert not any("excludes zero" in m.value for m in at.markdown)
 
 
+@needs_sample
 def test_all_sessions_of_a_kind_in_the_period(sample_app):
     at = open_page(sample_app, PAGE)
     at.radio(key="pick_mode").set_value("kind").run()
@@ -68,6 +74,7 @@ def test_all_sessions_of_a_kind_in_the_period(sample_app):
     assert any(m.label == "Effect against people who did not attend" for m in at.metric)
 
 
+@needs_sample
 def test_all_sessions_on_a_policy_in_the_period(sample_app):
     at = open_page(sample_app, PAGE)
     at.radio(key="pick_mode").set_value("policy").run()
@@ -77,6 +84,7 @@ def test_all_sessions_on_a_policy_in_the_period(sample_app):
     assert at.metric
 
 
+@needs_sample
 def test_window_and_source_controls_change_the_measure(sample_app):
     at = pick(open_page(sample_app, PAGE), planted.REFRESHER_TRAINING_ID)
     at.slider(key="window_days").set_value(21).run()
@@ -92,18 +100,21 @@ def test_training_page_on_an_empty_database_says_so(empty_app):
     assert any("No training sessions match" in i.value for i in at.info)
 
 
+@needs_sample
 def test_training_page_with_filters_that_select_nothing_says_so(sample_app):
     at = open_page(sample_app, PAGE, select_nothing=True)
     assert_clean(at)
     assert any("No training sessions match" in i.value for i in at.info)
 
 
+@needs_sample
 def test_training_page_names_no_one_while_presenting(make_app, sample_db):
     at = pick(presenting(make_app, sample_db, PAGE), planted.REFRESHER_TRAINING_ID)
     assert names_shown(at) == [] and ids_shown(at) == []
     assert any("excludes zero" in m.value for m in at.markdown)
 
 
+@needs_sample
 def test_attendee_chart_names_people_when_not_presenting(sample_app):
     at = pick(open_page(sample_app, PAGE), planted.REFRESHER_TRAINING_ID)
     assert names_shown(at), "the check above would otherwise prove nothing"

@@ -1,0 +1,146 @@
+"""The weekly report builder: one self-contained, escaped HTML file, and the figures in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from metrics.filters import Filters
+from metrics.weekly import Tile, WeeklyImpact
+from ui import charts, report
+
+NAN = math.nan
+HOSTILE = "<script>alert('x')</script>"
+MONDAY = dt.date(2026, 9, 7)
+
+
+def rate_tile(name: str, value: float, n: int, *, beyond: bool | None) -> Tile:
+    return Tile(name, True, value, n, value - 0.013, value + 0.012, value - 0.02, 0.02, 0.04, beyond, 0.83,
+                0.80, 0.86)  # fmt: skip
+
+
+def count_tile(name: str, now: int, before: int) -> Tile:
+    return Tile(name, False, float(now), now, NAN, NAN, float(before), float(now - before), NAN, None, NAN, NAN, NAN)
+
+
+def impact(title: str = "Hate Speech refresher", attendees: int = 50) -> WeeklyImpact:
+    trainings = pd.DataFrame({
+        "training_id": ["REF-1"], "title": [title], "kind": ["refresher"], "policy": ["Hate Speech"],
+        "date": [pd.Timestamp(MONDAY)], "attendees": [attendees],
+    })  # fmt: skip
+    return WeeklyImpact(
+        week_start=MONDAY, week_end=MONDAY + dt.timedelta(days=6),
+        quality=rate_tile("Quality", 0.842, 2310, beyond=True),
+        accuracy=rate_tile("Accuracy", 0.871, 640, beyond=False),
+        assessment_pass_rate=rate_tile("Assessment pass rate", 0.6, 40, beyond=None),
+        active_trainees=count_tile("Active trainees", 250, 244),
+        trainings_delivered=count_tile("Trainings delivered", 1, 3),
+        people_reached=count_tile("People reached", attendees, 30),
+        trainings=trainings,
+    )  # fmt: skip
+
+
+def effects(enough: bool = True) -> pd.DataFrame:
+    return pd.DataFrame({
+        "training_id": ["REF-1"], "title": ["x"], "date": [pd.Timestamp(MONDAY)], "estimate": [0.081],
+        "low": [0.04], "high": [0.12], "naive_gain": [0.12], "n_attendees": [50], "n_comparison": [69],
+        "enough_data": [enough], "window_closed": [True], "warnings": [""],
+    })  # fmt: skip
+
+
+def weak(market: str = "VN") -> pd.DataFrame:
+    return pd.DataFrame({
+        "market": [market, "SG"], "policy": ["Bullying & Harassment", "Animal Harm"], "rate": [0.70, 0.0],
+        "low": [0.66, 0.0], "high": [0.74, 0.49], "reviewed": [480, 4], "policy_level": [0.82, 0.85],
+        "gap": [-0.11, -0.02], "avoidable_errors": [57.6, 3.4], "q_value": [0.0001, 0.6],
+        "flagged": [True, False],
+    })  # fmt: skip
+
+
+def p_chart_svg() -> str:
+    frame = pd.DataFrame({"week": pd.date_range("2026-07-06", periods=4, freq="W-MON"), "rate": [0.8, 0.82, 0.85, 0.84]})
+    return charts.svg(alt.Chart(frame).mark_line(point=True).encode(x="week:T", y="rate:Q"))
+
+
+def build(**changes: object) -> str:
+    args: dict[str, object] = {
+        "filters": Filters(markets=("VN",)), "p_chart_svg": p_chart_svg(), "effects": effects(),
+        "weak_spots": weak(), "needs_coaching": 24, "coaching_assessed": 281,
+    }  # fmt: skip
+    week = changes.pop("impact", impact())
+    args.update(changes)
+    return report.weekly_report_html(week, **args)  # type: ignore[arg-type]
+
+
+def test_report_is_self_contained_without_scripts_or_network_references():
+    page = build()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<svg" in page and "</svg>" in page, "the chart is inline SVG"
+    assert "<script" not in page.lower()
+    assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.IGNORECASE), "no network reference at all"
+    assert not re.search(r"\b(src|href)\s*=", page, re.IGNORECASE)
+
+
+def test_report_escapes_every_data_value():
+    page = build(impact=impact(title=HOSTILE), weak_spots=weak(market=HOSTILE), filters=Filters(markets=(HOSTILE,)))
+    assert HOSTILE not in page
+    assert "<script" not in page.lower()
+    assert page.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3
+
+
+def test_report_contains_the_weeks_figures():
+    page = build()
+    assert "84.2% (95% CI 82.9–85.4%, n=2,310)" in page
+    assert "beyond control limits" in page and "within normal variation" in page and "no baseline yet" in page
+    assert "+8.1 points (95% CI +4.0 to +12.0)" in page
+    assert "Bullying &amp; Harassment" in page and "Animal Harm" not in page, "only flagged cells are listed"
+    assert "24 of 281 trainees" in page
+    assert "ISO week 37" in page
+
+
+def test_report_says_not_enough_data_instead_of_a_number():
+    page = build(effects=effects(enough=False))
+    assert "not enough data yet" in page and "+8.1 points" not in page
+
+
+def test_presenting_hides_the_effect_of_a_session_with_few_people():
+    page = build(impact=impact(attendees=3), presenting=True)
+    assert "hidden while presenting" in page and "+8.1 points" not in page
+
+
+def test_report_without_a_chart_or_trainings_still_reads():
+    empty = impact()
+    empty = WeeklyImpact(**{**empty.__dict__, "trainings": empty.trainings.iloc[0:0]})
+    page = build(impact=empty, p_chart_svg=None, effects=None, weak_spots=weak().iloc[0:0])
+    assert "No trainings were delivered this week." in page
+    assert "No weak spot is flagged" in page and "No weekly accuracy to chart." in page
+
+
+def test_tables_zip_holds_formula_safe_csvs():
+    data = report.csv_zip({"weak_spots": pd.DataFrame({"market": ["=HYPERLINK(\"x\")"], "n": [1]})})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["weak_spots.csv"]
+        text = archive.read("weak_spots.csv").decode("utf-8-sig")
+    assert pd.read_csv(io.StringIO(text))["market"].iloc[0] == "'=HYPERLINK(\"x\")"
+
+
+@pytest.mark.parametrize(("low", "high", "expected"), [(0.01, 0.05, True), (-0.05, -0.01, True),
+                                                       (-0.01, 0.05, False), (NAN, 0.05, False)])
+def test_an_interval_excludes_zero_only_when_both_ends_are_on_one_side(low, high, expected):
+    assert report.excludes_zero(low, high) is expected
+
+
+def test_figures_in_words():
+    assert report.rate_text(0.8421, 0.829, 0.854, 2310) == "84.2% (95% CI 82.9–85.4%, n=2,310)"
+    assert report.rate_text(NAN, NAN, NAN, 0) == "no reviews"
+    assert report.interval_points(0.031, 0.012, 0.05) == "+3.1 points (95% CI +1.2 to +5.0)"
+    assert report.interval_points(NAN, NAN, NAN) == "not enough data"
+    assert report.tile_verdict(rate_tile("Quality", 0.8, 100, beyond=False)) == "within normal variation"
+    assert report.tile_delta(count_tile("Trainings delivered", 1, 3)) == "-2"
