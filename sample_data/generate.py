@@ -253,6 +253,8 @@ def _roster(rng: np.random.Generator, n: int) -> _Roster:
     mix = rng.gamma(alpha)
     tiny_market, tiny_policy = P.MARKETS.index(P.TINY_MARKET), P.POLICIES.index(P.TINY_POLICY)
     mix[market == tiny_market, tiny_policy] = 0.0  # routed to another hub (the tiny cell is planted)
+    # VN's queues carry twice the usual Bullying & Harassment: the weak cell has plenty of decisions.
+    mix[market == P.MARKETS.index(P.WEAK_MARKET), P.POLICIES.index(P.WEAK_POLICY)] *= 2.0
     mix /= mix.sum(axis=1, keepdims=True)
     policy_skill = rng.normal(0.0, TRAINEE_POLICY_SD, (n, len(P.POLICIES)))
 
@@ -700,7 +702,7 @@ def _remedial(s: _Sessions, r: _Roster, stats: _WindowStats, rng: np.random.Gene
     pool = _remedial_pool(r) & (stats.pre_n >= P.REMEDIAL_MIN_PRE_DECISIONS)
     teams = r.frame["team"].to_numpy()
     team_names = np.unique(teams[pool])
-    n_invited = _planted_size(P.REMEDIAL_INVITED, per_scale, int(pool.sum()), 0.35)
+    n_invited = _planted_size(P.REMEDIAL_INVITED, per_scale, int(pool.sum()), 0.45)
     quotas = _apportion(n_invited, [np.sum(pool & (teams == t)) for t in team_names]) if n_invited else []
     observed = stats.pre_correct / np.maximum(stats.pre_n, 1)
     tie_break = rng.random(r.n)
