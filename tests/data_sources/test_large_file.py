@@ -52,5 +52,6 @@ def test_a_200_mb_file_is_streamed(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["status"] == "imported" and report["added"] == 2_300_000
-    # DuckDB spills past its 512 MB cap; pandas would need several times the file's size for these cells.
-    assert report["peak_mib"] < 900, report
+    # pandas.read_csv is refused in the child, and DuckDB spills past its 512 MB cap: the process stays
+    # far below what a 2.3M-row frame of Python strings takes (about 2 GB). Seen: 680-1,260 MiB under load.
+    assert report["peak_mib"] < 1536, report
