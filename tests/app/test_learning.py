@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from data_sources import sample
 from sample_data import planted
 from tests.app.conftest import assert_clean, frame_with
+from ui import presenter
 
 PAGE = "pages/learning.py"
 needs_sample = pytest.mark.skipif(
@@ -140,3 +141,20 @@ def test_presenter_mode_shows_no_names_or_ids(make_app, sample_db: Path) -> None
     people = roster()
     assert not leaks(at, set(people["name"]) | set(people["trainer"].dropna()) | set(people["trainee_id"]))
     assert len(at.get("vega_lite_chart")) >= 2
+
+
+@needs_sample
+def test_presenter_mode_leaves_out_cohorts_smaller_than_the_minimum_group(make_app, sample_db: Path) -> None:
+    # A market where some cohorts are a handful of people and others are not.
+    sizes = roster().groupby(["market", "cohort"]).size().groupby(level="market").agg(["min", "max"])
+    market = sizes[(sizes["min"] < presenter.MIN_GROUP) & (sizes["max"] >= 2 * presenter.MIN_GROUP)].index[0]
+    at = open_page(make_app(sample_db, present="1", markets=market), PAGE)
+    assert any(c.value.startswith("Presenter mode:") and "not shown" in c.value for c in at.caption)
+    proficiency = frame_with(at, "Reached")
+    assert (proficiency["Trainees"] >= presenter.MIN_GROUP).all()
+    shown = set(proficiency["Cohort"])
+    for chart in at.get("vega_lite_chart"):
+        for dataset in chart.proto.datasets:
+            table = pa.ipc.open_stream(io.BytesIO(dataset.data.data)).read_all()
+            if "cohort" in table.column_names:
+                assert set(table.column("cohort").to_pylist()) <= shown
