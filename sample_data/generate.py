@@ -3,7 +3,7 @@
 One builder serves the demo, the tests and the benchmarks. `build()` returns one pandas frame per dataset
 of the data contract; `write_exports()` writes them as the CSVs a training team would bring. The same seed
 always gives the same data, at any size: decisions are simulated in fixed blocks of trainees, each with
-its own random stream, so the bundled 42k decisions and a 10M-decision benchmark tell the same story.
+its own random stream, so the bundled 40k decisions and a 10M-decision benchmark tell the same story.
 
 What is simulated and which effects are planted: `sample_data/README.md` and `sample_data/planted.py`.
 
@@ -482,7 +482,8 @@ def _volume(r: _Roster, decisions: int, rng: np.random.Generator) -> _Volume:
 
     tiny_market = P.MARKETS.index(P.TINY_MARKET)
     candidates = np.argwhere((r.market[:, None] == tiny_market) & (tenure >= P.EXPERIENCED_WEEKS) & (n_days > 0))
-    tiny = candidates[rng.choice(len(candidates), size=P.TINY_DECISIONS, replace=len(candidates) < P.TINY_DECISIONS)]
+    pick = rng.choice(len(candidates), size=P.TINY_DECISIONS, replace=len(candidates) < P.TINY_DECISIONS)
+    tiny = candidates[pick]
 
     expected = routine.sum() + sum(d.sum() for _, d in drives)
     scale = max(decisions - P.TINY_DECISIONS, 1) / expected
@@ -538,7 +539,8 @@ def _true_accuracy(r: _Roster, noise: _Noise, refresher: np.ndarray, t: np.ndarr
     # (a) the refresher: a common shift for everyone on the policy in those markets, the effect for attendees
     after = (policy == _HS) & (day >= _day(P.REFRESHER_DATE))
     in_markets = np.isin(r.market[t], [P.MARKETS.index(m) for m in P.REFRESHER_MARKETS])
-    p += (after & in_markets) * P.REFRESHER_COMMON_SHIFT_PP / 100 + (after & refresher[t]) * P.REFRESHER_EFFECT_PP / 100
+    p += (after & in_markets) * P.REFRESHER_COMMON_SHIFT_PP / 100
+    p += (after & refresher[t]) * P.REFRESHER_EFFECT_PP / 100
     # (b) the remedial session: REMEDIAL_EFFECT_PP is zero, and nothing else is added here on purpose.
     return np.clip(p, P_MIN, P_MAX)
 
@@ -625,7 +627,8 @@ def _block_decisions(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarra
 
     # QA reviewers: a small pool per market; golden-set checks are scored automatically.
     reviewers, pool_start, pool_size = _reviewer_pools(r)
-    reviewer = np.where(golden, -1, pool_start[r.market[t]] + (rng.random(n) * pool_size[r.market[t]]).astype(np.int64))
+    pick = (rng.random(n) * pool_size[r.market[t]]).astype(np.int64)
+    reviewer = np.where(golden, -1, pool_start[r.market[t]] + pick)
 
     index = ids.offset + np.arange(n)
     qa_item = (2_654_435_761 * index + 918_273_645) % ids.item_modulus  # a permutation: unique, not sequential
@@ -941,7 +944,8 @@ class _Simulation:
         self.volume = _volume(self.roster, target, self.rng)
         bank_size = max(100, round(GOLDEN_BANK_PER_POLICY * self.per_scale**0.5))
         prior = np.cumsum(np.asarray(LABEL_PRIOR), axis=1)
-        self.golden_bank = (self.rng.random((len(P.POLICIES), bank_size, 1)) > prior[:, None, :]).sum(axis=2).clip(0, 3)
+        draws = self.rng.random((len(P.POLICIES), bank_size, 1))
+        self.golden_bank = (draws > prior[:, None, :]).sum(axis=2).clip(0, 3)
         self.stats = _WindowStats(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
         self._decisions_done = False
 
@@ -986,7 +990,8 @@ def build(seed: int = P.DEFAULT_SEED, decisions: int | None = None) -> dict[str,
     return {name: _to_frame(tables[name]) for name in DATASET_NAMES}
 
 
-def _write_csv(con: duckdb.DuckDBPyConnection, source: pa.Table | pa.RecordBatchReader, path: pathlib.Path) -> None:
+def _write_csv(con: duckdb.DuckDBPyConnection, source: pa.Table | pa.RecordBatchReader,
+               path: pathlib.Path) -> None:
     """DuckDB's CSV writer: header row, quotes only where needed, ISO dates, true/false."""
     con.from_arrow(source).write_csv(str(path), sep=",", header=True)
 
