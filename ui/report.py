@@ -127,6 +127,8 @@ def effect_text(row: Mapping[str, object], presenting: bool = False) -> str:
     if not bool(row.get("enough_data")):
         return "not enough data yet"
     text = interval_points(row.get("estimate"), row.get("low"), row.get("high"))
+    measure = {"qa_audit": " of quality", "golden_set": " of accuracy"}.get(str(row.get("source")), "")
+    text = text.replace(" points", f" points{measure}", 1)
     text += f" against non-attendees (n={int(row['n_attendees']):,} attended, {int(row['n_comparison']):,} compared)"  # type: ignore[call-overload]
     if not bool(row.get("window_closed")):
         text += "; the after-window is still open, so this may move"

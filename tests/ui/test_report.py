@@ -51,7 +51,7 @@ def effects(enough: bool = True) -> pd.DataFrame:
     return pd.DataFrame({
         "training_id": ["REF-1"], "title": ["x"], "date": [pd.Timestamp(MONDAY)], "estimate": [0.081],
         "low": [0.04], "high": [0.12], "naive_gain": [0.12], "n_attendees": [50], "n_comparison": [69],
-        "enough_data": [enough], "window_closed": [True], "warnings": [""],
+        "enough_data": [enough], "window_closed": [True], "warnings": [""], "source": ["qa_audit"],
     })  # fmt: skip
 
 
@@ -99,7 +99,7 @@ def test_report_contains_the_weeks_figures():
     page = build()
     assert "84.2% (95% CI 82.9–85.4%, n=2,310)" in page
     assert "beyond control limits" in page and "within normal variation" in page and "no baseline yet" in page
-    assert "+8.1 points (95% CI +4.0 to +12.0)" in page
+    assert "+8.1 points of quality (95% CI +4.0 to +12.0)" in page
     assert "Bullying &amp; Harassment" in page and "Animal Harm" not in page, "only flagged cells are listed"
     assert "24 of 281 trainees" in page
     assert "ISO week 37" in page
