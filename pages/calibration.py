@@ -9,10 +9,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_sources.export import safe_csv
 from metrics import calibration as cal
 from metrics.stats import wilson_arrays
-from ui import charts, presenter
+from ui import charts, downloads, presenter
 from ui.filters import current
 from ui.state import measure
 
@@ -152,8 +151,8 @@ else:
         "Share most given": st.column_config.NumberColumn(format="percent"),
         "Entropy (bits)": st.column_config.NumberColumn(format="%.2f"),
     })
-    st.download_button("Download the agenda (CSV)", data=safe_csv(shown), file_name=f"agenda_{session_id}.csv",
-                       mime="text/csv", key="agenda_csv", on_click="ignore")
+    downloads.csv_button(shown, file_name=f"agenda_{session_id}.csv", key="agenda_csv",
+                         label="Download the agenda (CSV)", what=f"calibration agenda {session_id}")
 
 # -------------------------------------------------------------------------------------------- grid
 st.subheader("Who said what")

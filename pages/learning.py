@@ -8,9 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_sources.export import safe_csv
 from metrics import learning
-from ui import charts, presenter
+from ui import charts, downloads, presenter
 from ui.filters import current
 from ui.state import measure
 
@@ -152,8 +151,8 @@ prof_table = pd.DataFrame({
     ],
 })
 st.dataframe(prof_table, hide_index=True, width="stretch", key="proficiency_table")
-st.download_button("Download CSV", data=safe_csv(prof_table), file_name="time_to_proficiency.csv", mime="text/csv",
-                   key="proficiency_csv", on_click="ignore")
+downloads.csv_button(prof_table, file_name="time_to_proficiency.csv", key="proficiency_csv",
+                     what="time to proficiency")
 st.caption(
     "The median among those who reached it is biased low while many are still on the way; the Kaplan-Meier "
     "median also counts trainees not there yet (censored at the last week they were seen)."

@@ -8,9 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_sources.export import safe_csv
 from metrics import weak_spots as ws
-from ui import charts
+from ui import charts, downloads
 from ui.filters import current
 from ui.state import measure
 
@@ -215,8 +214,7 @@ if judged.empty:
 else:
     ranked = _table(judged, ranked=True).assign(**{"Suggested refresher": lines})
     st.dataframe(ranked, hide_index=True, width="stretch", key="ranked_cells", column_config=table_config)
-    st.download_button("Download CSV", data=safe_csv(ranked), file_name="weak_spots.csv", mime="text/csv",
-                       key="weak_spots_csv", on_click="ignore")
+    downloads.csv_button(ranked, file_name="weak_spots.csv", key="weak_spots_csv", what="weak spots")
     flagged_lines = [line for line, f in zip(lines, judged["flagged"], strict=True) if f]
     if flagged_lines:
         st.markdown(f"**For the RCA ticket** ({len(flagged_lines)} flagged)")
