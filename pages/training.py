@@ -72,6 +72,12 @@ with st.spinner("Measuring the effect (bootstrap over trainees)"):
     gains = measure(assessment_gains, f, ids)
 
 picked = sessions[sessions["training_id"].isin(ids)]
+
+
+def too_few(people: int) -> bool:
+    """While presenting, a figure from fewer than MIN_GROUP people is not shown: it would point at them."""
+    return presenter.is_on() and 0 < people < presenter.MIN_GROUP
+
 measure_name = SOURCES[source].split(" (")[0].lower()
 
 
@@ -117,8 +123,12 @@ def reaction_section(rows: pd.DataFrame, e: TrainingEffect) -> None:
     rated = rows[rows["ratings"] > 0]
     mean = float((rated["mean_rating"] * rated["ratings"]).sum() / ratings) if ratings else float("nan")
     left, right = st.columns(2)
-    left.metric("Reaction: how attendees rated it", f"{mean:.1f} / 5" if ratings else "no ratings", border=True)
-    left.caption(f"n={ratings:,} ratings from {int(rows['attendees'].sum()):,} attendees.")
+    if too_few(ratings):
+        left.metric("Reaction: how attendees rated it", "hidden", border=True)
+        left.caption(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} ratings.")
+    else:
+        left.metric("Reaction: how attendees rated it", f"{mean:.1f} / 5" if ratings else "no ratings", border=True)
+        left.caption(f"n={ratings:,} ratings from {int(rows['attendees'].sum()):,} attendees.")
     right.metric("Behaviour: how their work changed", report.points(e.estimate) if e.enough_data else
                  "not enough data", border=True)
     right.caption("Against non-attendees. A well-liked session does not always change the work, and the "
@@ -161,6 +171,8 @@ def timeline_chart(frame: pd.DataFrame, window: int, lag: int, step: int) -> alt
 st.subheader("Attendees and comparison group over time")
 if over_time.empty:
     st.info("No reviews of these trainees inside the windows, so there is nothing to draw.")
+elif too_few(effect.n_attendees):
+    st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} attendees with reviews in both windows.")
 else:
     step = 1 if window_days <= 28 else 7
     charts.show(timeline_chart(over_time, int(window_days), int(lag_days), step), key="training_timeline",
@@ -191,7 +203,7 @@ st.subheader("Each attendee, before and after")
 attendees = effect.per_trainee[effect.per_trainee["group"] == "attended"]
 if attendees.empty:
     st.info("No attendee has enough reviews in both windows.")
-elif presenter.is_on() and len(attendees) < presenter.MIN_GROUP:
+elif too_few(len(attendees)):
     st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} attendees.")
 else:
     roster = measure(trainee_list)
@@ -209,6 +221,9 @@ def gains_section() -> None:
     st.subheader("Test scores")
     if gains.n == 0:
         st.info("No matched pre-test and post-test for these sessions.")
+        return
+    if too_few(gains.n):
+        st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} trainees took both tests.")
         return
     left, right = st.columns(2)
     left.metric("Score gain, pre-test to post-test", f"{gains.mean_gain:+.1f} points", border=True,

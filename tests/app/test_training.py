@@ -118,3 +118,14 @@ def test_training_page_names_no_one_while_presenting(make_app, sample_db):
 def test_attendee_chart_names_people_when_not_presenting(sample_app):
     at = pick(open_page(sample_app, PAGE), planted.REFRESHER_TRAINING_ID)
     assert names_shown(at), "the check above would otherwise prove nothing"
+
+
+@needs_sample
+def test_a_small_session_shows_no_per_person_figures_while_presenting(make_app, sample_db):
+    at = presenting(make_app, sample_db, PAGE)
+    small = [o for o in at.multiselect(key="trainings").options if "onboarding" in o.lower()]
+    at.multiselect(key="trainings").select(small[0]).run()
+    assert_clean(at)
+    hidden = [i.value for i in at.info] + [c.value for c in at.caption]
+    assert any("Hidden while presenting" in h for h in hidden)
+    assert not any(m.value.endswith("/ 5") for m in at.metric), "no mean rating from a handful of people"
