@@ -152,10 +152,16 @@ def test_sample_real_weak_spot_is_flagged(sample_con: duckdb.DuckDBPyConnection,
     assert weak.flagged and weak.enough_data
     # Planted 12 points below the policy elsewhere; sampling noise on a few hundred decisions.
     assert -0.20 < weak.difference < -0.05
-    first = df.iloc[0]
-    assert (first.market, first.policy) == (planted.WEAK_MARKET, planted.WEAK_POLICY)  # most avoidable errors
-    worst_gap = df.sort_values("gap").iloc[0]
-    assert (worst_gap.market, worst_gap.policy) == (planted.WEAK_MARKET, planted.WEAK_POLICY)
+    cell = (planted.WEAK_MARKET, planted.WEAK_POLICY)
+    ranked = [tuple(r) for r in df[["market", "policy"]].itertuples(index=False)]
+    by_gap = [tuple(r) for r in df.sort_values("gap")[["market", "policy"]].itertuples(index=False)]
+    if source == "golden_set":
+        # Accuracy is checked on a random golden set: the planted cell stands out alone.
+        assert ranked[0] == cell and by_gap[0] == cell
+    else:
+        # QA audits are targeted (the planted deep-dives sample some people and policies more), so other
+        # cells differ too; the planted one still has the most avoidable errors and a top-2 gap.
+        assert ranked[0] == cell and cell in by_gap[:2]
 
 
 @needs_sample
@@ -169,8 +175,9 @@ def test_sample_tiny_extreme_cell_is_not_flagged(sample_con: duckdb.DuckDBPyConn
     assert not tiny.flagged and not tiny.enough_data  # ... on four decisions
     # Shrinkage keeps it off the top of the ranking: not the worst shrunk rate, nor the worst gap.
     assert tiny.shrunk_rate > df["shrunk_rate"].min()
-    assert df.sort_values("gap").iloc[0]["market"] != planted.TINY_MARKET
-    assert df.sort_values("shrunk_rate").iloc[0]["market"] != planted.TINY_MARKET
+    tiny_cell = (planted.TINY_MARKET, planted.TINY_POLICY)
+    assert tuple(df.sort_values("gap").iloc[0][["market", "policy"]]) != tiny_cell
+    assert tuple(df.sort_values("shrunk_rate").iloc[0][["market", "policy"]]) != tiny_cell
     line = suggested_refresher(df[(df.market == planted.TINY_MARKET) & (df.policy == planted.TINY_POLICY)].iloc[0])
     assert line.startswith("No refresher suggested") and "too few reviews" in line
 
