@@ -12,20 +12,20 @@ st.set_page_config(page_title="Uplift", page_icon=":material/trending_up:", layo
 
 # Pages appear here only once they are built.
 PAGES = {
-    "": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "": [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)],
     "Managers": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview"),
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview"),
     ],
     "Trainers": [
-        st.Page("pages/training.py", title="Training impact", icon=":material/school:", url_path="training"),
-        st.Page("pages/trainee.py", title="Trainee explorer", icon=":material/person_search:", url_path="trainee"),
-        st.Page("pages/learning.py", title="Learning curves", icon=":material/show_chart:", url_path="learning"),
-        st.Page("pages/weak_spots.py", title="Weak spots", icon=":material/grid_on:", url_path="weak-spots"),
+        st.Page("views/training.py", title="Training impact", icon=":material/school:", url_path="training"),
+        st.Page("views/trainee.py", title="Trainee explorer", icon=":material/person_search:", url_path="trainee"),
+        st.Page("views/learning.py", title="Learning curves", icon=":material/show_chart:", url_path="learning"),
+        st.Page("views/weak_spots.py", title="Weak spots", icon=":material/grid_on:", url_path="weak-spots"),
     ],
     "Calibration": [
-        st.Page("pages/calibration.py", title="Calibration", icon=":material/balance:", url_path="calibration"),
+        st.Page("views/calibration.py", title="Calibration", icon=":material/balance:", url_path="calibration"),
     ],
-    "Analysts": [st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")],
+    "Analysts": [st.Page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data")],
 }
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import auth
 
-PATHS = {"pages/data.py": "data", "pages/trainee.py": "trainee", "pages/training.py": "training"}
+PATHS = {"views/data.py": "data", "views/trainee.py": "trainee", "views/training.py": "training"}
 
 
 def link(path: str, label: str, icon: str | None = None) -> bool:

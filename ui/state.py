@@ -11,6 +11,7 @@ import duckdb
 import streamlit as st
 
 from data_sources.store import GATE, Store, StoreError, data_version, open_store
+from metrics.stats import one_blas_thread
 
 T = TypeVar("T")
 _local = threading.local()
@@ -52,7 +53,9 @@ def version() -> int:
 def _cached(_fn: Callable[..., Any], name: str, data_version: int, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
     # Keyed on the data version: every import and undo bumps it, so a result never outlives its data.
     # `_fn` is not hashed (leading underscore); `name` identifies it.
-    with GATE.reading():  # never half an import: see data_sources.store.CommitGate
+    # Never half an import (data_sources.store.CommitGate); one BLAS thread, as measures do small algebra
+    # on small aggregates (metrics.stats.one_blas_thread).
+    with GATE.reading(), one_blas_thread():
         return _fn(con(), *args, **dict(kwargs))
 
 

@@ -72,13 +72,13 @@ def test_a_viewer_gets_presenter_mode_and_no_data_page(sample_app, roles_file):
     toggle = at.toggle(key="present")
     assert toggle.value is True and toggle.disabled
     with pytest.raises(Exception):  # noqa: B017 (the page is not in this person's navigation)
-        at.switch_page("pages/data.py").run()
+        at.switch_page("views/data.py").run()
 
 
 def test_an_analyst_imports_under_their_email(make_app, tmp_path, roles_file):
     at = signed_in(make_app(tmp_path / "d.duckdb"), "ana@example.com")
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     at.get("file_uploader")[0].set_value(("r.csv", b"trainee_id,market\nT1,TH\n", "text/csv")).run()
     at.button(key="up0_0_import").click().run()
     assert_clean(at)

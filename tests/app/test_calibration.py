@@ -10,16 +10,15 @@ from streamlit.testing.v1 import AppTest
 from data_sources import sample
 from sample_data import planted
 from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_learning import (  # noqa: F401 (through_app_py: an autouse fixture)
+from tests.app.test_learning import (
     leaks,
     needs_sample,
     open_page,
     roster,
     shown_strings,
-    through_app_py,
 )
 
-PAGE = "pages/calibration.py"
+PAGE = "views/calibration.py"
 
 
 def rater_ids() -> set[str]:

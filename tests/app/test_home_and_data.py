@@ -28,7 +28,7 @@ def test_home_on_an_empty_database_says_how_to_start(empty_app):
 def test_data_page_previews_imports_and_undoes_an_upload(make_app, tmp_path: Path):
     at = make_app(tmp_path / "d.duckdb")
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     assert_clean(at)
     at.get("file_uploader")[0].set_value(("roster.csv", ROSTER.encode(), "text/csv")).run()
     assert_clean(at)
@@ -46,7 +46,7 @@ def test_data_page_previews_imports_and_undoes_an_upload(make_app, tmp_path: Pat
 def test_data_page_shows_rejected_rows_before_importing(make_app, tmp_path: Path):
     at = make_app(tmp_path / "d.duckdb")
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     bad = "trainee_id,date,policy,correct\nT1,2026-04-01,Hate Speech,Pass\nT1,31/02/2026,Hate Speech,Pass\n"
     at.get("file_uploader")[0].set_value(("qa.csv", bad.encode(), "text/csv")).run()
     assert_clean(at)
@@ -59,7 +59,7 @@ def test_data_page_shows_rejected_rows_before_importing(make_app, tmp_path: Path
 def test_data_page_names_a_file_that_is_not_a_table(make_app, tmp_path: Path):
     at = make_app(tmp_path / "d.duckdb")
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     at.get("file_uploader")[0].set_value(("blob.csv", bytes(range(256)) * 20, "text/csv")).run()
     assert_clean(at)
     assert any("blob.csv is not a text table" in e.value for e in at.error)
@@ -67,7 +67,7 @@ def test_data_page_names_a_file_that_is_not_a_table(make_app, tmp_path: Path):
 
 def test_templates_are_offered_for_every_dataset(sample_app):
     at = sample_app.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     assert_clean(at)
     keys = {b.key for b in at.get("download_button")}
     assert {f"template_{n}" for n in ("trainees", "decisions", "calibration", "feedback")} <= keys

@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from data_sources import sample
@@ -18,26 +17,10 @@ from sample_data import planted
 from tests.app.conftest import assert_clean, frame_with
 from ui import presenter
 
-PAGE = "pages/learning.py"
+PAGE = "views/learning.py"
 needs_sample = pytest.mark.skipif(
     not (sample.EXPORTS / "decisions.csv").exists(), reason="sample_data/exports not generated yet"
 )
-
-
-@pytest.fixture(autouse=True)
-def through_app_py(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every AppTest run go through app.py (sidebar, presenter switch, sign-in) as st.navigation intends.
-
-    AppTest forgets before each run that st.navigation is in use and re-detects the legacy `pages/` folder;
-    a page whose url_path equals its file name (learning, calibration, data, ...) then runs on its own,
-    without app.py, so the sidebar and presenter mode silently vanish after switch_page."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 def open_page(at: AppTest, page: str) -> AppTest:

@@ -12,7 +12,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from google.protobuf import text_format
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from data_sources import sample
@@ -22,21 +21,6 @@ from tests.app.conftest import assert_clean, frame_with
 needs_sample = pytest.mark.skipif(
     not (Path(sample.EXPORTS) / "decisions.csv").exists(), reason="sample_data/exports not generated yet"
 )
-
-
-@pytest.fixture(autouse=True)
-def through_app_py(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every AppTest run goes through app.py, as st.navigation intends. (AppTest re-detects the legacy
-    `pages/` folder before each run, and a page whose url_path is its file name, as overview, training
-    and trainee are, would then run on its own: no sidebar, no presenter switch, no error guard.)
-    The same fixture as in test_learning.py; it belongs in conftest.py."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 def open_page(at: AppTest, page: str, *, select_nothing: bool = False) -> AppTest:
@@ -92,7 +76,7 @@ def ids_shown(at: AppTest) -> list[str]:
 
 @needs_sample
 def test_overview_tiles_say_whether_a_change_is_beyond_control_limits(sample_app):
-    at = open_page(sample_app, "pages/overview.py")
+    at = open_page(sample_app, "views/overview.py")
     assert_clean(at)
     assert [m.label for m in at.metric] == [
         "Quality", "Accuracy", "Assessment pass rate", "Active trainees", "Trainings delivered"]  # fmt: skip
@@ -107,7 +91,7 @@ def test_overview_tiles_say_whether_a_change_is_beyond_control_limits(sample_app
 
 @needs_sample
 def test_week_picker_shows_that_weeks_trainings(sample_app):
-    at = open_page(sample_app, "pages/overview.py")
+    at = open_page(sample_app, "views/overview.py")
     week = planted.REFRESHER_DATE - dt.timedelta(days=planted.REFRESHER_DATE.weekday())
     assert at.selectbox(key="week").value != week, "the newest week is the default"
     at.selectbox(key="week").set_value(week).run()
@@ -123,14 +107,14 @@ def test_week_picker_shows_that_weeks_trainings(sample_app):
 
 
 def test_overview_on_an_empty_database_says_so(empty_app):
-    at = open_page(empty_app, "pages/overview.py")
+    at = open_page(empty_app, "views/overview.py")
     assert_clean(at)
     assert any("No reviews match" in i.value for i in at.info)
 
 
 @needs_sample
 def test_overview_with_filters_that_select_nothing_says_so(sample_app):
-    at = open_page(sample_app, "pages/overview.py", select_nothing=True)
+    at = open_page(sample_app, "views/overview.py", select_nothing=True)
     assert_clean(at)
     assert any("No reviews match" in i.value for i in at.info)
     assert not at.get("vega_lite_chart")
@@ -145,6 +129,6 @@ def presenting(make_app, sample_db: Path, page: str) -> AppTest:
 
 @needs_sample
 def test_overview_names_no_one_while_presenting(make_app, sample_db):
-    at = presenting(make_app, sample_db, "pages/overview.py")
+    at = presenting(make_app, sample_db, "views/overview.py")
     assert_clean(at)
     assert names_shown(at) == [] and ids_shown(at) == []

@@ -4,16 +4,15 @@ and presenter mode. AppTest on a real DuckDB file."""
 from __future__ import annotations
 
 from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_overview import (  # noqa: F401 (through_app_py: an autouse fixture)
+from tests.app.test_overview import (
     ids_shown,
     names_shown,
     needs_sample,
     open_page,
     presenting,
-    through_app_py,
 )
 
-PAGE = "pages/trainee.py"
+PAGE = "views/trainee.py"
 
 
 def _id_of(at, label: str) -> str:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from sample_data import planted
 from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_overview import (  # noqa: F401 (through_app_py: an autouse fixture)
+from tests.app.test_overview import (
     ids_shown,
     names_shown,
     needs_sample,
     open_page,
     presenting,
-    through_app_py,
 )
 
-PAGE = "pages/training.py"
+PAGE = "views/training.py"
 
 
 def pick(at, *training_ids: str):

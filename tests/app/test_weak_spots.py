@@ -9,15 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from sample_data import planted
 from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_learning import (  # noqa: F401 (through_app_py: an autouse fixture)
+from tests.app.test_learning import (
     leaks,
     needs_sample,
     open_page,
     roster,
-    through_app_py,
 )
 
-PAGE = "pages/weak_spots.py"
+PAGE = "views/weak_spots.py"
 WEAK = f"{planted.WEAK_MARKET} × {planted.WEAK_POLICY}"
 
 

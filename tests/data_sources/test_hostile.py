@@ -92,7 +92,7 @@ def _python_files(*folders: str) -> list[Path]:
 def test_no_value_reaches_unsafe_html():
     """unsafe_allow_html only ever carries fixed markup (a string literal with no f-string fields)."""
     offenders = []
-    for path in [*_python_files("pages", "ui"), ROOT / "app.py"]:
+    for path in [*_python_files("views", "ui"), ROOT / "app.py"]:
         text = path.read_text(encoding="utf-8")
         for match in re.finditer(r"st\.(?:markdown|html|write)\((.*?)unsafe_allow_html\s*=\s*True", text, re.S):
             if re.search(r"\bf[\"']|\.format\(|%\s*\(|\+\s*\w", match.group(1)):
@@ -103,7 +103,7 @@ def test_no_value_reaches_unsafe_html():
 def test_pages_build_no_sql():
     """Pages call metrics and data_sources; SQL strings live there, parameterised."""
     offenders = []
-    for path in [*_python_files("pages", "ui"), ROOT / "app.py"]:
+    for path in [*_python_files("views", "ui"), ROOT / "app.py"]:
         text = path.read_text(encoding="utf-8")
         if re.search(r"\.execute\(|\.sql\(|\bSELECT\b.+\bFROM\b", text) and path.name != "state.py" and path.name != "presenter.py":
             offenders.append(str(path.relative_to(ROOT)))

@@ -20,7 +20,7 @@ if counts["rows"].sum() == 0:
         "The database is empty. Load the bundled sample data with `uplift sample` (or `make run`), or bring "
         "your own exports on the **Data** page."
     )
-    nav.link("pages/data.py", "Go to the Data page", ":material/upload_file:")
+    nav.link("views/data.py", "Go to the Data page", ":material/upload_file:")
     st.stop()
 
 if measure(is_sample_loaded):

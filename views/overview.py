@@ -125,7 +125,7 @@ if coaching.empty:
 else:
     st.markdown(f"**{needing:,}** of {len(coaching):,} trainees with at least {COACHING_MIN_REVIEWS} reviews "
                 "need coaching: their accuracy is below their market's even at the top of its 95% interval.")
-nav.link("pages/trainee.py", "Open the coaching list", icon=":material/person_search:")
+nav.link("views/trainee.py", "Open the coaching list", icon=":material/person_search:")
 
 # --------------------------------------------------------------------------------------- downloads
 st.subheader("Download")
