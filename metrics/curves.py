@@ -15,6 +15,8 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
+from metrics.stats import one_blas_thread
+
 # --------------------------------------------------------------------------------------------- KM
 
 KM_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "low", "high"]
@@ -181,7 +183,7 @@ def _fit_one(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray) -> Model
     # Weighted least squares: curve_fit minimises sum(((y - f) / sigma)^2), so sigma = 1 / sqrt(w).
     sigma = 1.0 / np.sqrt(w)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             popt, _ = optimize.curve_fit(f, t, y, p0=p0, sigma=sigma, bounds=bounds, maxfev=20000)
     except (RuntimeError, ValueError):

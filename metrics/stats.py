@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
 from scipy import stats as sps
+from threadpoolctl import ThreadpoolController
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()  # finds the loaded BLAS libraries once
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run small linear algebra on one BLAS thread.
+
+    OpenBLAS splits even two-parameter optimiser steps over every core; on the 2-core app server the
+    threads' hand-offs made each beta-binomial fit 17x slower (75 ms instead of 4.4 ms), and the coaching
+    list, which fits one prior per market x policy, took 10 s at 1M decisions instead of 1 s."""
+    with _threadpools().limit(limits=1, user_api="blas"):
+        yield
 
 
 @dataclass(frozen=True)
@@ -19,13 +38,19 @@ class Interval:
     high: float
 
 
+@functools.lru_cache(maxsize=16)
+def _z(confidence: float) -> float:
+    """The two-sided normal quantile (1.96 for 95%); scipy's ppf costs a millisecond a call."""
+    return float(sps.norm.ppf(1 - (1 - confidence) / 2))
+
+
 def wilson(successes: int, n: int, confidence: float = 0.95) -> Interval:
     """Wilson score interval for a binomial proportion (Newcombe 1998, method 3).
 
     n = 0 gives nan everywhere: there is no rate to show."""
     if n <= 0:
         return Interval(math.nan, math.nan, math.nan)
-    z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
+    z = _z(confidence)
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -39,7 +64,7 @@ def wilson_arrays(
     """Vectorised Wilson bounds (low, high) for columns of a frame; nan where n = 0."""
     s = np.asarray(successes, dtype=float)
     m = np.asarray(n, dtype=float)
-    z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
+    z = _z(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = s / m
         denom = 1 + z * z / m
@@ -83,7 +108,7 @@ def two_proportion_test(x1: int, n1: int, x2: int, n2: int, confidence: float = 
         z, p_value = 0.0, 1.0
     else:
         z = diff / se
-        p_value = float(2 * sps.norm.sf(abs(z)))
+        p_value = math.erfc(abs(z) / math.sqrt(2))  # 2 * sps.norm.sf(|z|), without scipy's per-call cost
     w1, w2 = wilson(x1, n1, confidence), wilson(x2, n2, confidence)
     low = diff - math.sqrt((p1 - w1.low) ** 2 + (w2.high - p2) ** 2)
     high = diff + math.sqrt((w1.high - p1) ** 2 + (p2 - w2.low) ** 2)
@@ -385,9 +410,10 @@ def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray |
     start_precision = min(max(moments.alpha + moments.beta, 0.1), 5 * total)
     start = np.array([math.log(moments.mean / (1 - moments.mean)), math.log(start_precision)])
     try:
-        res = optimize.minimize(
-            nll, start, jac=True, method="L-BFGS-B", bounds=[(-15, 15), (math.log(1e-3), max_log_precision)]
-        )
+        with one_blas_thread():
+            res = optimize.minimize(
+                nll, start, jac=True, method="L-BFGS-B", bounds=[(-15, 15), (math.log(1e-3), max_log_precision)]
+            )
     except (ValueError, FloatingPointError):  # pragma: no cover - defensive
         return moments
     log_precision = float(res.x[1])

@@ -285,21 +285,23 @@ def coaching_list(
 
 def _weakest_policies(cells: pd.DataFrame, min_policy_reviewed: int) -> pd.DataFrame:
     """Per trainee, the policy whose shrunk rate is furthest below the market's rate on that policy."""
-    out = []
-    for _, g in cells.groupby(["market", "policy"], sort=False):
-        c, n = g["correct"].to_numpy(float), g["reviewed"].to_numpy(float)
-        market_rate = c.sum() / n.sum() if n.sum() > 0 else math.nan
-        strength = prior_strength(c, n)
-        shrunk = (c + market_rate * strength) / (n + strength)  # posterior mean only: no interval needed
-        part = g[["trainee_id", "policy", "reviewed"]].copy()
-        part["rate"] = shrunk
-        part["gap"] = shrunk - market_rate
-        out.append(part[part["reviewed"] >= min_policy_reviewed])
     cols = ["trainee_id", "weakest_policy", "weakest_policy_reviewed", "weakest_policy_rate", "weakest_policy_gap"]
-    if not out:
+    c, n = cells["correct"].to_numpy(float), cells["reviewed"].to_numpy(float)
+    market_rate = np.full(len(cells), math.nan)
+    strength = np.full(len(cells), math.nan)
+    # One prior per market x policy, over numpy slices: frames per group cost more than the fits.
+    for idx in cells.groupby(["market", "policy"], sort=False).indices.values():
+        total = n[idx].sum()
+        market_rate[idx] = c[idx].sum() / total if total > 0 else math.nan
+        strength[idx] = prior_strength(c[idx], n[idx])
+    shrunk = (c + market_rate * strength) / (n + strength)  # posterior mean only: no interval needed
+    allp = pd.DataFrame({
+        "trainee_id": cells["trainee_id"].to_numpy(), "weakest_policy": cells["policy"].to_numpy(),
+        "weakest_policy_reviewed": cells["reviewed"].to_numpy(), "weakest_policy_rate": shrunk,
+        "weakest_policy_gap": shrunk - market_rate,
+    })
+    allp = allp[allp["weakest_policy_reviewed"].to_numpy() >= min_policy_reviewed]
+    if allp.empty:
         return pd.DataFrame(columns=cols)
-    allp = pd.concat(out, ignore_index=True).sort_values(["trainee_id", "gap", "policy"])
-    first = allp.groupby("trainee_id", sort=False).head(1)
-    first.columns = pd.Index(["trainee_id", "weakest_policy", "weakest_policy_reviewed", "weakest_policy_rate",
-                              "weakest_policy_gap"])
-    return first[cols]
+    allp = allp.sort_values(["trainee_id", "weakest_policy_gap", "weakest_policy"])
+    return allp.drop_duplicates("trainee_id").reset_index(drop=True)[cols]
