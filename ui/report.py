@@ -160,7 +160,7 @@ def trainings_frame(impact: WeeklyImpact, effects: pd.DataFrame | None, presenti
 def top_weak_spots(weak: pd.DataFrame, top: int = TOP_WEAK_SPOTS) -> pd.DataFrame:
     """The first `top` flagged cells of `weak_spots`, as words and numbers."""
     flagged = weak[weak["flagged"].astype(bool)].head(top) if not weak.empty else weak
-    cols = ["market", "policy", "accuracy", "other_markets", "gap", "avoidable_errors", "q_value"]
+    cols = ["market", "policy", "accuracy", "other markets", "gap (shrunk)", "avoidable errors", "q value"]
     if flagged.empty:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame({
@@ -168,10 +168,10 @@ def top_weak_spots(weak: pd.DataFrame, top: int = TOP_WEAK_SPOTS) -> pd.DataFram
         "policy": flagged["policy"],
         "accuracy": [rate_text(r, lo, hi, n) for r, lo, hi, n in
                      zip(flagged["rate"], flagged["low"], flagged["high"], flagged["reviewed"], strict=True)],
-        "other_markets": [pct(x) for x in flagged["policy_level"]],
-        "gap": [points(x) for x in flagged["gap"]],
-        "avoidable_errors": flagged["avoidable_errors"].round().astype("int64"),
-        "q_value": flagged["q_value"].round(4),
+        "other markets": [pct(x) for x in flagged["policy_level"]],
+        "gap (shrunk)": [points(x) for x in flagged["gap"]],
+        "avoidable errors": flagged["avoidable_errors"].round().astype("int64"),
+        "q value": flagged["q_value"].round(4),
     }).reset_index(drop=True)  # fmt: skip
 
 

@@ -52,8 +52,7 @@ for column, tile in zip(st.columns(5), impact.tiles[:5], strict=True):
     column.metric(
         tile.name, report.tile_value(tile), delta=report.tile_delta(tile),
         # Noise is not news: the delta is coloured only when the week is beyond the control limits.
-        delta_color="normal" if tile.beyond_limits else "off",
-        delta_description=verdict, help=report.tile_detail(tile), border=True,
+        delta_color="normal" if tile.beyond_limits else "off", help=report.tile_detail(tile), border=True,
     )
     column.caption(f"{verdict} · n={tile.n:,}" if tile.is_rate else verdict)
 
