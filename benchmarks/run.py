@@ -40,15 +40,23 @@ SEED = 7
 # pandas holds the decisions as Python-visible columns: run it only when this much memory is free.
 PANDAS_HEADROOM_BYTES = 6 * 1024**3
 PAGES = {
-    "Home": "pages/home.py",
-    "Overview": "pages/overview.py",
-    "Training": "pages/training.py",
-    "Trainee": "pages/trainee.py",
-    "Learning": "pages/learning.py",
-    "Weak spots": "pages/weak_spots.py",
-    "Calibration": "pages/calibration.py",
-    "Data": "pages/data.py",
+    "Home": "home.py",
+    "Overview": "overview.py",
+    "Training": "training.py",
+    "Trainee": "trainee.py",
+    "Learning": "learning.py",
+    "Weak spots": "weak_spots.py",
+    "Calibration": "calibration.py",
+    "Data": "data.py",
 }
+
+
+def _page_path(file: str) -> str:
+    """The page file as app.py registers it (views/, formerly pages/)."""
+    for folder in ("views", "pages"):
+        if (ROOT / folder / file).exists():
+            return f"{folder}/{file}"
+    raise FileNotFoundError(file)
 
 
 def _peak_mib() -> float:
@@ -237,11 +245,12 @@ def child_pages(db: Path, trainee_id: str, training_ids: list[str]) -> dict[str,
         "Training": lambda at: at.multiselect(key="trainings").set_value(training_ids),
     }
     out: list[dict[str, Any]] = []
-    for title, path in PAGES.items():
+    for title, file in PAGES.items():
+        path = _page_path(file)
         st.cache_data.clear()
         st.cache_resource.clear()
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-        if path != "pages/home.py":
+        if file != "home.py":
             at.run()  # app.py's first run draws Home; the page is the second
             at.switch_page(path)
         cold, _ = _timed(at.run)
@@ -261,12 +270,15 @@ def child_pages(db: Path, trainee_id: str, training_ids: list[str]) -> dict[str,
 
 # ---- the parent: run the children, print the table -----------------------------------------------------
 
-def _child(*args: str) -> dict[str, Any]:
+def _child(save: Path, *args: str) -> dict[str, Any]:
+    """Run one child; its result is also kept in `save`, so a later failure loses nothing."""
     cmd = [sys.executable, "-m", "benchmarks.run", "--child", *args]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-4000:]}")
+        print(f"{' '.join(cmd)} failed:\n{done.stderr[-4000:]}", file=sys.stderr)
+        return {"failed": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    save.write_text(json.dumps(result, default=str))
     return result
 
 
@@ -297,14 +309,23 @@ def run_size(size: int, seed: int, with_pandas: bool) -> dict[str, Any]:
     db = DATA / f"uplift-{size}-seed-{seed}.duckdb"
     plain_db = DATA / f"plain-{size}-seed-{seed}.duckdb"
     print(f"[{size:,}] data ready ({generated:.1f} s); importing", file=sys.stderr, flush=True)
-    imp = _child("import", str(folder), str(db), str(plain_db))
+    tag = DATA / f"result-{size}-seed-{seed}"
+    imp = _child(tag.with_suffix(".import.json"), "import", str(folder), str(db), str(plain_db))
+    if "failed" in imp:
+        raise SystemExit(f"the import failed: {imp['failed']}")
     csv_bytes = (folder / "decisions.csv").stat().st_size
     run_pandas = with_pandas and (size <= 1_000_000 or _mem_available() > PANDAS_HEADROOM_BYTES + 4 * csv_bytes)
     print(f"[{size:,}] import {imp['total']:.1f} s; measures (pandas: {run_pandas})", file=sys.stderr, flush=True)
-    mes = _child("measures", str(folder), str(db), str(plain_db), "1" if run_pandas else "0")
+    mes = _child(tag.with_suffix(".measures.json"), "measures", str(folder), str(db), str(plain_db),
+                 "1" if run_pandas else "0")
+    if "failed" in mes:
+        raise SystemExit(f"the measures failed: {mes['failed']}")
     print(f"[{size:,}] pages", file=sys.stderr, flush=True)
     ctx = mes["context"]
-    pages = _child("pages", str(db), ctx["trainee_id"], json.dumps(ctx["training_ids"]))
+    pages = _child(tag.with_suffix(".pages.json"), "pages", str(db), ctx["trainee_id"],
+                   json.dumps(ctx["training_ids"]))
+    if "failed" in pages:
+        pages = {"pages": [], "peak_mib": 0.0, "failed": pages["failed"]}
     return {"size": size, "import": imp, "measures": mes, "pages": pages, "generated": generated}
 
 
@@ -382,6 +403,8 @@ def report(runs: list[dict[str, Any]], seed: int) -> str:
             add(f"| {p['page']} | {_ms(p['cold'])} | {_ms(p['warm'])} | {_ms(p.get('picked'))} | "
                 f"{_ms(p.get('picked_warm'))} | {'; '.join(p['problems'])[:120] or 'none'} |")
         add("")
+        if "failed" in pages:
+            add(f"The pages' run failed: {pages['failed']}")
         add(f"Peak memory of the app process (all pages in one process): {pages['peak_mib']:,.0f} MiB.")
         add("")
     if len(runs) > 1:
@@ -403,7 +426,7 @@ def _growth(runs: list[dict[str, Any]]) -> str:
     row("plain read_csv, all files", sum(small["import"]["plain"].values()), sum(big["import"]["plain"].values()), "s")
     for a, b in zip(small["measures"]["measures"], big["measures"]["measures"], strict=True):
         row(f"{a['page']}: {a['name']} (cold)", a["cold"], b["cold"])
-    for a, b in zip(small["pages"]["pages"], big["pages"]["pages"], strict=True):
+    for a, b in zip(small["pages"]["pages"], big["pages"]["pages"], strict=False):
         row(f"page {a['page']} (first run)", a["cold"], b["cold"])
     rows.append("")
     return "\n".join(rows)

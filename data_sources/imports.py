@@ -173,7 +173,7 @@ def save_mapping(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
 @dataclass
 class Validated:
     plan: Plan
-    table: str  # temp table of typed rows with `problem`, `rn`, `srow`, `key`, `content`, `dup_of`
+    table: str  # temp table of typed rows with `problem`, `rn`, `srow`, `key`, `dup_of`
     rows_read: int
     good: int
     rejected: int
@@ -191,12 +191,13 @@ def _cell(plan: Plan, column: str) -> str:
 
 
 def _typed_columns(plan: Plan) -> list[tuple[str, str, str]]:
-    """(column, value SQL, problem SQL) for each contract column, with the dataset's own rules."""
+    """(column, value SQL, problem SQL) for each contract column, with the dataset's own rules, over the
+    trimmed cells `c.raw_<column>` (see validate)."""
     ds = plan.ds
     dc = plan.decimal_comma
     out: list[tuple[str, str, str]] = []
     for col in ds.columns:
-        v = _cell(plan, col.name)
+        v = f"c.raw_{col.name}"
         name = col.name
         if col.type == "date":
             p = V.parse_date(v, name, plan.date_order)
@@ -220,7 +221,8 @@ def _typed_columns(plan: Plan) -> list[tuple[str, str, str]]:
             p = V.parse_choice(v, name, V.STATUS_WORDS, strict=False)
         else:
             p = V.parse_text(v)
-        problem = p.problem
+        # The problem re-reads the typed value from the projection that computed it, not a second parse.
+        problem = p.problem.replace(f"({p.value})", f"(c.{name})")
         if name in ds.required:
             problem = f"coalesce({V.required_problem(v, name)}, {problem})"
         out.append((name, p.value, problem))
@@ -282,26 +284,30 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     raw = plan.raw
     types = column_types(plan.ds.name)
     first = _typed_columns(plan)
-    select = ",\n".join(f"{val} AS {name}" for name, val, _p in first)
+    cells = ", ".join(f"{_cell(plan, name)} AS raw_{name}" for name, _v, _p in first)
+    values = ", ".join(f"{val} AS {name}" for name, val, _p in first)
     problems = ", ".join(p for _n, _v, p in first)
     derived, checks = _dataset_rules(plan, {n: f"t.{n}" for n in types})
     final_cols = ", ".join(f"CAST({derived[n]} AS {types[n]}) AS {n}" for n in types if n != "source") + (
         ", CAST(t.source AS VARCHAR) AS source" if "source" in types else ""
     )
     check_sql = ", ".join(["t.problem", *checks])
+    plain = ", ".join(f"c.{name}" for name, _v, _p in first)
     table = f"typed_{next(_typed_counter)}"
-    # One pass over the staged cells: typed values, then rules across columns, then the key hashes.
-    # `srow` points back at the staged row, so a rejected row's raw cells are read only when needed.
+    # One pass over the staged cells: trimmed cells, typed values, their problems (reading the typed
+    # values, not parsing twice), rules across columns, then the key hash. `srow` points back at the
+    # staged row, so a rejected row's raw cells are read only when needed. A row's content hash is not
+    # stored: it is computed only where keys meet (duplicates in the file, rows already in the store).
     con.execute(
         f"""CREATE TEMP TABLE {table} AS
-            SELECT *, {key_sql(plan.ds.name, 'f')} AS key, {content_sql(plan.ds.name, 'f')} AS content,
-                   CAST(NULL AS BIGINT) AS dup_of
+            SELECT *, {key_sql(plan.ds.name, 'f')} AS key, CAST(NULL AS BIGINT) AS dup_of
             FROM (
                 SELECT {final_cols}, nullif(concat_ws('; ', {check_sql}), '') AS problem, t.rn, t.srow
                 FROM (
-                    SELECT {select}, nullif(concat_ws('; ', {problems}), '') AS problem,
-                           {raw.row_expr} AS rn, s.rowid AS srow
-                    FROM {raw.table} s
+                    SELECT {plain}, nullif(concat_ws('; ', {problems}), '') AS problem, c.rn, c.srow
+                    FROM (SELECT c.*, {values} FROM (
+                        SELECT {cells}, {raw.row_expr} AS rn, s.rowid AS srow FROM {raw.table} s) c
+                    ) c
                 ) t
             ) f"""
     )
@@ -333,9 +339,9 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: str, ds: Dataset) ->
             FROM (
                 SELECT rn, content,
                        arg_min(rn, rn) OVER w AS first_rn, arg_min(content, rn) OVER w AS first_content
-                FROM {table}
-                WHERE problem IS NULL AND key IN (
-                    SELECT key FROM {table} WHERE problem IS NULL GROUP BY key HAVING count(*) > 1)
+                FROM (SELECT x.rn, x.key, {content_sql(ds.name, 'x')} AS content FROM {table} x
+                      WHERE x.problem IS NULL AND x.key IN (
+                          SELECT key FROM {table} WHERE problem IS NULL GROUP BY key HAVING count(*) > 1))
                 WINDOW w AS (PARTITION BY key)
             ) d
             WHERE t.rn = d.rn AND d.rn <> d.first_rn"""
@@ -488,12 +494,15 @@ def _write(
     existing = con.execute(f"SELECT count(*) > 0 FROM {ds.name}").fetchone()
     matches = f"{v.table}_matches"
     if existing and existing[0]:
+        # Keys first (one hash over the key columns of the store), contents only of the rows whose keys
+        # meet: when the incoming keys are new, no row's content is hashed at all.
         con.execute(
             f"""CREATE TEMP TABLE {matches} AS
-                SELECT g.rn, e.rid, g.content = e.content AS same
-                FROM {good} g JOIN (
-                    SELECT rowid AS rid, {key_sql(ds.name, 'x')} AS key, {content_sql(ds.name, 'x')} AS content
-                    FROM {ds.name} x) e USING (key)"""
+                WITH met AS (
+                    SELECT g.rn, e.rid FROM {good} g
+                    JOIN (SELECT rowid AS rid, {key_sql(ds.name, 'x')} AS key FROM {ds.name} x) e USING (key))
+                SELECT met.rn, met.rid, {content_sql(ds.name, 'g')} = {content_sql(ds.name, 'x')} AS same
+                FROM met JOIN {good} g USING (rn) JOIN {ds.name} x ON x.rowid = met.rid"""
         )
     else:
         con.execute(f"CREATE TEMP TABLE {matches} (rn BIGINT, rid BIGINT, same BOOLEAN)")
@@ -507,16 +516,28 @@ def _write(
         f"DELETE FROM {ds.name} WHERE rowid IN (SELECT rid FROM {matches} WHERE NOT same) RETURNING 1"
     ).fetchall()
     report(0.6, "adding rows")
-    select_cols = ", ".join(
-        f"coalesce((SELECT display FROM labels WHERE kind = '{c}' AND key = lower(g.{c})), g.{c})" if c in _LABELLED else f"g.{c}"
-        for c in cols
-    )
+    unchanged = _scalar(con, f"SELECT count(*) FROM {matches} WHERE same")
+    # Spellings that differ from the display name already in the store: usually none, and then the rows
+    # go in as they are, with no join over millions of rows.
+    joins, select_cols = [], []
+    for c in cols:
+        respelled = c in _LABELLED and _scalar(
+            con,
+            f"""SELECT count(*) FROM (SELECT DISTINCT {c} AS spelling FROM {good}) g
+                JOIN labels l ON l.kind = ? AND l.key = lower(g.spelling) WHERE l.display <> g.spelling""",
+            [c],
+        )
+        if respelled:
+            joins.append(f"LEFT JOIN (SELECT key, display FROM labels WHERE kind = '{c}') l_{c} ON l_{c}.key = lower(g.{c})")
+            select_cols.append(f"coalesce(l_{c}.display, g.{c})")
+        else:
+            select_cols.append(f"g.{c}")
+    kept = f"ANTI JOIN (SELECT rn FROM {matches} WHERE same) m USING (rn)" if unchanged else ""
     con.execute(
         f"""INSERT INTO {ds.name} ({col_list}, import_id)
-            SELECT {select_cols}, ? FROM {good} g ANTI JOIN (SELECT rn FROM {matches} WHERE same) m USING (rn)""",
+            SELECT {", ".join(select_cols)}, ? FROM {good} g {" ".join(joins)} {kept}""",
         [import_id],
     )
-    unchanged = _scalar(con, f"SELECT count(*) FROM {matches} WHERE same")
     replaced = len(replaced_row)
     added = v.good - unchanged - replaced
     flagged, flag_note = _flags(con, ds, good)

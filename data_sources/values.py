@@ -90,7 +90,9 @@ def parse_date(v: str, column: str, order: DateOrder) -> Parsed:
 
 
 def parse_bool(v: str, column: str) -> Parsed:
-    value = f"""CASE WHEN list_contains({_list(TRUE_WORDS)}, lower({v})) THEN TRUE
+    # Exports mostly say true/false: those skip lower() and the word lists.
+    value = f"""CASE WHEN {v} = 'true' THEN TRUE WHEN {v} = 'false' THEN FALSE
+        WHEN list_contains({_list(TRUE_WORDS)}, lower({v})) THEN TRUE
         WHEN list_contains({_list(FALSE_WORDS)}, lower({v})) THEN FALSE END"""
     problem = (
         f"CASE WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
@@ -148,7 +150,8 @@ def parse_choice(v: str, column: str, words: dict[str, tuple[str, ...]], *, stri
         f"WHEN list_contains({_list([w.replace('_', ' ').replace('-', ' ') for w in variants])}, {normalised}) THEN {_sql_str(canonical)}"
         for canonical, variants in words.items()
     )
-    mapped = f"CASE {cases} END"
+    # Values already spelled as the vocabulary (the usual export) skip the regular expression.
+    mapped = f"CASE WHEN {v} IN ({', '.join(_sql_str(w) for w in words)}) THEN {v} {cases} END"
     if not strict:
         return Parsed(f"coalesce({mapped}, lower({v}))", "NULL")
     allowed = ", ".join(words)
