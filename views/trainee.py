@@ -62,8 +62,10 @@ def trend_chart(trend: pd.DataFrame) -> alt.LayerChart:
                                                                       y2="cohort_p75:Q")
     median = base.mark_line(color="#555", strokeDash=[6, 4]).encode(y="cohort_median:Q")
     bars = base.mark_rule(color=charts.ATTENDED, opacity=0.5).encode(y="low:Q", y2="high:Q")
-    line = base.mark_line(point=True, color=charts.ATTENDED).encode(
-        y=y,
+    line = base.mark_line(color=charts.ATTENDED, opacity=0.6).encode(y=y)
+    # Point size by reviews: a week of two reviews at 0% should not look like a week of fifty.
+    points = base.mark_circle(color=charts.ATTENDED, opacity=0.9).encode(
+        y="rate:Q", size=alt.Size("reviewed:Q", title="Reviews", scale=alt.Scale(range=[15, 250])),
         tooltip=[alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
                  alt.Tooltip("tenure_week:Q", title="Tenure week"),
                  alt.Tooltip("rate:Q", title=MEASURE, format=".1%"), alt.Tooltip("reviewed:Q", title="Reviews"),
@@ -71,7 +73,7 @@ def trend_chart(trend: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("cohort_median:Q", title="Cohort median", format=".1%"),
                  alt.Tooltip("cohort_trainees:Q", title="Cohort-mates that week")],
     )
-    return alt.layer(band, median, bars, line).properties(height=300)
+    return alt.layer(band, median, bars, line, points).properties(height=300)
 
 
 def strengths_chart(strengths: pd.DataFrame) -> alt.LayerChart:
@@ -167,7 +169,8 @@ def profile(trainee_id: str) -> None:
     if presenting:
         st.caption("The attempt-by-attempt table is hidden while presenting.")
     else:
-        st.dataframe(tests, hide_index=True, width="stretch", key="trainee_tests_table")
+        st.dataframe(tests.assign(date=pd.to_datetime(tests["date"]).dt.date), hide_index=True, width="stretch",
+                     key="trainee_tests_table")
 
 
 if trainee is None:

@@ -187,7 +187,7 @@ def slope_chart(frame: pd.DataFrame) -> alt.Chart:
         when="datum.phase == 'pre_rate' ? 'Before' : 'After'",
         direction="datum.post_rate >= datum.pre_rate ? 'up or level' : 'down'",
     ).mark_line(point=True, opacity=0.6).encode(
-        x=alt.X("when:N", sort=["Before", "After"], title=None),
+        x=alt.X("when:N", sort=["Before", "After"], title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("rate:Q", title=measure_name.capitalize(), axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
         detail="who:N",
         color=alt.Color("direction:N", title=None, scale=alt.Scale(domain=["up or level", "down"],
@@ -236,10 +236,10 @@ def gains_section() -> None:
     if not gains.pass_rates.empty:
         rates = gains.pass_rates.assign(
             test=gains.pass_rates["test"].map({"pre_test": "Pre-test", "post_test": "Post-test"}),
-            pass_rate=[report.rate_text(r, lo, hi, n) for r, lo, hi, n in zip(
+            **{"pass rate": [report.rate_text(r, lo, hi, n) for r, lo, hi, n in zip(
                 gains.pass_rates["rate"], gains.pass_rates["low"], gains.pass_rates["high"],
-                gains.pass_rates["attempts"], strict=True)],
-        )[["test", "attempts", "passed", "pass_rate"]]
+                gains.pass_rates["attempts"], strict=True)]},
+        )[["test", "attempts", "passed", "pass rate"]]
         st.dataframe(rates, hide_index=True, key="training_pass_rates")
 
 

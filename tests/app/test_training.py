@@ -42,7 +42,7 @@ def test_refresher_effect_excludes_zero_and_is_told_apart_from_the_naive_gain(sa
     assert not any("regression to the mean" in w.value for w in at.warning)
     assert any(f"{planted.REFRESHER_ATTENDEES} attended" in c.value for c in at.caption)
     assert len(at.get("vega_lite_chart")) >= 2  # timeline and per-attendee slopes
-    assert "Post-test" in set(frame_with(at, "pass_rate")["test"])
+    assert "Post-test" in set(frame_with(at, "pass rate")["test"])
 
 
 @needs_sample
