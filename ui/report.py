@@ -27,7 +27,7 @@ TOP_WEAK_SPOTS = 5
 # ----------------------------------------------------------------------------------- figures in words
 
 def _missing(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))  # type: ignore[arg-type]
+    return x is None or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))  # type: ignore[call-overload]
 
 
 def pct(x: object, digits: int = 1) -> str:
