@@ -13,7 +13,8 @@ from ui import auth, presenter
 from ui.state import store
 
 
-def _who() -> str:
+def who() -> str:
+    """Who to record for a download: the signed-in email, else the login name."""
     name = auth.actor()
     if name:
         return name
@@ -27,11 +28,11 @@ def csv_button(frame: pd.DataFrame, *, file_name: str, key: str, label: str = "D
                what: str | None = None) -> None:
     """A CSV download of `frame`. The file is made (and logged) only when the button is pressed."""
     shown = presenter.mask(frame)
-    who, presenting, target = _who(), presenter.is_on(), store()
+    person, presenting, target = who(), presenter.is_on(), store()
 
     def build() -> bytes:
         # Runs when the person clicks; a fresh cursor, since this may not be the script's thread.
-        log_export(target.cursor(), user=who, what=what or file_name, rows=len(shown), presenter=presenting)
+        log_export(target.cursor(), user=person, what=what or file_name, rows=len(shown), presenter=presenting)
         return safe_csv(shown)
 
     st.download_button(label, data=build, file_name=file_name, mime="text/csv", key=key, on_click="ignore")

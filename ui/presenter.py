@@ -4,13 +4,14 @@ suppressed and raw tables are left out. Switched on in the sidebar or with `?pre
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
 import pandas as pd
 import streamlit as st
 
-from ui.state import con
+from ui.state import con, store
 
 MIN_GROUP = 5  # groups with fewer people than this are not shown while presenting
 # Columns that identify a person, and what their pseudonym says.
@@ -40,6 +41,12 @@ def switch(*, forced: bool = False) -> bool:
 
 
 def _salt() -> bytes:
+    return _salt_of(store().path)
+
+
+@functools.lru_cache(maxsize=8)
+def _salt_of(path: str) -> bytes:
+    # Read once per database: a page can pseudonymise hundreds of people per run.
     row = con().execute("SELECT value FROM meta WHERE key = 'pseudonym_salt'").fetchone()
     return (row[0] if row else "uplift").encode()
 

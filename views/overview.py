@@ -131,7 +131,7 @@ st.subheader("Download")
 
 
 presenting = presenter.is_on()
-who, target = downloads._who(), store()  # read here: the builders below run when clicked, maybe off this thread
+who, target = downloads.who(), store()  # read here: the builders below run when clicked, maybe off this thread
 
 
 def report_html() -> str:
