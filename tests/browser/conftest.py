@@ -100,12 +100,13 @@ def page(browser: Browser) -> Iterator[Page]:
 def wait_for_app(page: Page) -> None:
     """The app has drawn: stApp is there, no skeleton, and the script is not running."""
     page.wait_for_selector("[data-testid='stApp']")
+    # stApp carries the script's state; skeletons are elements not drawn yet.
     page.wait_for_function(
-        """() => !document.querySelector("[data-testid='stSkeleton']")
-              && !document.querySelector("[data-testid='stStatusWidget']")""",
+        """() => document.querySelector("[data-testid='stApp']")?.getAttribute("data-test-script-state") === "notRunning"
+              && !document.querySelector("[data-testid='stSkeleton']")""",
         timeout=60_000,
     )
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(500)
 
 
 def assert_no_exception(page: Page) -> None:
