@@ -38,9 +38,13 @@ def session_label(training_id: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ what to measure
-mode = st.radio("Measure", list(MODES), format_func=MODES.get, horizontal=True, key="pick_mode")
+mode = st.radio("Which sessions", list(MODES), format_func=MODES.get, horizontal=True, key="pick_mode")
 if mode == "sessions":
-    chosen = st.multiselect("Sessions", sessions["training_id"].tolist(), format_func=session_label,
+    # Open on the latest session whose two weeks after have passed, so a trainer sees a result at once.
+    done = sessions[(sessions["kind"] != "onboarding")
+                    & (pd.to_datetime(sessions["date"]) <= pd.to_datetime(sessions["date"]).max() - pd.Timedelta(days=14))]
+    latest = done.sort_values("date")["training_id"].tail(1).tolist()
+    chosen = st.multiselect("Sessions", sessions["training_id"].tolist(), format_func=session_label, default=latest,
                             key="trainings", placeholder="Pick one or more sessions (date · title · market)")
 elif mode == "kind":
     kind = st.selectbox("Kind", sorted(sessions["kind"].dropna().unique()), key="pick_kind")
