@@ -85,7 +85,7 @@ def test_two_imports_at_once_are_serialised(tmp_path: Path):
     files = []
     for n in range(2):
         path = tmp_path / f"part{n}.csv"
-        write_big_csv(path, 200_000 + n)  # different content, overlapping decision ids
+        write_big_csv(path, 200_000, first_id=n * 1_000_000)  # disjoint decision ids
         files.append(path)
     results: list[object] = []
 
@@ -97,8 +97,8 @@ def test_two_imports_at_once_are_serialised(tmp_path: Path):
         t.start()
     for t in threads:
         t.join()
+    assert [r.status for r in results] == ["imported", "imported"], [r.message for r in results]  # type: ignore[attr-defined]
     assert sorted(r.import_id for r in results) == [1, 2]  # type: ignore[attr-defined]
-    assert all(r.status == "imported" for r in results)  # type: ignore[attr-defined]
-    # Natural keys held across both: 200,001 distinct decision ids, none duplicated.
-    assert store.con.execute("SELECT count(*), count(DISTINCT decision_id) FROM decisions").fetchone() == (200_001, 200_001)
+    assert store.con.execute("SELECT count(*), count(DISTINCT decision_id) FROM decisions").fetchone() == (400_000, 400_000)
+    assert store.con.execute("SELECT sum(reviewed) FROM decision_daily").fetchone() == (400_000,)
     store.close()

@@ -26,9 +26,9 @@ print(json.dumps({"status": result.status, "added": result.added, "peak_mib": pe
 """
 
 
-def write_big_csv(path: Path, rows: int) -> None:
+def write_big_csv(path: Path, rows: int, first_id: int = 0) -> None:
     duckdb.sql(
-        f"""COPY (SELECT 'D' || i AS decision_id, 'T' || (i % 5000) AS trainee_id,
+        f"""COPY (SELECT 'D' || (i + {first_id}) AS decision_id, 'T' || (i % 5000) AS trainee_id,
                          DATE '2026-03-01' + CAST(i % 240 AS INTEGER) AS date,
                          ['Hate Speech', 'Bullying & Harassment', 'Child Safety'][1 + i % 3] AS policy,
                          CASE WHEN i % 7 = 0 THEN 'Fail' ELSE 'Pass' END AS correct,
