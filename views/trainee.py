@@ -185,8 +185,12 @@ left, right = st.columns([3, 2])
 min_reviews = left.slider("At least this many reviews", 10, 500, 50, step=10, key="min_reviews",
                           help="Fewer reviews than this: too uncertain to rank, left out.")
 only_needing = right.toggle("Only those who need coaching", value=True, key="coaching_only")
+LEVELS = {"market": "their market", "market_cohort": "their market and hire class"}
+level = right.radio("Compare each trainee with", list(LEVELS), format_func=LEVELS.get, key="coaching_level",
+                    help="Against their market, new hires still learning show up; against their hire class, "
+                         "only those behind their own classmates do.")
 with st.spinner("Ranking trainees"):
-    coaching = measure(coaching_list, f, min_reviewed=int(min_reviews))
+    coaching = measure(coaching_list, f, min_reviewed=int(min_reviews), level=level)
 if presenting and not coaching.empty:
     # Markets with fewer than MIN_GROUP ranked people are left out: a market's figure would point at them.
     sizes = coaching.groupby("market")["trainee_id"].transform("size")
