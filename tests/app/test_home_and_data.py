@@ -71,3 +71,12 @@ def test_templates_are_offered_for_every_dataset(sample_app):
     assert_clean(at)
     keys = {b.key for b in at.get("download_button")}
     assert {f"template_{n}" for n in ("trainees", "decisions", "calibration", "feedback")} <= keys
+
+
+def test_a_corrupt_database_gets_a_clear_message_and_a_way_back(make_app, tmp_path: Path):
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database" * 500)
+    at = make_app(broken).run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "could not be opened as an Uplift database" in message and "uplift restore" in message
