@@ -41,13 +41,13 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
-def start_server(db: Path, log: Path) -> Server:
+def start_server(db: Path, log: Path, *extra: str) -> Server:
     port = free_port()
     env = {**os.environ, "UPLIFT_DB": str(db)}
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+             "--server.port", str(port), "--browser.gatherUsageStats", "false", *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"

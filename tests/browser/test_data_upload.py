@@ -22,3 +22,21 @@ def test_upload_a_file_and_find_it_in_the_history(server, page, tmp_path: Path):
     history.first.wait_for()
     assert_no_exception(page)
     screenshot(page, "data-upload")
+
+
+def test_a_file_over_the_upload_limit_is_refused_with_a_message(page, tmp_path: Path):
+    # The limit is 300 MB in .streamlit/config.toml; a server started with 1 MB shows the same path cheaply.
+    from tests.browser.conftest import start_server
+
+    server = start_server(tmp_path / "u.duckdb", tmp_path / "server.log", "--server.maxUploadSize", "1")
+    try:
+        big = tmp_path / "decisions.csv"
+        big.write_text("trainee_id,date,policy,correct\n" + "T1,2026-04-01,Hate Speech,1\n" * 60_000)
+        page.goto(f"{server.url}/data")
+        wait_for_app(page)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(big))
+        page.get_by_text("File must be 1.0MB or smaller").wait_for(timeout=30_000)
+        assert_no_exception(page)
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=20)
