@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.filters import Filters, where
-from metrics.stats import bootstrap_agreement, cohen_kappa, percent_agreement
+from metrics.stats import bootstrap_agreement, bootstrap_alpha_groups, cohen_kappa, percent_agreement
 
 SESSION_COLUMNS = [
     "session_id", "date", "policy", "market", "items", "raters",
@@ -59,6 +59,45 @@ def _fleiss_items(counts: np.ndarray) -> np.ndarray:
     return m == modal
 
 
+def _pair_agreement(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: share of agreeing rater pairs, and whether it has the 2 ratings that takes."""
+    m = counts.sum(axis=1)
+    pairable = m >= 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
+    return np.where(pairable, p, 0.0), pairable
+
+
+def _percent_agreement_groups(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """`percent_agreement` of each group's block of items."""
+    p, pairable = _pair_agreement(counts)
+    n = np.bincount(group, weights=pairable, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, np.bincount(group, weights=p, minlength=n_groups) / n, np.nan)
+
+
+def _fleiss_groups(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Fleiss' kappa of each group's block, on its items with the modal number of ratings
+    (as `_fleiss_items`: ties go to the larger number)."""
+    m = counts.sum(axis=1).astype(np.int64)
+    rated = pd.DataFrame({"g": group, "m": m})[m >= 2]
+    freq = rated.value_counts().rename("freq").reset_index()
+    modal_rows = freq.sort_values(["g", "freq", "m"], ascending=[True, False, False]).drop_duplicates("g")
+    modal = np.full(n_groups, -1)
+    modal[modal_rows["g"].to_numpy()] = modal_rows["m"].to_numpy()
+    chosen = m == modal[group]
+    p, _ = _pair_agreement(counts)
+    n_items = np.bincount(group[chosen], minlength=n_groups)
+    per_label = np.zeros((n_groups, counts.shape[1]))
+    np.add.at(per_label, group[chosen], counts[chosen])
+    ratings = per_label.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_bar = np.bincount(group[chosen], weights=p[chosen], minlength=n_groups) / n_items
+        p_e = ((per_label / ratings[:, None]) ** 2).sum(axis=1)
+        kappa = (p_bar - p_e) / (1 - p_e)
+    return np.where((n_items == 0) | np.isclose(p_e, 1.0), np.nan, kappa)
+
+
 def _agreement_table(
     con: duckdb.DuckDBPyConnection, filters: Filters, keys: list[str], n_boot: int, seed: int
 ) -> pd.DataFrame:
@@ -71,7 +110,7 @@ def _agreement_table(
     long = con.execute(
         f"""SELECT {key_sql}, c.item_id, c.label, count(*) AS n
             FROM calibration c WHERE NOT c.is_reference AND {wsql}
-            GROUP BY ALL""",
+            GROUP BY ALL ORDER BY ALL""",
         params,
     ).df()
     meta = con.execute(
@@ -89,26 +128,23 @@ def _agreement_table(
         meta = meta.rename(columns={"policies": "policy"})
     else:
         meta = meta.drop(columns="policies")
-    wide = long.pivot_table(index=[*keys, "item_id"], columns="label", values="n", aggfunc="sum", fill_value=0)
-    stats = []
-    for key, block in wide.groupby(level=list(range(len(keys))), dropna=False):
-        counts = block.to_numpy(dtype=float)
-        fleiss_rows = _fleiss_items(counts)
-        fleiss = bootstrap_agreement(counts[fleiss_rows], "fleiss", n_boot=0)
-        alpha = bootstrap_agreement(counts, "alpha", n_boot=n_boot, seed=seed)
-        key_values = key if isinstance(key, tuple) else (key,)
-        stats.append(
-            {
-                **dict(zip(keys, key_values, strict=True)),
-                "fleiss_kappa": fleiss.estimate,
-                "alpha": alpha.estimate,
-                "alpha_low": alpha.low,
-                "alpha_high": alpha.high,
-                "percent_agreement": percent_agreement(counts),
-            }
-        )
+    # Every group at once (hundreds of sessions): rows are ordered by group, then item, so each group's
+    # items are one block of an items x labels count matrix.
+    new_group = long[keys].ne(long[keys].shift()).any(axis=1).to_numpy()
+    new_item = new_group | long["item_id"].ne(long["item_id"].shift()).to_numpy()
+    item = np.cumsum(new_item) - 1
+    label = pd.factorize(long["label"])[0]
+    counts = np.zeros((int(item[-1]) + 1, int(label.max()) + 1))
+    counts[item, label] = long["n"].to_numpy(dtype=float)
+    item_group = (np.cumsum(new_group) - 1)[new_item]
+    sizes = np.bincount(item_group)
+    alpha = bootstrap_alpha_groups(counts, sizes, n_boot=n_boot, seed=seed)
+    stats = long.loc[new_group, keys].reset_index(drop=True)
+    stats["fleiss_kappa"] = _fleiss_groups(counts, item_group, len(sizes))
+    stats["alpha"], stats["alpha_low"], stats["alpha_high"] = alpha.estimate, alpha.low, alpha.high
+    stats["percent_agreement"] = _percent_agreement_groups(counts, item_group, len(sizes))
     stat_columns = [*keys, "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "percent_agreement"]
-    out = meta.merge(pd.DataFrame(stats, columns=stat_columns), on=keys, how="left")
+    out = meta.merge(stats[stat_columns], on=keys, how="left")
     out["items"] = out["items"].astype("int64")
     out["raters"] = out["raters"].astype("int64")
     return out

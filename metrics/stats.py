@@ -274,11 +274,38 @@ class BootstrapInterval:
     n_boot: int
 
 
+def _bootstrap_uniforms(n_rows: int, n_boot: int, seed: int) -> np.ndarray:
+    """n_rows x n_boot uniforms from a seeded Generator. Row-major, so the first k rows are the same for
+    any n_rows >= k: a group of k items draws the same resamples alone or among larger groups."""
+    return np.random.default_rng(seed).random((n_rows, n_boot))
+
+
 def bootstrap_weights(n_items: int, n_boot: int, seed: int) -> np.ndarray:
-    """n_boot x n_items resampling counts (how often each item is drawn), from a seeded Generator so
-    that the same call always gives the same intervals."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=n_boot).astype(float)
+    """n_boot x n_items resampling counts (how often each item is drawn), seeded so that the same call
+    always gives the same intervals. Draw j of resample b is item floor(u[j, b] * n_items): counting
+    uniform index draws is the equal-probability multinomial, ~50x faster than numpy's (one binomial per
+    item per resample), and `bootstrap_alpha_groups` draws exactly these per group."""
+    drawn = np.floor(_bootstrap_uniforms(n_items, n_boot, seed) * n_items).astype(np.int64)
+    flat = (np.arange(n_boot)[None, :] * n_items + drawn).ravel()
+    return np.bincount(flat, minlength=n_boot * n_items).reshape(n_boot, n_items).astype(float)
+
+
+def _percentile_rows(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_percentile` for each row of a 2-D array at once (numpy's linear interpolation, non-finite
+    values left out; nan where a row has none)."""
+    v = np.where(np.isfinite(values), values, np.nan)
+    v.sort(axis=1)  # nan last
+    finite = np.isfinite(v).sum(axis=1)
+    tail = (1 - confidence) / 2
+    out = []
+    for q in (tail, 1 - tail):
+        pos = q * np.maximum(finite - 1, 0)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, np.maximum(finite - 1, 0))
+        rows = np.arange(v.shape[0])
+        val = v[rows, lo] + (v[rows, hi] - v[rows, lo]) * (pos - lo)
+        out.append(np.where(finite > 0, val, np.nan))
+    return out[0], out[1]
 
 
 def _percentile(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -304,6 +331,71 @@ def bootstrap_agreement(
     boot = fn(c, bootstrap_weights(c.shape[0], n_boot, seed))
     low, high = _percentile(boot, confidence)
     return BootstrapInterval(estimate, low, high, n_boot)
+
+
+def _alpha_from_sums(n_c: np.ndarray, observed_agree: np.ndarray) -> np.ndarray:
+    """Nominal alpha from pairable values per category (last axis) and the observed diagonal sum."""
+    n = n_c.sum(axis=-1)
+    expected_agree = (n_c * (n_c - 1)).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = ((n - 1) * observed_agree - expected_agree) / (n * (n - 1) - expected_agree)
+    return np.where(np.isclose(n * (n - 1), expected_agree), np.nan, alpha)
+
+
+@dataclass(frozen=True)
+class GroupIntervals:
+    """One value per group: estimate with a percentile bootstrap interval (nan where not measurable)."""
+
+    estimate: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def bootstrap_alpha_groups(
+    counts: np.ndarray, sizes: np.ndarray | Sequence[int], *, n_boot: int = 500, seed: int = 0,
+    confidence: float = 0.95,
+) -> GroupIntervals:
+    """`bootstrap_agreement(block, "alpha", ...)` for many groups at once: `counts` stacks each group's
+    items x categories block, `sizes` says how many rows each has (>= 1). Every group gets exactly the
+    estimate and interval it would get alone (the same seeded draws, see `bootstrap_weights`)."""
+    c = _as_counts(counts)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if (sizes < 1).any() or sizes.sum() != c.shape[0]:
+        raise ValueError("sizes must be positive and add up to the rows of counts")
+    n_groups = len(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    group = np.repeat(np.arange(n_groups), sizes)
+    m = c.sum(axis=1)
+    pairable = m >= 2
+    cp = np.where(pairable[:, None], c, 0.0)
+    diag = np.where(pairable, (c * (c - 1)).sum(axis=1) / np.where(pairable, m - 1, 1), 0.0)
+    estimate = _alpha_from_sums(np.add.reduceat(cp, starts, axis=0), np.add.reduceat(diag, starts))
+    low = np.full(n_groups, np.nan)
+    high = np.full(n_groups, np.nan)
+    if n_boot <= 0 or n_groups == 0:
+        return GroupIntervals(estimate, low, high)
+
+    # Categories used within each group, renumbered from 0, keep the per-group arrays narrow.
+    used = np.add.reduceat(cp, starts, axis=0) > 0
+    local = np.cumsum(used, axis=1) - 1
+    width = max(int(used.sum(axis=1).max()), 1)
+    rows, cols = np.nonzero(cp)
+    narrow = np.zeros((c.shape[0], width))
+    np.add.at(narrow, (rows, local[group[rows], cols]), cp[rows, cols])
+
+    # Every group of n items draws the same resamples (see `bootstrap_weights`), so one matrix product
+    # per group size does all those groups: resamples x items times items x (groups x categories).
+    # (Products this small run 3x faster on one BLAS thread than split over two cores.)
+    with one_blas_thread():
+        for size in np.unique(sizes[sizes >= 2]):
+            g = np.flatnonzero(sizes == size)
+            w = bootstrap_weights(int(size), n_boot, seed)  # n_boot x size
+            item = starts[g][:, None] + np.arange(size)[None, :]  # groups x size
+            n_c = (w @ narrow[item].transpose(1, 0, 2).reshape(size, -1)).reshape(n_boot, len(g), width)
+            observed = w @ diag[item].T  # n_boot x groups
+            lo, hi = _percentile_rows(_alpha_from_sums(n_c, observed).T, confidence)
+            low[g], high[g] = lo, hi
+    return GroupIntervals(estimate, low, high)
 
 
 # --------------------------------------------------------------------------------------------------

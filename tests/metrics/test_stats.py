@@ -13,6 +13,7 @@ from metrics.stats import (
     benjamini_hochberg,
     beta_binomial_prior,
     bootstrap_agreement,
+    bootstrap_alpha_groups,
     cohen_kappa,
     fleiss_kappa,
     krippendorff_alpha_counts,
@@ -207,3 +208,18 @@ def test_shrink_is_the_beta_posterior() -> None:
     # A single review's interval is wider than the Wilson interval of 100 reviews.
     w = wilson(90, 100)
     assert s.high[0] - s.low[0] > w.high - w.low
+
+
+def test_grouped_alpha_bootstrap_matches_each_group_alone() -> None:
+    rng = np.random.default_rng(3)
+    blocks = []
+    for g in range(40):
+        block = np.zeros((int(rng.integers(1, 12)), 5))
+        for row in block:
+            np.add.at(row, rng.integers(0, 2 if g % 2 else 5, size=int(rng.integers(1, 5))), 1)
+        blocks.append(block)
+    grouped = bootstrap_alpha_groups(np.vstack(blocks), [len(b) for b in blocks], n_boot=200, seed=5)
+    for g, block in enumerate(blocks):
+        alone = bootstrap_agreement(block, "alpha", n_boot=200, seed=5)
+        got = (grouped.estimate[g], grouped.low[g], grouped.high[g])
+        assert np.allclose(got, (alone.estimate, alone.low, alone.high), equal_nan=True, rtol=0, atol=1e-12)
