@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 import streamlit as st
+from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
+from data_sources import sample
 from data_sources.sample import load_sample
 from data_sources.store import open_store
 
@@ -70,3 +75,73 @@ def frame_with(at: AppTest, column: str):  # -> pd.DataFrame
         if column in element.value.columns:
             return element.value
     raise AssertionError(f"no dataframe with a {column!r} column")
+
+
+needs_sample = pytest.mark.skipif(
+    not (Path(sample.EXPORTS) / "decisions.csv").exists(), reason="sample_data/exports not generated yet"
+)
+
+
+def open_page(at: AppTest, page: str, *, select_nothing: bool = False) -> AppTest:
+    """Run the app, go to `page` (through app.py), and optionally set the sidebar's dates to select nothing."""
+    at.run()
+    at.switch_page(page).run()
+    assert_clean(at)
+    assert at.sidebar.children, "the page ran without app.py"
+    if select_nothing:
+        first, last = at.date_input(key="from").min, at.date_input(key="to").max
+        at.date_input(key="from").set_value(last)  # 'From' after 'To': the sidebar selects nothing
+        at.date_input(key="to").set_value(first)
+        at.run()
+    return at
+
+
+def presenting(make_app: Callable[..., AppTest], sample_db: Path, page: str) -> AppTest:
+    """`page` with presenter mode switched on by the URL, as a shared link would."""
+    at = open_page(make_app(sample_db, present="1"), page)
+    assert at.toggle(key="present").value
+    return at
+
+
+def roster() -> pd.DataFrame:
+    """The sample roster as exported (read from the CSV, not through the app)."""
+    return pd.read_csv(Path(sample.EXPORTS) / "trainees.csv", dtype=str)
+
+
+def _nodes(node: object) -> Iterator[object]:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _nodes(child)
+
+
+def shown_text(at: AppTest) -> str:
+    """Everything the page sends to the browser, as text: every element's message (labels, bodies, help,
+    options), every dataframe's cells and every chart's spec and data (which travels as Arrow)."""
+    parts: list[str] = []
+    for root in (at.main, at.sidebar):
+        for node in _nodes(root):
+            proto = getattr(node, "proto", None)
+            if proto is None:
+                continue
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+            if getattr(node, "type", "") == "arrow_data_frame":
+                parts.append(node.value.to_csv())  # type: ignore[attr-defined]
+            for dataset in getattr(proto, "datasets", []):
+                parts.append(pa.ipc.open_stream(dataset.data.data).read_all().to_pandas().to_csv())
+    return "\n".join(parts)
+
+
+def leaks(at: AppTest, secrets: set[str]) -> set[str]:
+    """Which of `secrets` (names, ids) appear anywhere the page sends to the browser."""
+    text = shown_text(at)
+    return {s for s in secrets if s and s in text}
+
+
+def names_shown(at: AppTest) -> list[str]:
+    text = shown_text(at)
+    return [n for n in roster()["name"].dropna() if n in text]
+
+
+def ids_shown(at: AppTest) -> list[str]:
+    text = shown_text(at)
+    return [t for t in roster()["trainee_id"] if re.search(rf"\b{re.escape(t)}\b", text)]

@@ -9,14 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from data_sources import sample
 from sample_data import planted
-from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_learning import (
-    leaks,
-    needs_sample,
-    open_page,
-    roster,
-    shown_strings,
-)
+from tests.app.conftest import assert_clean, frame_with, leaks, needs_sample, open_page, roster, shown_text
 
 PAGE = "views/calibration.py"
 
@@ -98,4 +91,4 @@ def test_presenter_mode_shows_no_names_or_rater_ids(make_app, sample_db: Path) -
     secrets = rater_ids() | set(people["trainee_id"]) | set(people["name"]) | set(people["trainer"].dropna())
     assert not leaks(at, secrets)
     assert len(at.get("vega_lite_chart")) == 3
-    assert any("Rater " in s for s in shown_strings(at))  # raters appear as pseudonyms instead
+    assert any("Rater " in s for s in [shown_text(at)])  # raters appear as pseudonyms instead

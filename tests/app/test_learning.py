@@ -4,67 +4,32 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data_sources import sample
 from sample_data import planted
-from tests.app.conftest import assert_clean, frame_with
+from tests.app.conftest import assert_clean, frame_with, leaks, needs_sample, open_page, roster
 from ui import presenter
 
 PAGE = "views/learning.py"
-needs_sample = pytest.mark.skipif(
-    not (sample.EXPORTS / "decisions.csv").exists(), reason="sample_data/exports not generated yet"
-)
 
 
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.run()
-    at.switch_page(page).run()
-    assert_clean(at)
-    assert at.sidebar.children, "the page ran without app.py"
-    return at
 
 
-def _chart_strings(at: AppTest) -> Iterator[str]:
-    """The JSON spec of every Altair chart and the values of its datasets (shipped as Arrow, not in the spec)."""
-    for chart in at.get("vega_lite_chart"):
-        yield chart.proto.spec
-        for dataset in chart.proto.datasets:
-            table = pa.ipc.open_stream(io.BytesIO(dataset.data.data)).read_all()
-            yield json.dumps(table.to_pylist(), default=str)
-            yield " ".join(table.column_names)
 
 
-def shown_strings(at: AppTest) -> list[str]:
-    """Everything a screen-share would show: text, tables, metrics, widget options, chart specs and data."""
-    out: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "success", "error", "code",
-                 "text"):
-        out += [str(e.value) for e in at.get(kind)]
-    for m in at.metric:
-        out += [str(m.label), str(m.value)]
-    for frame in at.dataframe:
-        out.append(frame.value.to_csv(index=False))
-    for box in at.selectbox:
-        out += [str(box.label), *(str(o) for o in box.options)]
-    out += list(_chart_strings(at))
-    return out
 
 
-def roster() -> pd.DataFrame:
-    return pd.read_csv(sample.EXPORTS / "trainees.csv", dtype=str)
 
 
-def leaks(at: AppTest, secrets: set[str]) -> set[str]:
-    """Which of `secrets` (names, ids) appear anywhere on the page."""
-    blob = "\n".join(shown_strings(at))
-    return {s for s in secrets if s and s in blob}
+
+
+
+
+
 
 
 @needs_sample

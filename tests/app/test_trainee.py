@@ -3,8 +3,9 @@ and presenter mode. AppTest on a real DuckDB file."""
 
 from __future__ import annotations
 
-from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_overview import (
+from tests.app.conftest import (
+    assert_clean,
+    frame_with,
     ids_shown,
     names_shown,
     needs_sample,

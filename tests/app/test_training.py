@@ -4,8 +4,9 @@ regression-to-the-mean caveat, and presenter mode names no one. AppTest on a rea
 from __future__ import annotations
 
 from sample_data import planted
-from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_overview import (
+from tests.app.conftest import (
+    assert_clean,
+    frame_with,
     ids_shown,
     names_shown,
     needs_sample,

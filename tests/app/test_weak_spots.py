@@ -8,13 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from sample_data import planted
-from tests.app.conftest import assert_clean, frame_with
-from tests.app.test_learning import (
-    leaks,
-    needs_sample,
-    open_page,
-    roster,
-)
+from tests.app.conftest import assert_clean, frame_with, leaks, needs_sample, open_page, roster
 
 PAGE = "views/weak_spots.py"
 WEAK = f"{planted.WEAK_MARKET} × {planted.WEAK_POLICY}"
