@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import duckdb
@@ -27,6 +26,24 @@ def state(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int, int]:
     return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
+KILLED_CHILD = """
+import sys, time
+from pathlib import Path
+from data_sources.imports import import_raw
+from data_sources.readers import read_path
+from data_sources.store import open_store
+con = open_store(sys.argv[1]).cursor()
+[raw] = read_path(con, Path(sys.argv[2]))
+
+def progress(fraction, message):
+    if fraction >= 0.8:  # the rows are in, the rollup and the log not yet: inside the transaction
+        print("writing:", message, flush=True)
+        time.sleep(60)
+
+import_raw(con, raw, progress=progress)
+"""
+
+
 def test_an_import_killed_part_way_leaves_the_store_as_it_was(tmp_path: Path):
     db = tmp_path / "u.duckdb"
     store = open_store(db)
@@ -36,12 +53,13 @@ def test_an_import_killed_part_way_leaves_the_store_as_it_was(tmp_path: Path):
     store.close()
     big = tmp_path / "big.csv"
     write_big_csv(big, 1_500_000)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "data_sources.cli", "--db", str(db), "import", str(big)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    time.sleep(2.5)  # well inside the import, which takes several seconds
-    assert child.poll() is None, "the import finished before it could be killed; use a larger file"
+    # The child stops for good inside the transaction, once rows are being written, and says so; then it is
+    # killed there. (A fixed sleep would race the import's speed.)
+    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(db), str(big)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    line = child.stdout.readline().strip()
+    assert line.startswith("writing:"), (line, child.stderr.read() if child.poll() is not None else "")
     child.send_signal(signal.SIGKILL)
     child.wait()
     reopened = open_store(db)
