@@ -32,13 +32,19 @@ def learning_curves(con: duckdb.DuckDBPyConnection, filters: Filters = ALL, *, m
     week, trainees (with reviews that week), reviewed, correct, rate, low, high. Filters apply as usual
     (source None pools quality and accuracy)."""
     w = where(filters, alias="d", trainee_alias="t")
+    # Per trainee and week first, the cohort text joined after: grouping millions of rollup rows by the
+    # cohort expression cost more than the sums.
     sql = f"""
-        SELECT {COHORT_SQL} AS cohort, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
-               count(DISTINCT d.trainee_id) AS trainees, sum(d.reviewed)::BIGINT AS reviewed,
-               sum(d.correct)::BIGINT AS correct
-        FROM decision_daily d JOIN trainees t USING (trainee_id)
-        WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
-          AND {w.sql}
+        WITH per AS (
+            SELECT d.trainee_id, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
+                   sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+            FROM decision_daily d JOIN trainees t USING (trainee_id)
+            WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
+              AND {w.sql}
+            GROUP BY ALL)
+        SELECT {COHORT_SQL} AS cohort, per.week, count(*) AS trainees, sum(per.reviewed)::BIGINT AS reviewed,
+               sum(per.correct)::BIGINT AS correct
+        FROM per JOIN trainees t USING (trainee_id)
         GROUP BY ALL ORDER BY 1, 2"""
     df = con.execute(sql, [max_weeks, *w.params]).df()
     if df.empty:
@@ -110,15 +116,17 @@ def _durations(
     the week they became proficient. (Two weeks by default: classroom weeks have no reviews anyway.)"""
     w = where(filters, alias="d", trainee_alias="t")
     sql = f"""
-        SELECT d.trainee_id, {COHORT_SQL} AS cohort,
-               floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
-               sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-        FROM decision_daily d JOIN trainees t USING (trainee_id)
-        WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
-          AND t.start_date >= (SELECT min(date) FROM decision_daily) - 7 * ?::INTEGER
-          AND t.start_date >= coalesce(?::DATE - 7 * ?::INTEGER, t.start_date)
-          AND {w.sql}
-        GROUP BY ALL"""
+        WITH per AS (
+            SELECT d.trainee_id, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
+                   sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+            FROM decision_daily d JOIN trainees t USING (trainee_id)
+            WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
+              AND t.start_date >= (SELECT min(date) FROM decision_daily) - 7 * ?::INTEGER
+              AND t.start_date >= coalesce(?::DATE - 7 * ?::INTEGER, t.start_date)
+              AND {w.sql}
+            GROUP BY ALL)
+        SELECT per.trainee_id, {COHORT_SQL} AS cohort, per.week, per.reviewed, per.correct
+        FROM per JOIN trainees t USING (trainee_id)"""
     params = [max_weeks, max_unseen_weeks, filters.start, max_unseen_weeks, *w.params]
     weekly = con.execute(sql, params).df()
     if weekly.empty:
