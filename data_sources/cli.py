@@ -16,7 +16,7 @@ from data_sources.readers import NotATable
 from data_sources.roles import RolesError, cli_user, roles_file
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
-from data_sources.store import StoreError, db_path, open_store
+from data_sources.store import StoreError, cli_memory_limit, db_path, open_store
 
 SUPPORTED = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
 
@@ -45,7 +45,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not files:
         print(f"no .csv, .tsv or .xlsx files found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    store = open_store(args.db)
+    store = open_store(args.db, memory_limit=cli_memory_limit())
     con = store.cursor()
     results = []
     for f in files:
@@ -57,7 +57,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_sheets(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    store = open_store(args.db, memory_limit=cli_memory_limit())
     con = store.cursor()
     results = import_sheet(
         con, args.url, credentials=args.credentials, keep_going=args.keep_going, user=args.user,
@@ -79,13 +79,13 @@ def cmd_imports(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    store = open_store(args.db, memory_limit=cli_memory_limit())
     print(imports.undo(store.cursor(), args.import_id, user=args.user))
     return 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    store = open_store(args.db, memory_limit=cli_memory_limit())
     con = store.cursor()
     if args.if_empty:
         row = con.execute("SELECT count(*) FROM imports WHERE status = 'active'").fetchone()
