@@ -77,3 +77,21 @@ def test_presenter_mode_shows_no_roster_name(server, page: Page, name: str):
     leaked_ids = sorted(i for i in ids if f" {i}" in f" {text}" or f"({i})" in text)
     assert not leaked_ids, leaked_ids[:5]
     screenshot(page, f"present-{name}")
+
+
+def test_the_weekly_report_downloads_as_one_self_contained_file(server, page: Page, tmp_path: Path):
+    names, _ids = roster()
+    page.goto(f"{server.url}/overview?present=1")
+    wait_for_app(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download weekly report").click()
+    path = tmp_path / "report.html"
+    info.value.save_as(path)
+    html = path.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert not [n for n in names if n in html]
+    # It opens with no network and no server: straight from the file.
+    page.goto(path.as_uri())
+    assert "Uplift weekly report" in page.inner_text("h1")
+    screenshot(page, "weekly-report")
