@@ -24,10 +24,32 @@ _DECISION_DAILY = """
     ORDER BY u.date, u.policy
 """
 
+# One row per trainee x tenure week x source x market, from `decision_daily` and the roster's start dates
+# (tenure week = floor((date - start_date) / 7); days before the start and trainees without a start date
+# are left out). The learning measures read it when the filters restrict neither dates nor policies
+# nor projects: 0.85M rows against decision_daily's 6.9M at 10M decisions.
+_DECISION_TENURE = """
+    INSERT INTO decision_tenure
+    SELECT d.trainee_id, (datediff('day', t.start_date, d.date) // 7)::INTEGER AS week, d.source, d.market,
+           sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+    FROM decision_daily d JOIN trainees t USING (trainee_id)
+    WHERE t.start_date IS NOT NULL AND d.date >= t.start_date
+    GROUP BY ALL
+    ORDER BY 1, 2
+"""
+
 AFFECTS_ROLLUP = frozenset({"decisions", "decision_counts", "trainees"})
 
 
+def rebuild_decision_tenure(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute `decision_tenure` from `decision_daily` and the roster (inside the caller's transaction)."""
+    con.execute("DELETE FROM decision_tenure")
+    con.execute(_DECISION_TENURE)
+
+
 def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute `decision_daily` from scratch (inside the caller's transaction)."""
+    """Recompute `decision_daily` from scratch, and `decision_tenure` from it (inside the caller's
+    transaction)."""
     con.execute("DELETE FROM decision_daily")
     con.execute(_DECISION_DAILY)
+    rebuild_decision_tenure(con)

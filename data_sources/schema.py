@@ -94,9 +94,26 @@ def _v2(con: duckdb.DuckDBPyConnection) -> None:
             what VARCHAR NOT NULL, rows BIGINT NOT NULL, presenter BOOLEAN NOT NULL)""")
 
 
+def _v3(con: duckdb.DuckDBPyConnection) -> None:
+    # Rollup the learning measures read: one row per trainee x tenure week x source x market, rebuilt with
+    # decision_daily by imports/undo. Filled here from the store's decision_daily and roster.
+    con.execute("""
+        CREATE TABLE decision_tenure (trainee_id VARCHAR NOT NULL, week INTEGER NOT NULL,
+            source source_t NOT NULL, market VARCHAR NOT NULL, reviewed BIGINT NOT NULL, correct BIGINT NOT NULL)""")
+    con.execute("""
+        INSERT INTO decision_tenure
+        SELECT d.trainee_id, (datediff('day', t.start_date, d.date) // 7)::INTEGER AS week, d.source, d.market,
+               sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+        FROM decision_daily d JOIN trainees t USING (trainee_id)
+        WHERE t.start_date IS NOT NULL AND d.date >= t.start_date
+        GROUP BY ALL
+        ORDER BY 1, 2""")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
+    (3, "tenure rollup", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from data_sources.store import CLI_MEMORY_LIMIT, cli_memory_limit, open_store
@@ -23,3 +25,44 @@ def test_the_app_caps_duckdb_memory_and_a_batch_command_may_raise_the_cap(monkey
     assert _memory_limit(CLI_MEMORY_LIMIT) in {"4GB", "3.7 GiB"}
     monkeypatch.setenv("UPLIFT_CLI_MEMORY_LIMIT", "2GB")
     assert cli_memory_limit() == "2GB"
+
+
+_TENURE_FROM_DAILY = """
+    SELECT d.trainee_id, (datediff('day', t.start_date, d.date) // 7)::INTEGER AS week, d.source::VARCHAR,
+           d.market, sum(d.reviewed)::BIGINT, sum(d.correct)::BIGINT
+    FROM decision_daily d JOIN trainees t USING (trainee_id)
+    WHERE t.start_date IS NOT NULL AND d.date >= t.start_date GROUP BY ALL ORDER BY ALL"""
+_TENURE = "SELECT trainee_id, week, source::VARCHAR, market, reviewed, correct FROM decision_tenure ORDER BY ALL"
+
+
+def test_the_tenure_rollup_is_built_by_its_migration_and_kept_in_step_by_imports(tmp_path: Path) -> None:
+    import duckdb
+
+    from data_sources.sample import load_sample
+    from data_sources.schema import MIGRATIONS, migrate
+
+    # A store from before the rollup (schema version 2) with data in it: the migration fills the table.
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    store = open_store(":memory:")
+    load_sample(store.cursor())
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    for version, _name, apply in MIGRATIONS[:2]:
+        apply(con)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, _name])
+    for table in ("trainees", "decision_daily"):
+        con.register("src", store.cursor().execute(f"SELECT * FROM {table}").df())
+        con.execute(f"INSERT INTO {table} SELECT * FROM src")
+        con.unregister("src")
+    assert migrate(con) == MIGRATIONS[-1][0]
+    migrated = con.execute(_TENURE).fetchall()
+    assert migrated and migrated == con.execute(_TENURE_FROM_DAILY).fetchall()
+    con.close()
+
+    # The import path rebuilt it beside decision_daily, and gives the same rows.
+    loaded = store.cursor()
+    assert loaded.execute(_TENURE).fetchall() == migrated
+    assert loaded.execute("SELECT sum(reviewed) FROM decision_tenure").fetchone() == loaded.execute(
+        "SELECT sum(d.reviewed) FROM decision_daily d JOIN trainees t USING (trainee_id) WHERE d.date >= t.start_date"
+    ).fetchone()
+    store.close()

@@ -149,3 +149,16 @@ def test_sample_fast_cohort_reaches_proficiency_sooner(sample_con: duckdb.DuckDB
     assert (fast["km_median"] < earlier["km_median"]).all()
     for cohort in earlier.index:
         assert compare_cohorts(sample_con, planted.FAST_COHORT, cohort, Filters()).p_value < 0.05
+
+
+def test_the_tenure_rollup_and_the_daily_rows_give_the_same_answers(store: Store) -> None:
+    con = store.cursor()
+    # Every row is on Spam: naming the policy changes nothing but sends the measures to decision_daily.
+    for rollup, daily in [(Filters(), Filters(policies=("Spam",))),
+                          (Filters(cohorts=("slow",)), Filters(cohorts=("slow",), policies=("Spam",))),
+                          (Filters(start=START - dt.timedelta(days=30), end=START + dt.timedelta(days=400)),
+                           Filters(start=START - dt.timedelta(days=30), policies=("Spam",)))]:
+        pd.testing.assert_frame_equal(learning_curves(con, rollup), learning_curves(con, daily))
+        pd.testing.assert_frame_equal(time_to_proficiency(con, rollup), time_to_proficiency(con, daily))
+        pd.testing.assert_frame_equal(proficiency_curve(con, rollup), proficiency_curve(con, daily))
+        assert compare_cohorts(con, "fast", "slow", rollup) == compare_cohorts(con, "fast", "slow", daily)

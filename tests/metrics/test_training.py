@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from data_sources.rollups import rebuild_decision_tenure
 from data_sources.store import Store, open_store
 from metrics.filters import Filters
 from metrics.training import (
@@ -31,6 +32,8 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, obje
     value = "" if table == "decision_daily" else ", 0"
     con.execute(f"INSERT INTO {table} ({cols}{extra}) SELECT {cols}{value} FROM incoming")
     con.unregister("incoming")
+    if table in ("decision_daily", "trainees"):
+        rebuild_decision_tenure(con)  # as an import would: the learning measures read it
 
 
 def reviews(trainee: str, market: str, days: range, per_day: int, correct: int, policy: str = "Hate Speech",
