@@ -38,6 +38,17 @@ _DECISION_TENURE = """
     ORDER BY 1, 2
 """
 
+# One row per trainee x policy x source x market x project over all dates, from `decision_daily`: what
+# the coaching list reads when the filters do not restrict dates (0.39M rows against 6.9M at 10M decisions).
+_DECISION_TOTALS = """
+    INSERT INTO decision_totals
+    SELECT trainee_id, policy, source, market, project, sum(reviewed)::BIGINT AS reviewed,
+           sum(correct)::BIGINT AS correct
+    FROM decision_daily
+    GROUP BY ALL
+    ORDER BY 1, 2
+"""
+
 AFFECTS_ROLLUP = frozenset({"decisions", "decision_counts", "trainees"})
 
 
@@ -47,9 +58,16 @@ def rebuild_decision_tenure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_DECISION_TENURE)
 
 
+def rebuild_decision_totals(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute `decision_totals` from `decision_daily` (inside the caller's transaction)."""
+    con.execute("DELETE FROM decision_totals")
+    con.execute(_DECISION_TOTALS)
+
+
 def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute `decision_daily` from scratch, and `decision_tenure` from it (inside the caller's
-    transaction)."""
+    """Recompute `decision_daily` from scratch, and `decision_tenure` and `decision_totals` from it
+    (inside the caller's transaction)."""
     con.execute("DELETE FROM decision_daily")
     con.execute(_DECISION_DAILY)
     rebuild_decision_tenure(con)
+    rebuild_decision_totals(con)

@@ -110,10 +110,27 @@ def _v3(con: duckdb.DuckDBPyConnection) -> None:
         ORDER BY 1, 2""")
 
 
+def _v4(con: duckdb.DuckDBPyConnection) -> None:
+    # Rollup the coaching list reads: one row per trainee x policy x source x market x project over all
+    # dates, rebuilt with decision_daily by imports/undo. Filled here from the store's decision_daily.
+    con.execute("""
+        CREATE TABLE decision_totals (trainee_id VARCHAR NOT NULL, policy VARCHAR NOT NULL,
+            source source_t NOT NULL, market VARCHAR NOT NULL, project VARCHAR, reviewed BIGINT NOT NULL,
+            correct BIGINT NOT NULL)""")
+    con.execute("""
+        INSERT INTO decision_totals
+        SELECT trainee_id, policy, source, market, project, sum(reviewed)::BIGINT AS reviewed,
+               sum(correct)::BIGINT AS correct
+        FROM decision_daily
+        GROUP BY ALL
+        ORDER BY 1, 2""")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
     (3, "tenure rollup", _v3),
+    (4, "trainee x policy totals rollup", _v4),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -17,6 +17,7 @@ import pandas as pd
 from metrics.curves import Model, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
 from metrics.effects_stats import percentile_interval
 from metrics.filters import Filters, where
+from metrics.rates import dates_cover_all
 from metrics.stats import wilson_arrays
 
 ALL = Filters()  # no filter: a frozen value, safe as a default
@@ -26,15 +27,7 @@ def _use_tenure_rollup(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool
     """Can the rollup `decision_tenure` (trainee x tenure week x source x market) answer for these
     filters? Yes when they restrict neither policies nor projects, and their dates (if any) cover every
     day with data -- the sidebar's default. Cohorts, markets and source it holds."""
-    if filters.policies or filters.projects:
-        return False
-    if filters.start is None and filters.end is None:
-        return True
-    row = con.execute("SELECT min(date), max(date) FROM decision_daily").fetchone()
-    first, last = row if row else (None, None)
-    if first is None or last is None:
-        return True  # no data either way
-    return (filters.start is None or filters.start <= first) and (filters.end is None or filters.end >= last)
+    return not filters.policies and not filters.projects and dates_cover_all(con, filters)
 
 
 CURVE_COLUMNS = ["cohort", "week", "trainees", "reviewed", "correct", "rate", "low", "high"]

@@ -45,6 +45,18 @@ def trainee_join(filters: Filters, by: Sequence[str] = ()) -> str:
     return ""
 
 
+def dates_cover_all(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """Do the filters' dates (if any) take in every day with data, so that a rollup over all dates
+    answers for them? (The sidebar's default range is the data's first to last day.)"""
+    if filters.start is None and filters.end is None:
+        return True
+    row = con.execute("SELECT min(date), max(date) FROM decision_daily").fetchone()
+    first, last = row if row else (None, None)
+    if first is None or last is None:
+        return True  # no data either way
+    return (filters.start is None or filters.start <= first) and (filters.end is None or filters.end >= last)
+
+
 def _empty(by: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in by} | _empty_rate_columns())
 

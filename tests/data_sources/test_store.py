@@ -35,7 +35,7 @@ _TENURE_FROM_DAILY = """
 _TENURE = "SELECT trainee_id, week, source::VARCHAR, market, reviewed, correct FROM decision_tenure ORDER BY ALL"
 
 
-def test_the_tenure_rollup_is_built_by_its_migration_and_kept_in_step_by_imports(tmp_path: Path) -> None:
+def test_the_tenure_and_totals_rollups_are_built_by_their_migrations_and_kept_in_step_by_imports(tmp_path: Path) -> None:
     import duckdb
 
     from data_sources.sample import load_sample
@@ -57,6 +57,8 @@ def test_the_tenure_rollup_is_built_by_its_migration_and_kept_in_step_by_imports
     assert migrate(con) == MIGRATIONS[-1][0]
     migrated = con.execute(_TENURE).fetchall()
     assert migrated and migrated == con.execute(_TENURE_FROM_DAILY).fetchall()
+    assert con.execute("SELECT sum(reviewed) FROM decision_totals").fetchone() == con.execute(
+        "SELECT sum(reviewed) FROM decision_daily").fetchone()
     con.close()
 
     # The import path rebuilt it beside decision_daily, and gives the same rows.
@@ -65,4 +67,9 @@ def test_the_tenure_rollup_is_built_by_its_migration_and_kept_in_step_by_imports
     assert loaded.execute("SELECT sum(reviewed) FROM decision_tenure").fetchone() == loaded.execute(
         "SELECT sum(d.reviewed) FROM decision_daily d JOIN trainees t USING (trainee_id) WHERE d.date >= t.start_date"
     ).fetchone()
+    totals = "SELECT trainee_id, policy, source::VARCHAR, market, project, reviewed, correct FROM decision_totals ORDER BY ALL"
+    totals_from_daily = """
+        SELECT trainee_id, policy, source::VARCHAR, market, project, sum(reviewed)::BIGINT, sum(correct)::BIGINT
+        FROM decision_daily GROUP BY ALL ORDER BY ALL"""
+    assert loaded.execute(totals).fetchall() == loaded.execute(totals_from_daily).fetchall() != []
     store.close()

@@ -129,3 +129,19 @@ def test_trainee_views_of_an_empty_store(empty_store: Store) -> None:
     assert trainee_trainings(con, "x").empty
     assert trainee_assessments(con, "x").empty
     assert coaching_list(con, Filters()).empty
+
+
+def test_the_coaching_list_over_all_dates_reads_the_totals_rollup_with_the_same_answer(store: Store) -> None:
+    con = store.cursor()
+    first, last = con.execute("SELECT min(date), max(date) FROM decision_daily").fetchone()  # type: ignore[misc]
+    everything = coaching_list(con, Filters(), min_reviewed=1)
+    assert not everything.empty
+    pd.testing.assert_frame_equal(coaching_list(con, Filters(start=first, end=last), min_reviewed=1), everything)
+    # Read from decision_daily instead: a day of data after `last` (for no one on the roster) makes the
+    # range no longer "all dates", and adds nothing inside it.
+    con.execute("DELETE FROM decision_totals")
+    insert(con, "decision_daily", [{"trainee_id": "nobody", "date": last + dt.timedelta(days=1), "policy": "Spam",
+                                    "source": "golden_set", "market": "TH", "project": None, "reviewed": 5,
+                                    "correct": 1}])
+    con.execute("DELETE FROM decision_totals")
+    pd.testing.assert_frame_equal(coaching_list(con, Filters(start=first, end=last), min_reviewed=1), everything)

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from data_sources.rollups import rebuild_decision_tenure
+from data_sources.rollups import rebuild_decision_tenure, rebuild_decision_totals
 from data_sources.store import Store, open_store
 from metrics.filters import Filters
 from metrics.training import (
@@ -33,7 +33,8 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, obje
     con.execute(f"INSERT INTO {table} ({cols}{extra}) SELECT {cols}{value} FROM incoming")
     con.unregister("incoming")
     if table in ("decision_daily", "trainees"):
-        rebuild_decision_tenure(con)  # as an import would: the learning measures read it
+        rebuild_decision_tenure(con)  # as an import would: the learning measures and the coaching list read these
+        rebuild_decision_totals(con)
 
 
 def reviews(trainee: str, market: str, days: range, per_day: int, correct: int, policy: str = "Hate Speech",
