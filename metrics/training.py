@@ -146,6 +146,42 @@ def _per_unit(
     return con.execute(sql, params).df()
 
 
+_SOURCES: tuple[EffectSource, ...] = ("golden_set", "qa_audit")
+
+
+def _per_unit_by_source(
+    con: duckdb.DuckDBPyConnection,
+    training_ids: Sequence[str],
+    filters: Filters,
+    window_days: int,
+    lag_days: int,
+    policy_scope: PolicyScope,
+) -> dict[EffectSource, pd.DataFrame]:
+    """`_per_unit` for each source, from one query: the units (who is compared with whom) are worked out
+    once instead of once per source."""
+    wsql, wparams = _effect_filters(filters)
+    sums = []
+    for i, src in enumerate(_SOURCES):
+        for when, test in (("pre", "d.date < u.session_date"), ("post", "d.date >= u.session_date + p.lag")):
+            for col, out in (("reviewed", "reviews"), ("correct", "correct")):
+                sums.append(f"coalesce(sum(d.{col}) FILTER (WHERE d.source = '{src}' AND {test}), 0)::BIGINT "
+                            f"AS s{i}_{when}_{out}")
+    decisions = _unit_decisions(wsql).replace("AND d.source = ?", "AND d.source IN ('golden_set', 'qa_audit')")
+    sql = f"""
+        WITH {_UNITS},
+        per_unit AS (
+            SELECT u.trainee_id, u.grp AS "group", u.training_id, u.session_date, {", ".join(sums)}
+            {decisions}
+            GROUP BY ALL)
+        SELECT * FROM per_unit ORDER BY 2, 1"""
+    params = [list(training_ids), window_days, lag_days, policy_scope == "all", *wparams]
+    both = con.execute(sql, params).df()
+    keys = ["trainee_id", "group", "training_id", "session_date"]
+    counts = ["pre_reviews", "pre_correct", "post_reviews", "post_correct"]
+    return {src: both[keys + [f"s{i}_{c}" for c in counts]].set_axis(keys + counts, axis=1)
+            for i, src in enumerate(_SOURCES)}
+
+
 PER_TRAINEE_COLUMNS = [
     "trainee_id", "group", "training_id", "pre_reviews", "pre_correct", "pre_rate", "post_reviews",
     "post_correct", "post_rate",
@@ -244,8 +280,28 @@ def training_effect(
     Fewer than `min_trainees` attendees or comparison trainees: enough_data is False, effects are nan and
     a warning says why (rates and counts are still given).
     """
+    return _effect(con, training_ids, filters, window_days, lag_days, policy_scope, source, min_trainees,
+                   min_reviews, n_boot, seed, None)
+
+
+def _effect(
+    con: duckdb.DuckDBPyConnection,
+    training_ids: Sequence[str],
+    filters: Filters,
+    window_days: int,
+    lag_days: int,
+    policy_scope: PolicyScope,
+    source: EffectSource,
+    min_trainees: int,
+    min_reviews: int,
+    n_boot: int,
+    seed: int,
+    units: pd.DataFrame | None,
+) -> TrainingEffect:
+    """`training_effect`'s work, on `units` (as `_per_unit` gives them) when the caller has them."""
     ids = tuple(dict.fromkeys(str(i) for i in training_ids))
-    units = _per_unit(con, ids, filters, window_days, lag_days, policy_scope, source) if ids else pd.DataFrame()
+    if units is None:
+        units = _per_unit(con, ids, filters, window_days, lag_days, policy_scope, source) if ids else pd.DataFrame()
     warns: list[str] = []
     if ids:
         rows = con.execute(

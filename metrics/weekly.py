@@ -270,7 +270,7 @@ def week_training_effects(
     Columns: training_id, title, date, source, estimate, low, high, naive_gain, n_attendees, n_comparison,
     enough_data, window_closed, warnings (joined with "; ")."""
     # Imported here so that the weekly report's other figures do not depend on the training module.
-    from metrics.training import training_effect
+    from metrics.training import _effect, _per_unit_by_source
 
     monday = iso_week_start(week_start)
     sessions = _trainings_in(con, filters, monday, monday + dt.timedelta(days=6))
@@ -280,8 +280,13 @@ def week_training_effects(
     tries: list[Source] = [chosen] if chosen else ["golden_set", "qa_audit"]
     out = []
     for training_id, title, date in zip(sessions["training_id"], sessions["title"], sessions["date"], strict=True):
+        # Both sources' counts from one query when the session may fall back from one to the other; the
+        # effect on each is training_effect's (its defaults: no lag, the session's policy).
+        units = (_per_unit_by_source(con, [str(training_id)], filters, window_days, 0, "training")
+                 if len(tries) > 1 else {})
         for src in tries:
-            effect = training_effect(con, [str(training_id)], filters, window_days=window_days, source=src)
+            effect = _effect(con, [str(training_id)], filters, window_days, 0, "training", src, 10, 5, 1000, 0,
+                             units.get(src))
             if effect.enough_data:
                 break
         day = pd.Timestamp(date).date()

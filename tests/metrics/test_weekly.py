@@ -153,3 +153,20 @@ def test_sample_refresher_week(sample_con: duckdb.DuckDBPyConnection) -> None:
     assert effect.source == "qa_audit" and effect.enough_data and effect.window_closed
     assert effect.low < planted.REFRESHER_EFFECT_PP / 100 < effect.high
     assert effect.naive_gain > effect.estimate  # the naive gain also holds the common shift
+
+
+@pytest.mark.skipif(not (SAMPLE_EXPORTS / "decisions.csv").exists(), reason="sample_data/exports not generated yet")
+def test_week_training_effects_match_training_effect_on_each_session(sample_con: duckdb.DuckDBPyConnection) -> None:
+    # The week's sessions share one query for both sources; each row must still be training_effect's.
+    from metrics.training import training_effect
+
+    effects = week_training_effects(sample_con, Filters(), planted.REFRESHER_DATE)
+    assert not effects.empty
+    for row in effects.itertuples(index=False):
+        one = training_effect(sample_con, [row.training_id], Filters(), source=row.source)
+        assert (one.enough_data, one.n_attendees, one.n_comparison) == (row.enough_data, row.n_attendees,
+                                                                          row.n_comparison)
+        for name in ("estimate", "low", "high", "naive_gain"):
+            assert getattr(one, name) == pytest.approx(getattr(row, name), nan_ok=True)
+        if row.source == "qa_audit":  # it fell back: golden_set had too little
+            assert not training_effect(sample_con, [row.training_id], Filters(), source="golden_set").enough_data
