@@ -186,16 +186,17 @@ def _cell(plan: Plan, column: str) -> str:
     fallback = f"'{default}'" if default is not None else "CAST(NULL AS VARCHAR)"
     if column in plan.mapping:
         # A blank cell takes the column's default, as a missing column does.
-        return f"coalesce(nullif(trim(s.c{plan.mapping[column]}), ''), {fallback})"
+        return f"coalesce({V.trimmed(f's.c{plan.mapping[column]}')}, {fallback})"
     return fallback
 
 
-def _typed_columns(plan: Plan) -> list[tuple[str, str, str]]:
-    """(column, value SQL, problem SQL) for each contract column, with the dataset's own rules, over the
-    trimmed cells `c.raw_<column>` (see validate)."""
+def _typed_columns(plan: Plan) -> list[tuple[str, str, str, str | None]]:
+    """(column, value SQL, problem SQL, suspect SQL) for each contract column, with the dataset's own
+    rules, over the trimmed cells `c.raw_<column>` (see validate). The suspect condition holds on every row
+    where the problem may be set (None: never), so the problem is built only on those rows."""
     ds = plan.ds
     dc = plan.decimal_comma
-    out: list[tuple[str, str, str]] = []
+    out: list[tuple[str, str, str, str | None]] = []
     for col in ds.columns:
         v = f"c.raw_{col.name}"
         name = col.name
@@ -223,10 +224,32 @@ def _typed_columns(plan: Plan) -> list[tuple[str, str, str]]:
             p = V.parse_text(v)
         # The problem re-reads the typed value from the projection that computed it, not a second parse.
         problem = p.problem.replace(f"({p.value})", f"(c.{name})")
+        suspect = _suspect(v, f"c.{name}", p, problem)
         if name in ds.required:
             problem = f"coalesce({V.required_problem(v, name)}, {problem})"
-        out.append((name, p.value, problem))
+            suspect = f"{v} IS NULL" + (f" OR {suspect}" if suspect else "")
+        out.append((name, p.value, problem, suspect))
     return out
+
+
+def _suspect(cell: str, value: str, p: V.Parsed, problem: str) -> str | None:
+    """A cheap condition true wherever `problem` may be set: a cell that gave no value, when that is the
+    only problem the parser reports; else the problem itself."""
+    if p.problem == "NULL":
+        return None
+    if p.unreadable_only:
+        return f"({cell} IS NOT NULL AND {value} IS NULL)"
+    return f"({problem}) IS NOT NULL"
+
+
+def _problem_sql(parts: list[tuple[str, str | None]]) -> str:
+    """A row's problems joined, or NULL. Built only on rows where some column is suspect: the sentences
+    cost more than the checks, and nearly every row has none."""
+    problems = [p for p, suspect in parts if suspect]
+    suspects = [suspect for _p, suspect in parts if suspect]
+    if not problems:
+        return "CAST(NULL AS VARCHAR)"
+    return f"CASE WHEN {' OR '.join(suspects)} THEN nullif(concat_ws('; ', {', '.join(problems)}), '') END"
 
 
 def _dataset_rules(plan: Plan, cols: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -284,15 +307,15 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     raw = plan.raw
     types = column_types(plan.ds.name)
     first = _typed_columns(plan)
-    cells = ", ".join(f"{_cell(plan, name)} AS raw_{name}" for name, _v, _p in first)
-    values = ", ".join(f"{val} AS {name}" for name, val, _p in first)
-    problems = ", ".join(p for _n, _v, p in first)
+    cells = ", ".join(f"{_cell(plan, name)} AS raw_{name}" for name, *_rest in first)
+    values = ", ".join(f"{val} AS {name}" for name, val, *_rest in first)
+    problems = _problem_sql([(p, suspect) for _n, _v, p, suspect in first])
     derived, checks = _dataset_rules(plan, {n: f"t.{n}" for n in types})
     final_cols = ", ".join(f"CAST({derived[n]} AS {types[n]}) AS {n}" for n in types if n != "source") + (
         ", CAST(t.source AS VARCHAR) AS source" if "source" in types else ""
     )
     check_sql = ", ".join(["t.problem", *checks])
-    plain = ", ".join(f"c.{name}" for name, _v, _p in first)
+    plain = ", ".join(f"c.{name}" for name, *_rest in first)
     table = f"typed_{next(_typed_counter)}"
     # One pass over the staged cells: trimmed cells, typed values, their problems (reading the typed
     # values, not parsing twice), rules across columns, then the key hash. `srow` points back at the
@@ -304,7 +327,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
             FROM (
                 SELECT {final_cols}, nullif(concat_ws('; ', {check_sql}), '') AS problem, t.rn, t.srow
                 FROM (
-                    SELECT {plain}, nullif(concat_ws('; ', {problems}), '') AS problem, c.rn, c.srow
+                    SELECT {plain}, {problems} AS problem, c.rn, c.srow
                     FROM (SELECT c.*, {values} FROM (
                         SELECT {cells}, {raw.row_expr} AS rn, s.rowid AS srow FROM {raw.table} s) c
                     ) c

@@ -16,6 +16,7 @@ import itertools
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,11 +183,17 @@ def read_csv_file(
     readable = path
     if encoding not in ("utf-8", "utf-8-sig"):
         readable = _transcode_to_utf8(path, encoding)
-    try:
-        return _stage_csv(con, readable, name, headers, delimiter, encoding, file_hash(path))
-    finally:
-        if readable != path:
-            readable.unlink(missing_ok=True)
+    # The file's hash is taken beside DuckDB's read of it rather than before: both release the GIL, and on a
+    # large file the hash alone is a second or two.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(file_hash, path)
+        try:
+            raw = _stage_csv(con, readable, name, headers, delimiter, encoding, content_hash="")
+        finally:
+            if readable != path:
+                readable.unlink(missing_ok=True)
+        raw.content_hash = digest.result()
+    return raw
 
 
 def _stage_csv(

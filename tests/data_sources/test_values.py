@@ -1,0 +1,60 @@
+"""The SQL value builders against the plain forms they shortcut."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from data_sources import values as V
+
+CELLS = [
+    None, "", " ", "   ", "a", " a", "a ", " a ", "\ta\t", "a\n", "\u00a0a\u00a0", "\u3000a", "a\u2003",
+    "\u200ba\u200b", "é", " é ", "Zoë", "!", "~", "a b", "\x7f", "T00001", "2026-03-16", "\r\n",
+]
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    yield c
+    c.close()
+
+
+def test_trimmed_is_nullif_trim(con):
+    rows = con.execute(
+        f"SELECT v, {V.trimmed('v')}, nullif(trim(v), '') FROM unnest(?::VARCHAR[]) t(v)", [CELLS]
+    ).fetchall()
+    assert [(v, fast) for v, fast, _plain in rows] == [(v, plain) for v, _fast, plain in rows]
+
+
+@pytest.mark.parametrize(
+    ("parsed", "cells"),
+    [
+        (V.parse_bool("v", "correct"), [*V.TRUE_WORDS, *V.FALSE_WORDS, "TRUE", "Yes", "PASS", "maybe", None]),
+        (V.parse_choice("v", "source", V.SOURCE_WORDS, strict=True),
+         ["qa_audit", "golden_set", "QA Audit", "gold-set", "Golden_Check", "gs", "nope", None]),
+        (V.parse_choice("v", "kind", V.KIND_WORDS, strict=True),
+         ["onboarding", "New Hire", "policy-update", "1:1", "One on One", "misc", "lunch", None]),
+        (V.parse_choice("v", "status", V.STATUS_WORDS, strict=False), ["active", "On Floor", "left", "Other"]),
+    ],
+)
+def test_word_lookups_match_the_word_lists(con, parsed, cells):
+    got = [r[0] for r in con.execute(f"SELECT {parsed.value} FROM unnest(?::VARCHAR[]) t(v)", [cells]).fetchall()]
+    assert got == [_expected(parsed, c) for c in cells]
+
+
+def _expected(parsed: V.Parsed, cell: str | None) -> object:
+    """The first list holding the cell, as the word lists say (the reference the SQL must match)."""
+    if cell is None:
+        return None
+    if "correct" in parsed.problem:
+        word = cell.lower()
+        return True if word in V.TRUE_WORDS else False if word in V.FALSE_WORDS else None
+    vocab = next(w for w in (V.SOURCE_WORDS, V.KIND_WORDS, V.STATUS_WORDS) if all(k in parsed.value for k in w))
+    if cell in vocab:
+        return cell
+    norm = " ".join(cell.lower().replace("_", " ").replace("-", " ").split())
+    for canonical, variants in vocab.items():
+        if norm in [w.replace("_", " ").replace("-", " ") for w in variants]:
+            return canonical
+    return None if "is not one of" in parsed.problem else cell.lower()
