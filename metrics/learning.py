@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from metrics.curves import Model, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
 from metrics.effects_stats import percentile_interval
@@ -157,21 +159,34 @@ def _durations(
         SELECT per.trainee_id, {COHORT_SQL} AS cohort, per.week, per.reviewed, per.correct
         FROM per JOIN trainees t USING (trainee_id)"""
     params = [max_weeks, max_unseen_weeks, filters.start, max_unseen_weeks, *w.params]
-    weekly = con.execute(sql, params).df()
-    if weekly.empty:
+    # As Arrow, the trainee ids dictionary-encoded there: turning half a million id and cohort strings
+    # into pandas' cost more than the query (10M decisions: 0.17 s against 0.06 s).
+    with warnings.catch_warnings():
+        # DuckDB suggests con.sql() to save a copy of the rows, but that refuses to run while the
+        # connection holds another unfinished result; the copy costs little here.
+        warnings.simplefilter("ignore", UserWarning)
+        fetched = con.execute(sql, params).to_arrow_table()
+    assert fetched is not None
+    weekly: pa.Table = fetched
+    if weekly.num_rows == 0:
         return pd.DataFrame(columns=["trainee_id", "cohort", "week", "reached"])
-    # Row per trainee in id order (factorize, then sort the few uniques: cheaper than a groupby over
-    # the half-million trainee x week rows). A trainee's cohort is one value: it comes from the roster.
-    codes, uniques = pd.factorize(weekly["trainee_id"], sort=True)
-    first_row = np.full(len(uniques), -1)
+    # Row per trainee in id order. A trainee's cohort is one value: it comes from the roster.
+    encoded = pc.dictionary_encode(weekly.column("trainee_id")).combine_chunks()
+    ids = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(ids, kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    first_row = np.full(len(ids), -1)
     first_row[codes[::-1]] = np.arange(len(codes))[::-1]
-    trainees = pd.Series(weekly["cohort"].to_numpy()[first_row], index=pd.Index(uniques, name="trainee_id"))
+    cohorts = np.array(weekly.column("cohort").take(pa.array(first_row)).to_pylist(), dtype=object)
+    trainees = pd.Series(cohorts, index=pd.Index(ids[order], name="trainee_id"))
     rows = codes
-    cols = weekly["week"].to_numpy(int)
+    cols = weekly.column("week").to_numpy().astype(int)
     n = np.zeros((len(trainees), max_weeks))
     c = np.zeros((len(trainees), max_weeks))
-    np.add.at(n, (rows, cols), weekly["reviewed"].to_numpy(float))
-    np.add.at(c, (rows, cols), weekly["correct"].to_numpy(float))
+    np.add.at(n, (rows, cols), weekly.column("reviewed").to_numpy().astype(float))
+    np.add.at(c, (rows, cols), weekly.column("correct").to_numpy().astype(float))
     # Rolling sums over the last `window_weeks` tenure weeks (weeks without reviews count as zero).
     cn = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(n, axis=1)], axis=1)
     cc = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(c, axis=1)], axis=1)
