@@ -133,7 +133,11 @@ def _date_order(
     if not cols:
         return "dmy", False
     pattern = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})"
-    unions = " UNION ALL ".join(f"SELECT {c} AS v FROM {raw.table}" for c in cols)
+    # Year-first cells (the usual export) cannot match the pattern: skip them before any regular expression.
+    unions = " UNION ALL ".join(
+        f"SELECT {c} AS v FROM {raw.table} WHERE NOT (substr({c}, 5, 1) = '-' AND substr({c}, 1, 4) GLOB '[0-9][0-9][0-9][0-9]')"
+        for c in cols
+    )
     row = con.execute(
         f"""SELECT
               count(*) FILTER (WHERE TRY_CAST(regexp_extract(v, ?, 1) AS INTEGER) > 12),
@@ -574,12 +578,13 @@ def _write(
     # Rejected rows are kept with their reasons, beside the import that skipped them.
     for rn, raw_line, reason in v.plan.raw.read_rejects:
         con.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?)", [import_id, rn, raw_line, reason])
-    con.execute(
-        f"""INSERT INTO rejected_rows
-            SELECT ?, t.rn, {_raw_json(v)}, t.problem
-            FROM {v.table} t JOIN {v.plan.raw.table} s ON s.rowid = t.srow WHERE t.problem IS NOT NULL""",
-        [import_id, *v.plan.raw.headers],
-    )
+    if v.rejected > len(v.plan.raw.read_rejects):  # some typed rows have problems (else the staging may be gone)
+        con.execute(
+            f"""INSERT INTO rejected_rows
+                SELECT ?, t.rn, {_raw_json(v)}, t.problem
+                FROM {v.table} t JOIN {v.plan.raw.table} s ON s.rowid = t.srow WHERE t.problem IS NOT NULL""",
+            [import_id, *v.plan.raw.headers],
+        )
     if ds.name in AFFECTS_ROLLUP:
         report(0.8, "updating rollups")
         rebuild_decision_daily(con)
@@ -740,6 +745,10 @@ def import_raw(
                                 f"{raw.label}: dates like 04/03/2026 could be day-first or month-first; "
                                 "say which with --date-order dmy or --date-order mdy")
         validated = validate(con, plan)
+        if validated.rejected == 0:
+            # Only rejected rows read the staged text again: free it before the insert, which at millions of
+            # rows otherwise runs into DuckDB's memory cap beside it and spills to disk.
+            drop(con, raw)
         return commit(con, validated, keep_going=keep_going, user=user, progress=progress)
     except ImportError_ as exc:
         return ImportResult(raw.source, raw.tab, dataset, "failed", str(exc))
