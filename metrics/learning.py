@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from metrics.curves import Model, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
 from metrics.effects_stats import percentile_interval
-from metrics.filters import Filters, where
+from metrics.filters import Filters, Where, where
 from metrics.rates import dates_cover_all
 from metrics.stats import wilson_arrays
 
@@ -32,6 +32,33 @@ def _use_tenure_rollup(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool
     return not filters.policies and not filters.projects and dates_cover_all(con, filters)
 
 
+def _per_trainee_week(
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, roster_conditions: str = ""
+) -> tuple[str, Where]:
+    """SQL for reviews per trainee x tenure week (weeks below a first `?` parameter), from the tenure
+    rollup when it answers for the filters, else from decision_daily and the roster's start dates.
+    `roster_conditions` (fixed SQL on the roster `t`, starting with AND) come next, with their own
+    parameters; the filters' parameters (`w.params`) follow them."""
+    if _use_tenure_rollup(con, filters):
+        w = where(filters, alias="d", trainee_alias="t", dates=False)
+        join = "JOIN trainees t USING (trainee_id)" if filters.cohorts or roster_conditions else ""
+        return f"""
+            SELECT d.trainee_id, d.week, sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+            FROM decision_tenure d {join}
+            WHERE d.week < ?::INTEGER {roster_conditions}
+              AND {w.sql}
+            GROUP BY ALL""", w
+    w = where(filters, alias="d", trainee_alias="t")
+    return f"""
+        SELECT d.trainee_id, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
+               sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+        FROM decision_daily d JOIN trainees t USING (trainee_id)
+        WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
+          {roster_conditions}
+          AND {w.sql}
+        GROUP BY ALL""", w
+
+
 CURVE_COLUMNS = ["cohort", "week", "trainees", "reviewed", "correct", "rate", "low", "high"]
 
 
@@ -41,22 +68,7 @@ def learning_curves(con: duckdb.DuckDBPyConnection, filters: Filters = ALL, *, m
     Pooled rate per cohort x tenure week (0 .. max_weeks - 1) with a Wilson interval. Columns: cohort,
     week, trainees (with reviews that week), reviewed, correct, rate, low, high. Filters apply as usual
     (source None pools quality and accuracy)."""
-    if _use_tenure_rollup(con, filters):
-        w = where(filters, alias="d", trainee_alias="t", dates=False)
-        per_sql = f"""
-            SELECT d.trainee_id, d.week, sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-            FROM decision_tenure d {"JOIN trainees t USING (trainee_id)" if filters.cohorts else ""}
-            WHERE d.week < ?::INTEGER AND {w.sql}
-            GROUP BY ALL"""
-    else:
-        w = where(filters, alias="d", trainee_alias="t")
-        per_sql = f"""
-            SELECT d.trainee_id, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
-                   sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-            FROM decision_daily d JOIN trainees t USING (trainee_id)
-            WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
-              AND {w.sql}
-            GROUP BY ALL"""
+    per_sql, w = _per_trainee_week(con, filters)
     # Per trainee and week first, the cohort text joined after: grouping millions of rollup rows by the
     # cohort expression cost more than the sums.
     sql = f"""
@@ -133,27 +145,9 @@ def _durations(
     Trainees who had more than `max_unseen_weeks` of tenure on the first day with data (or the filter's
     start) are left out: their first weeks are unseen, and their first week in the data would pass for
     the week they became proficient. (Two weeks by default: classroom weeks have no reviews anyway.)"""
-    if _use_tenure_rollup(con, filters):
-        w = where(filters, alias="d", trainee_alias="t", dates=False)
-        per_sql = f"""
-            SELECT d.trainee_id, d.week, sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-            FROM decision_tenure d JOIN trainees t USING (trainee_id)
-            WHERE d.week < ?::INTEGER
-              AND t.start_date >= (SELECT min(date) FROM decision_daily) - 7 * ?::INTEGER
-              AND t.start_date >= coalesce(?::DATE - 7 * ?::INTEGER, t.start_date)
-              AND {w.sql}
-            GROUP BY ALL"""
-    else:
-        w = where(filters, alias="d", trainee_alias="t")
-        per_sql = f"""
-            SELECT d.trainee_id, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
-                   sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-            FROM decision_daily d JOIN trainees t USING (trainee_id)
-            WHERE t.start_date IS NOT NULL AND d.date >= t.start_date AND d.date < t.start_date + 7 * ?::INTEGER
-              AND t.start_date >= (SELECT min(date) FROM decision_daily) - 7 * ?::INTEGER
-              AND t.start_date >= coalesce(?::DATE - 7 * ?::INTEGER, t.start_date)
-              AND {w.sql}
-            GROUP BY ALL"""
+    per_sql, w = _per_trainee_week(con, filters, roster_conditions="""
+        AND t.start_date >= (SELECT min(date) FROM decision_daily) - 7 * ?::INTEGER
+        AND t.start_date >= coalesce(?::DATE - 7 * ?::INTEGER, t.start_date)""")
     sql = f"""
         WITH per AS ({per_sql})
         SELECT per.trainee_id, {COHORT_SQL} AS cohort, per.week, per.reviewed, per.correct
