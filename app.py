@@ -6,38 +6,20 @@ import logging
 
 import streamlit as st
 
-from ui import auth, filters, presenter, state
+from ui import auth, cache, filters, pages, presenter
 
 st.set_page_config(page_title="Uplift", page_icon=":material/trending_up:", layout="wide")
-
-# Pages appear here only once they are built.
-PAGES = {
-    "": [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)],
-    "Managers": [
-        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview"),
-    ],
-    "Trainers": [
-        st.Page("views/training.py", title="Training impact", icon=":material/school:", url_path="training"),
-        st.Page("views/trainee.py", title="Trainee explorer", icon=":material/person_search:", url_path="trainee"),
-        st.Page("views/learning.py", title="Learning curves", icon=":material/show_chart:", url_path="learning"),
-        st.Page("views/weak_spots.py", title="Weak spots", icon=":material/grid_on:", url_path="weak-spots"),
-    ],
-    "Calibration": [
-        st.Page("views/calibration.py", title="Calibration", icon=":material/balance:", url_path="calibration"),
-    ],
-    "Analysts": [st.Page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data")],
-}
 
 
 def main() -> None:
     who = auth.user()  # a sign-in screen and a stop when sign-in is configured and nobody is signed in
-    page = st.navigation(auth.allowed_pages(PAGES, who))
-    state.store()  # a clear message and a stop if the database cannot be opened
+    page = st.navigation(pages.navigation(who))
+    cache.store()  # a clear message and a stop if the database cannot be opened
     auth.sidebar_badge(who)
     # Viewers see aggregates only: presenter mode is always on for them.
     presenter.switch(forced=not who.can("trainee_data"))
     presenter.style()
-    filters.sidebar(who.markets)
+    filters.sidebar(who)
     try:
         page.run()
     except Exception:  # the last guard: a sentence for people, the details in the server log

@@ -21,6 +21,7 @@ from data_sources.imports import dataset_counts, history
 from data_sources.sample import is_sample_loaded
 from metrics import calibration as cal
 from metrics import learning
+from metrics.assessments import assessment_gains
 from metrics.filters import Filters
 from metrics.options import filter_options
 from metrics.rates import headline, iso_week_start, rates
@@ -32,7 +33,7 @@ from metrics.trainee import (
     trainee_trainings,
     trainee_trend,
 )
-from metrics.training import assessment_gains, timeline, training_effect, trainings
+from metrics.training import EffectDesign, timeline, training_effect, trainings
 from metrics.weak_spots import cell_detail, weak_spots
 from metrics.weekly import p_chart, week_training_effects, weekly_impact
 
@@ -59,7 +60,7 @@ class Case:
     page: str
     name: str
     call: Callable[[duckdb.DuckDBPyConnection, Context], Any]
-    # Positional/keyword arguments after the connection, for ui.state.measure.
+    # Positional/keyword arguments after the connection, for ui.cache.measure.
     args: Callable[[Context], tuple[tuple[Any, ...], dict[str, Any]]]
     sql: Callable[[Context], tuple[str, list[Any]]] | None = None
     pandas: Callable[[Frames, Context], Any] | None = None
@@ -94,7 +95,7 @@ def _window(c: Context) -> Filters:
     return c.filters.with_(start=max(start, c.week - dt.timedelta(weeks=11)), end=c.week + dt.timedelta(days=6))
 
 
-_KNOBS = {"window_days": 14, "lag_days": 0, "policy_scope": "training", "source": "qa_audit"}
+_DESIGN = EffectDesign(window_days=14, lag_days=0, policy_scope="training", source="qa_audit")
 
 
 def _case(page: str, fn: Callable[..., Any], args: Callable[[Context], tuple[tuple[Any, ...], dict[str, Any]]],
@@ -235,10 +236,10 @@ CASES: list[Case] = [
     _case("Training", trainings, _f,
           lambda c: ("SELECT training_id, count(*) FILTER (WHERE attended) FROM attendance GROUP BY 1", []),
           lambda f, c: f["attendance"].groupby("training_id")["attended"].sum()),
-    _case("Training", training_effect, lambda c: ((c.training_ids, c.filters), dict(_KNOBS)),
+    _case("Training", training_effect, lambda c: ((c.training_ids, c.filters, _DESIGN), {}),
           lambda c: _prepost_sql(c.training_date, "qa_audit", c.training_policy),
           lambda f, c: _prepost_pd(f, c.training_date, "qa_audit", c.training_policy)),
-    _case("Training", timeline, lambda c: ((c.training_ids, c.filters), {**_KNOBS, "freq": "day"}),
+    _case("Training", timeline, lambda c: ((c.training_ids, c.filters, _DESIGN), {"source": "qa_audit", "freq": "day"}),
           lambda c: _prepost_sql(c.training_date, "qa_audit", c.training_policy),
           lambda f, c: _prepost_pd(f, c.training_date, "qa_audit", c.training_policy)),
     _case("Training", assessment_gains, lambda c: ((c.filters, c.training_ids), {}),

@@ -6,7 +6,7 @@ then three child processes, so that each one's peak memory (ru_maxrss) is its ow
             first), stage by stage; then plain `CREATE TABLE t AS FROM read_csv(...)` into another fresh file.
   measures  every measure each page calls: cold (a freshly opened store: DuckDB's buffers empty, the OS
             file cache warm), warm (the same call again on that connection: DuckDB only, no result cache)
-            and cached (a repeat through ui.state.measure, the app's cache keyed on the data version);
+            and cached (a repeat through ui.cache.measure, the app's cache keyed on the data version);
             then the hand-written DuckDB query on the plain tables and pandas read_csv + groupby.
   pages     each page's full AppTest run through app.py (Streamlit caches cleared), and a rerun.
 The table goes to stdout and benchmarks/results.md.
@@ -186,14 +186,14 @@ def child_measures(folder: Path, db: Path, plain_db: Path, run_pandas: bool) -> 
     os.environ["UPLIFT_DB"] = str(db)
     import streamlit as st
 
-    from ui import state
+    from ui import cache
 
     for case in C.CASES:
         a, k = case.args(ctx)
-        state.measure(case.fn, *a, **k)  # type: ignore[arg-type]
-        cached, _ = _timed(lambda c=case, a=a, k=k: state.measure(c.fn, *a, **k))  # type: ignore[misc]
+        cache.measure(case.fn, *a, **k)  # type: ignore[arg-type]
+        cached, _ = _timed(lambda c=case, a=a, k=k: cache.measure(c.fn, *a, **k))  # type: ignore[misc]
         out[case.name + "|" + case.page]["cached"] = cached
-    state.store().close()
+    cache.store().close()
     st.cache_resource.clear()
     st.cache_data.clear()
     peak = _peak_mib()
@@ -352,7 +352,7 @@ def report(runs: list[dict[str, Any]], seed: int) -> str:
     add("")
     add("Cold: the first call on a freshly opened store (DuckDB's buffers empty; the OS file cache is warm). "
         "Warm: the same DuckDB call again, without Uplift's result cache. Cached: a repeat through "
-        "`ui.state.measure` (the app's cache, keyed on the data version), which is what a rerun costs. "
+        "`ui.cache.measure` (the app's cache, keyed on the data version), which is what a rerun costs. "
         "SQL: a minimal hand-written DuckDB query for the same aggregate on the raw `read_csv` tables "
         "(cold / warm); pandas: the same groupby on `pd.read_csv` frames (the read is timed apart). "
         "Ratios: measure ÷ floor, cold against cold and warm against warm. Times in ms unless marked.")

@@ -16,7 +16,16 @@ import numpy as np
 import pandas as pd
 
 from metrics.filters import Filters, where
-from metrics.stats import bootstrap_agreement, bootstrap_alpha_groups, cohen_kappa, percent_agreement
+from metrics.stats import (
+    Interval,
+    bootstrap_agreement,
+    bootstrap_alpha_groups,
+    cohen_kappa,
+    fleiss_kappa_groups,
+    modal_rating_items,
+    percent_agreement,
+    percent_agreement_groups,
+)
 
 SESSION_COLUMNS = [
     "session_id", "date", "policy", "market", "items", "raters",
@@ -46,56 +55,6 @@ def _calibration_where(filters: Filters) -> tuple[str, list[object]]:
     # Calibration rows carry date, market and policy; cohorts, projects and source do not apply.
     w = where(filters.with_(projects=(), cohorts=()), alias="c", trainee_alias=None, source=False)
     return w.sql, w.params
-
-
-def _fleiss_items(counts: np.ndarray) -> np.ndarray:
-    """Rows with the modal number of ratings (>= 2): Fleiss' kappa needs the same number on every item."""
-    m = counts.sum(axis=1).astype(int)
-    ok = m[m >= 2]
-    if ok.size == 0:
-        return np.zeros(0, dtype=bool)
-    values, freq = np.unique(ok, return_counts=True)
-    modal = values[freq == freq.max()].max()  # ties: the larger number of ratings
-    return m == modal
-
-
-def _pair_agreement(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per item: share of agreeing rater pairs, and whether it has the 2 ratings that takes."""
-    m = counts.sum(axis=1)
-    pairable = m >= 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
-    return np.where(pairable, p, 0.0), pairable
-
-
-def _percent_agreement_groups(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """`percent_agreement` of each group's block of items."""
-    p, pairable = _pair_agreement(counts)
-    n = np.bincount(group, weights=pairable, minlength=n_groups)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 0, np.bincount(group, weights=p, minlength=n_groups) / n, np.nan)
-
-
-def _fleiss_groups(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Fleiss' kappa of each group's block, on its items with the modal number of ratings
-    (as `_fleiss_items`: ties go to the larger number)."""
-    m = counts.sum(axis=1).astype(np.int64)
-    rated = pd.DataFrame({"g": group, "m": m})[m >= 2]
-    freq = rated.value_counts().rename("freq").reset_index()
-    modal_rows = freq.sort_values(["g", "freq", "m"], ascending=[True, False, False]).drop_duplicates("g")
-    modal = np.full(n_groups, -1)
-    modal[modal_rows["g"].to_numpy()] = modal_rows["m"].to_numpy()
-    chosen = m == modal[group]
-    p, _ = _pair_agreement(counts)
-    n_items = np.bincount(group[chosen], minlength=n_groups)
-    per_label = np.zeros((n_groups, counts.shape[1]))
-    np.add.at(per_label, group[chosen], counts[chosen])
-    ratings = per_label.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_bar = np.bincount(group[chosen], weights=p[chosen], minlength=n_groups) / n_items
-        p_e = ((per_label / ratings[:, None]) ** 2).sum(axis=1)
-        kappa = (p_bar - p_e) / (1 - p_e)
-    return np.where((n_items == 0) | np.isclose(p_e, 1.0), np.nan, kappa)
 
 
 def _agreement_table(
@@ -140,9 +99,9 @@ def _agreement_table(
     sizes = np.bincount(item_group)
     alpha = bootstrap_alpha_groups(counts, sizes, n_boot=n_boot, seed=seed)
     stats = long.loc[new_group, keys].reset_index(drop=True)
-    stats["fleiss_kappa"] = _fleiss_groups(counts, item_group, len(sizes))
+    stats["fleiss_kappa"] = fleiss_kappa_groups(counts, item_group, len(sizes))
     stats["alpha"], stats["alpha_low"], stats["alpha_high"] = alpha.estimate, alpha.low, alpha.high
-    stats["percent_agreement"] = _percent_agreement_groups(counts, item_group, len(sizes))
+    stats["percent_agreement"] = percent_agreement_groups(counts, item_group, len(sizes))
     stat_columns = [*keys, "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "percent_agreement"]
     out = meta.merge(stats[stat_columns], on=keys, how="left")
     out["items"] = out["items"].astype("int64")
@@ -185,9 +144,9 @@ def agreement_by_policy(
 class SessionAgreement:
     """Agreement in one calibration session (reference ratings excluded from the statistics).
 
-    fleiss_*: Fleiss' kappa on the `fleiss_items` items that have the modal number of ratings
-    (`fleiss_raters`), with a bootstrap interval over those items. alpha_*: Krippendorff's alpha
-    (nominal) on all items, missing ratings allowed, bootstrap interval over items.
+    fleiss: Fleiss' kappa on the `fleiss_items` items that have the modal number of ratings
+    (`fleiss_raters`), with a bootstrap interval over those items. alpha: Krippendorff's alpha (nominal)
+    on all items, missing ratings allowed, bootstrap interval over items.
     raters: rater_id, items, agreement_with_reference, cohen_kappa_with_reference.
     disagreements: item_id, ratings, distinct_labels, majority_label, majority_share, reference_label,
       entropy (bits), most disagreement first: the agenda for the next meeting.
@@ -197,14 +156,10 @@ class SessionAgreement:
     policy: str | None
     n_items: int
     n_raters: int
-    fleiss_kappa: float
-    fleiss_low: float
-    fleiss_high: float
+    fleiss: Interval
     fleiss_items: int
     fleiss_raters: int
-    alpha: float
-    alpha_low: float
-    alpha_high: float
+    alpha: Interval
     percent_agreement: float
     raters: pd.DataFrame
     disagreements: pd.DataFrame
@@ -257,78 +212,76 @@ def session_agreement(
     split the room? (See SessionAgreement for the methods; `policy` restricts to one policy's items.)"""
     rows = _session_rows(con, session_id, policy)
     raters_rows = rows[~rows["is_reference"]]
-    refs = _references(rows)
     if raters_rows.empty:
-        nan = math.nan
         return SessionAgreement(
-            session_id, policy, 0, 0, nan, nan, nan, 0, 0, nan, nan, nan, nan,
+            session_id, policy, 0, 0, Interval.missing(), 0, 0, Interval.missing(), math.nan,
             _typed_empty(RATER_COLUMNS), _typed_empty(DISAGREEMENT_COLUMNS), _typed_empty(GRID_COLUMNS),
         )  # fmt: skip
+    refs = _references(rows)
     wide = raters_rows.pivot_table(index="item_id", columns="label", values="rater_id", aggfunc="count", fill_value=0)
     counts = wide.to_numpy(dtype=float)
-    labels = [str(c) for c in wide.columns]
-    fleiss_rows = _fleiss_items(counts)
-    fleiss = bootstrap_agreement(counts[fleiss_rows], "fleiss", n_boot=n_boot, seed=seed)
-    alpha = bootstrap_agreement(counts, "alpha", n_boot=n_boot, seed=seed)
-    m = counts.sum(axis=1)
+    fleiss_rows = modal_rating_items(counts)
+    grid = _grid(raters_rows, refs)
+    return SessionAgreement(
+        session_id=session_id,
+        policy=policy,
+        n_items=len(wide),
+        n_raters=int(raters_rows["rater_id"].nunique()),
+        fleiss=bootstrap_agreement(counts[fleiss_rows], "fleiss", n_boot=n_boot, seed=seed),
+        fleiss_items=int(fleiss_rows.sum()),
+        fleiss_raters=int(counts.sum(axis=1)[fleiss_rows][0]) if fleiss_rows.any() else 0,
+        alpha=bootstrap_agreement(counts, "alpha", n_boot=n_boot, seed=seed),
+        percent_agreement=percent_agreement(counts),
+        raters=_rater_stats(grid, refs),
+        disagreements=_disagreements(wide, refs),
+        grid=grid[GRID_COLUMNS],
+    )
 
+
+def _grid(raters_rows: pd.DataFrame, refs: dict[str, str]) -> pd.DataFrame:
+    """Every rating, and whether it matches the item's expert answer (NA without one)."""
     grid = raters_rows[["rater_id", "item_id", "label"]].copy()
     reference = grid["item_id"].map(refs)
     grid["matches_reference"] = pd.array(
         [None if pd.isna(r) else lab == r for lab, r in zip(grid["label"], reference, strict=True)],
         dtype="boolean",
     )
-    grid = grid.reset_index(drop=True)
+    return grid.reset_index(drop=True)
 
-    rater_stats = []
+
+def _rater_stats(grid: pd.DataFrame, refs: dict[str, str]) -> pd.DataFrame:
+    """Each rater against the expert answer, on the items that have one."""
+    rows = []
     for rater, mine in grid.groupby("rater_id", sort=True):
         judged = mine[mine["matches_reference"].notna()]
-        ref_labels = [refs[str(i)] for i in judged["item_id"]]
-        rater_stats.append(
-            {
-                "rater_id": rater,
-                "items": len(mine),
-                "agreement_with_reference": float(judged["matches_reference"].astype(bool).mean())
-                if len(judged)
-                else math.nan,
-                "cohen_kappa_with_reference": cohen_kappa(list(judged["label"]), ref_labels),
-            }
-        )
+        rows.append({
+            "rater_id": rater,
+            "items": len(mine),
+            "agreement_with_reference": float(judged["matches_reference"].astype(bool).mean())
+            if len(judged) else math.nan,
+            "cohen_kappa_with_reference": cohen_kappa(list(judged["label"]), [refs[str(i)] for i in judged["item_id"]]),
+        })
+    return pd.DataFrame(rows, columns=RATER_COLUMNS)
 
+
+def _disagreements(wide: pd.DataFrame, refs: dict[str, str]) -> pd.DataFrame:
+    """One row per item, most disagreement (entropy of its labels) first."""
+    counts = wide.to_numpy(dtype=float)
+    labels = [str(c) for c in wide.columns]
+    m = counts.sum(axis=1)
     majority = counts.argmax(axis=1)  # first label in text order on ties
-    disagreements = pd.DataFrame(
-        {
-            "item_id": [str(i) for i in wide.index],
-            "ratings": m.astype("int64"),
-            "distinct_labels": (counts > 0).sum(axis=1).astype("int64"),
-            "majority_label": [labels[j] for j in majority],
-            "majority_share": counts.max(axis=1) / m,
-            "reference_label": [refs.get(str(i)) for i in wide.index],
-            "entropy": [_entropy_bits(row) for row in counts],
-        }
-    )
-    disagreements = disagreements.sort_values(
+    out = pd.DataFrame({
+        "item_id": [str(i) for i in wide.index],
+        "ratings": m.astype("int64"),
+        "distinct_labels": (counts > 0).sum(axis=1).astype("int64"),
+        "majority_label": [labels[j] for j in majority],
+        "majority_share": counts.max(axis=1) / m,
+        "reference_label": [refs.get(str(i)) for i in wide.index],
+        "entropy": [_entropy_bits(row) for row in counts],
+    })
+    return out.sort_values(
         ["entropy", "majority_share", "item_id"], ascending=[False, True, True], kind="stable"
-    ).reset_index(drop=True)
-
-    return SessionAgreement(
-        session_id=session_id,
-        policy=policy,
-        n_items=len(wide),
-        n_raters=int(raters_rows["rater_id"].nunique()),
-        fleiss_kappa=fleiss.estimate,
-        fleiss_low=fleiss.low,
-        fleiss_high=fleiss.high,
-        fleiss_items=int(fleiss_rows.sum()),
-        fleiss_raters=int(m[fleiss_rows][0]) if fleiss_rows.any() else 0,
-        alpha=alpha.estimate,
-        alpha_low=alpha.low,
-        alpha_high=alpha.high,
-        percent_agreement=percent_agreement(counts),
-        raters=pd.DataFrame(rater_stats, columns=RATER_COLUMNS),
-        disagreements=disagreements[DISAGREEMENT_COLUMNS],
-        grid=grid[GRID_COLUMNS],
-    )
+    ).reset_index(drop=True)[DISAGREEMENT_COLUMNS]
 
 
 def _typed_empty(columns: list[str]) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Statistics for before/after training effects, on small per-trainee aggregates (numpy/scipy only).
 
-Difference-in-differences, paired tests and effect sizes, ANCOVA by least squares, a trainee-clustered
-bootstrap, normalised (Hake) gains and Beta-prior shrinkage. No SQL, no Streamlit.
+Difference-in-differences, paired tests and effect sizes, ANCOVA by least squares and normalised (Hake)
+gains. Differences are always after - before. No SQL, no Streamlit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
+from metrics.stats import Interval
+
 
 def did_from_means(treated_pre: float, treated_post: float, control_pre: float, control_post: float) -> float:
     """Difference-in-differences from four group means: (treated change) - (control change)."""
@@ -20,22 +22,20 @@ def did_from_means(treated_pre: float, treated_post: float, control_pre: float, 
 
 @dataclass(frozen=True)
 class PairedResult:
-    """Paired comparison of per-unit post vs pre values (e.g. each attendee's accuracy after vs before)."""
+    """Paired comparison of per-unit after vs before values (e.g. each attendee's accuracy after vs before)."""
 
     n: int
-    mean_diff: float  # mean of post - pre
-    sd_diff: float  # sample SD (ddof=1) of post - pre
-    low: float  # t interval for mean_diff
-    high: float
+    change: Interval  # mean of after - before, with its paired t interval
+    sd_change: float  # sample SD (ddof=1) of after - before
     t_p: float  # two-sided paired t-test p-value
     wilcoxon_p: float  # two-sided Wilcoxon signed-rank p-value (zero differences dropped, scipy's default)
-    d_z: float  # mean_diff / sd_diff
-    hedges_g: float  # (mean post - mean pre) / sqrt((sd_pre^2 + sd_post^2) / 2), times J(n - 1)
+    d_z: float  # mean change / sd_change
+    hedges_g: float  # g_av: (mean after - mean before) / ((sd_before + sd_after) / 2), times J(n - 1)
 
 
-def cohens_dz(pre: np.ndarray, post: np.ndarray) -> float:
-    """Cohen's d_z for paired data: mean of the differences over their SD (ddof=1)."""
-    diff = np.asarray(post, float) - np.asarray(pre, float)
+def cohens_dz(before: np.ndarray, after: np.ndarray) -> float:
+    """Cohen's d_z for paired data: mean of the differences (after - before) over their SD (ddof=1)."""
+    diff = np.asarray(after, float) - np.asarray(before, float)
     if diff.size < 2:
         return math.nan
     sd = float(np.std(diff, ddof=1))
@@ -47,63 +47,56 @@ def hedges_correction(df: float) -> float:
     return 1.0 - 3.0 / (4.0 * df - 1.0) if df > 0.25 else math.nan
 
 
-def hedges_g_prepost(pre: np.ndarray, post: np.ndarray) -> float:
-    """Hedges' g for a pre/post design: the mean change standardised by the average of the pre and post
-    SDs, d_av = (mean post - mean pre) / sqrt((sd_pre^2 + sd_post^2) / 2) (Lakens 2013), times
-    J(n - 1), the correction for matched groups (Borenstein et al. 2009, ch. 4)."""
-    a = np.asarray(pre, float)
-    b = np.asarray(post, float)
+def hedges_g_prepost(before: np.ndarray, after: np.ndarray) -> float:
+    """Hedges' g_av for a before/after design: the mean change standardised by the average of the two
+    SDs, d_av = (mean after - mean before) / ((sd_before + sd_after) / 2) (Cumming 2012; Lakens 2013, eq. 10),
+    times J(n - 1), the small-sample correction for matched groups (Borenstein et al. 2009, ch. 4)."""
+    a = np.asarray(before, float)
+    b = np.asarray(after, float)
     n = a.size
     if n < 2:
         return math.nan
-    sd_av = math.sqrt((float(np.var(a, ddof=1)) + float(np.var(b, ddof=1))) / 2)
+    sd_av = (float(np.std(a, ddof=1)) + float(np.std(b, ddof=1))) / 2
     if sd_av == 0:
         return math.nan
     return (float(np.mean(b)) - float(np.mean(a))) / sd_av * hedges_correction(n - 1)
 
 
-def paired_test(pre: np.ndarray, post: np.ndarray, confidence: float = 0.95) -> PairedResult:
-    """Paired t-test and Wilcoxon signed-rank test of post vs pre, with d_z and Hedges' g.
+def paired_test(before: np.ndarray, after: np.ndarray, confidence: float = 0.95) -> PairedResult:
+    """Paired t-test and Wilcoxon signed-rank test of after vs before (differences after - before), with
+    d_z and Hedges' g_av.
 
     Fewer than 2 pairs gives nan for everything but n and the mean."""
-    a = np.asarray(pre, float)
-    b = np.asarray(post, float)
+    a = np.asarray(before, float)
+    b = np.asarray(after, float)
     diff = b - a
     n = int(diff.size)
     nan = math.nan
-    if n == 0:
-        return PairedResult(0, nan, nan, nan, nan, nan, nan, nan, nan)
-    mean = float(np.mean(diff))
+    change = mean_interval(diff, confidence)
     if n < 2:
-        return PairedResult(n, mean, nan, nan, nan, nan, nan, nan, nan)
+        return PairedResult(n, change, nan, nan, nan, nan, nan)
     sd = float(np.std(diff, ddof=1))
-    se = sd / math.sqrt(n)
-    tcrit = float(sps.t.ppf(1 - (1 - confidence) / 2, n - 1))
-    t_p = float(sps.ttest_rel(b, a).pvalue) if sd > 0 else nan
-    wilcoxon_p = float(sps.wilcoxon(diff).pvalue) if np.any(diff != 0) else nan
     return PairedResult(
         n=n,
-        mean_diff=mean,
-        sd_diff=sd,
-        low=mean - tcrit * se,
-        high=mean + tcrit * se,
-        t_p=t_p,
-        wilcoxon_p=wilcoxon_p,
+        change=change,
+        sd_change=sd,
+        t_p=float(sps.ttest_rel(b, a).pvalue) if sd > 0 else nan,
+        wilcoxon_p=float(sps.wilcoxon(diff).pvalue) if np.any(diff != 0) else nan,
         d_z=cohens_dz(a, b),
         hedges_g=hedges_g_prepost(a, b),
     )
 
 
-def mean_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean with a t interval: (mean, low, high); nan bounds below 2 values."""
+def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
+    """The mean with its t interval; nan bounds below 2 values."""
     v = np.asarray(values, float)
     if v.size == 0:
-        return math.nan, math.nan, math.nan
+        return Interval.missing(confidence)
     m = float(np.mean(v))
     if v.size < 2:
-        return m, math.nan, math.nan
+        return Interval(m, math.nan, math.nan, confidence)
     half = float(sps.t.ppf(1 - (1 - confidence) / 2, v.size - 1)) * float(np.std(v, ddof=1)) / math.sqrt(v.size)
-    return m, m - half, m + half
+    return Interval(m, m - half, m + half, confidence)
 
 
 @dataclass(frozen=True)
@@ -175,16 +168,6 @@ def welch_less(a: np.ndarray, b: np.ndarray) -> float:
     return float(sps.ttest_ind(a, b, equal_var=False, alternative="less").pvalue)
 
 
-def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval, ignoring nan replicates; nan if none are finite."""
-    s = np.asarray(samples, float)
-    s = s[np.isfinite(s)]
-    if s.size == 0:
-        return math.nan, math.nan
-    alpha = (1 - confidence) / 2
-    return float(np.quantile(s, alpha)), float(np.quantile(s, 1 - alpha))
-
-
 def hake_gain(pre_pct: np.ndarray, post_pct: np.ndarray) -> np.ndarray:
     """Hake's normalised gain per person, (post - pre) / (100 - pre) on percentage scores; nan at pre = 100."""
     pre = np.asarray(pre_pct, float)
@@ -201,26 +184,3 @@ def hake_class_gain(pre_pct: np.ndarray, post_pct: np.ndarray) -> float:
         return math.nan
     mpre = float(np.mean(pre))
     return (float(np.mean(post)) - mpre) / (100 - mpre) if mpre < 100 else math.nan
-
-
-def beta_shrink(
-    correct: np.ndarray,
-    reviewed: np.ndarray,
-    prior_mean: np.ndarray,
-    prior_strength: np.ndarray | float,
-    confidence: float = 0.95,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Posterior mean and equal-tailed interval of a rate under a Beta prior centred at `prior_mean`
-    with `prior_strength` pseudo-reviews: (shrunk, low, high). A small count is pulled to the prior."""
-    c = np.asarray(correct, float)
-    n = np.asarray(reviewed, float)
-    m = np.clip(np.asarray(prior_mean, float), 1e-6, 1 - 1e-6)
-    s = np.asarray(prior_strength, float)
-    a = c + m * s
-    b = n - c + (1 - m) * s
-    alpha = (1 - confidence) / 2
-    with np.errstate(invalid="ignore"):
-        shrunk = a / (a + b)
-        low = sps.beta.ppf(alpha, a, b)
-        high = sps.beta.ppf(1 - alpha, a, b)
-    return np.asarray(shrunk, float), np.asarray(low, float), np.asarray(high, float)

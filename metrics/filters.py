@@ -26,6 +26,22 @@ class Filters:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+ALL = Filters()  # no filter: a frozen value, safe as a default
+
+# A trainee's cohort over the roster aliased `t`: the hire class, else the month of the start date (the
+# import fills it the same way; rows from before that rule, or edited stores, still read right).
+COHORT_SQL = "coalesce(t.cohort, strftime(t.start_date, '%Y-%m'))"
+
+
+def within_markets(filters: Filters, allowed: tuple[str, ...]) -> Filters:
+    """The filters as a person limited to `allowed` markets may use them: markets they picked outside
+    their own are dropped, and picking none means all of theirs. No limit (empty `allowed`): unchanged."""
+    if not allowed:
+        return filters
+    picked = tuple(m for m in filters.markets if m in allowed)
+    return filters.with_(markets=picked or tuple(allowed))
+
+
 @dataclass(frozen=True)
 class Where:
     """A parameterised SQL condition: `sql` uses `?` placeholders filled by `params`, in order."""

@@ -17,13 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metrics.curves import Model, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
-from metrics.effects_stats import percentile_interval
-from metrics.filters import Filters, Where, where
-from metrics.rates import dates_cover_all
-from metrics.stats import wilson_arrays
+from metrics.filters import ALL, COHORT_SQL, Filters, Where, where
+from metrics.rates import add_rate_columns, dates_cover_all
+from metrics.stats import Interval, bootstrap_interval
 
-ALL = Filters()  # no filter: a frozen value, safe as a default
-COHORT_SQL = "coalesce(t.cohort, strftime(t.start_date, '%Y-%m'))"
 
 def _use_tenure_rollup(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
     """Can the rollup `decision_tenure` (trainee x tenure week x source x market) answer for these
@@ -80,9 +77,7 @@ def learning_curves(con: duckdb.DuckDBPyConnection, filters: Filters = ALL, *, m
     df = con.execute(sql, [max_weeks, *w.params]).df()
     if df.empty:
         return pd.DataFrame(columns=CURVE_COLUMNS)
-    df["rate"] = df["correct"] / df["reviewed"]
-    df["low"], df["high"] = wilson_arrays(df["correct"].to_numpy(), df["reviewed"].to_numpy())
-    return df[CURVE_COLUMNS]
+    return add_rate_columns(df)[CURVE_COLUMNS]
 
 
 FIT_COLUMNS = [
@@ -233,16 +228,15 @@ def time_to_proficiency(
         weeks = g["week"].to_numpy(float)
         reached = g["reached"].to_numpy(bool)
         reached_weeks = np.where(reached, weeks, np.nan)
-        median = float(np.median(weeks[reached])) if reached.any() else math.nan
-        low = high = math.nan
+        median = Interval.missing()
         if reached.any():
             idx = rng.integers(0, len(g), size=(n_boot, len(g)))
-            boot = _boot_medians(reached_weeks, idx)
-            low, high = percentile_interval(boot)
+            median = bootstrap_interval(float(np.median(weeks[reached])), _boot_medians(reached_weeks, idx))
         km = km_median(kaplan_meier(weeks, reached))
         rows.append({
-            "cohort": cohort, "trainees": len(g), "reached": int(reached.sum()), "median_weeks": median,
-            "median_low": low, "median_high": high, "km_median": km.median, "km_low": km.low, "km_high": km.high,
+            "cohort": cohort, "trainees": len(g), "reached": int(reached.sum()), "median_weeks": median.estimate,
+            "median_low": median.low, "median_high": median.high, "km_median": km.median, "km_low": km.low,
+            "km_high": km.high,
         })
     return pd.DataFrame(rows, columns=PROFICIENCY_COLUMNS)
 

@@ -71,16 +71,19 @@ def _empty_rate_columns() -> dict[str, pd.Series]:
     }
 
 
-def add_rate_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Add rate, low, high (Wilson 95%) to a frame with `reviewed` and `correct` counts."""
+def add_rate_columns(
+    df: pd.DataFrame, *, correct: str = "correct", reviewed: str = "reviewed", prefix: str = ""
+) -> pd.DataFrame:
+    """A copy of `df` with `{prefix}rate`, `{prefix}low`, `{prefix}high` (Wilson 95%) from its counts of
+    correct and reviewed (integers); the rate is nan where nothing was reviewed. The one place a rate gets
+    its interval, for every measure."""
     out = df.copy()
-    out["reviewed"] = out["reviewed"].astype("int64")
-    out["correct"] = out["correct"].astype("int64")
+    out[reviewed] = out[reviewed].astype("int64")
+    out[correct] = out[correct].astype("int64")
+    n = out[reviewed].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["rate"] = np.where(out["reviewed"] > 0, out["correct"] / out["reviewed"], np.nan)
-    low, high = wilson_arrays(out["correct"].to_numpy(), out["reviewed"].to_numpy())
-    out["low"] = low
-    out["high"] = high
+        out[f"{prefix}rate"] = np.where(n > 0, out[correct].to_numpy(float) / n, np.nan)
+    out[f"{prefix}low"], out[f"{prefix}high"] = wilson_arrays(out[correct].to_numpy(), n)
     return out
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 from scipy import stats as sps
 from threadpoolctl import ThreadpoolController
@@ -33,9 +34,40 @@ def one_blas_thread() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Interval:
+    """An estimate with its interval (confidence, credible or bootstrap, at `level`); nan where there is
+    nothing to measure. Every measure result holds its figures as these."""
+
     estimate: float
     low: float
     high: float
+    level: float = 0.95
+
+    @classmethod
+    def missing(cls, level: float = 0.95) -> Interval:
+        return cls(math.nan, math.nan, math.nan, level)
+
+    @property
+    def measured(self) -> bool:
+        return math.isfinite(self.estimate)
+
+    @property
+    def bounded(self) -> bool:
+        """Both ends of the interval are known."""
+        return math.isfinite(self.low) and math.isfinite(self.high)
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.bounded and (self.low > 0 or self.high < 0)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """One estimate and interval per group (arrays of the same length); nan where not measurable."""
+
+    estimate: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    level: float = 0.95
 
 
 @functools.lru_cache(maxsize=16)
@@ -49,13 +81,13 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Interval:
 
     n = 0 gives nan everywhere: there is no rate to show."""
     if n <= 0:
-        return Interval(math.nan, math.nan, math.nan)
+        return Interval.missing(confidence)
     z = _z(confidence)
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), confidence)
 
 
 def wilson_arrays(
@@ -185,6 +217,57 @@ def percent_agreement(counts: np.ndarray | list[list[float]]) -> float:
     return float(((c * (c - 1)).sum(axis=1) / (m * (m - 1))).mean())
 
 
+def modal_rating_items(counts: np.ndarray) -> np.ndarray:
+    """Rows with the modal number of ratings (>= 2): Fleiss' kappa needs the same number on every item."""
+    m = counts.sum(axis=1).astype(int)
+    ok = m[m >= 2]
+    if ok.size == 0:
+        return np.zeros(0, dtype=bool)
+    values, freq = np.unique(ok, return_counts=True)
+    modal = values[freq == freq.max()].max()  # ties: the larger number of ratings
+    return m == modal
+
+
+def _pair_agreement(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: share of agreeing rater pairs, and whether it has the 2 ratings that takes."""
+    m = counts.sum(axis=1)
+    pairable = m >= 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
+    return np.where(pairable, p, 0.0), pairable
+
+
+def percent_agreement_groups(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """`percent_agreement` of each group's block of items at once (`group`: each item's group number,
+    0 .. n_groups - 1); the plain function is its test."""
+    p, pairable = _pair_agreement(counts)
+    n = np.bincount(group, weights=pairable, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, np.bincount(group, weights=p, minlength=n_groups) / n, np.nan)
+
+
+def fleiss_kappa_groups(counts: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """`fleiss_kappa` of each group's block at once, on its items with the modal number of ratings (as
+    `modal_rating_items`: ties go to the larger number); the plain function is its test."""
+    m = counts.sum(axis=1).astype(np.int64)
+    rated = pd.DataFrame({"g": group, "m": m})[m >= 2]
+    freq = rated.value_counts().rename("freq").reset_index()
+    modal_rows = freq.sort_values(["g", "freq", "m"], ascending=[True, False, False]).drop_duplicates("g")
+    modal = np.full(n_groups, -1)
+    modal[modal_rows["g"].to_numpy()] = modal_rows["m"].to_numpy()
+    chosen = m == modal[group]
+    p, _ = _pair_agreement(counts)
+    n_items = np.bincount(group[chosen], minlength=n_groups)
+    per_label = np.zeros((n_groups, counts.shape[1]))
+    np.add.at(per_label, group[chosen], counts[chosen])
+    ratings = per_label.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_bar = np.bincount(group[chosen], weights=p[chosen], minlength=n_groups) / n_items
+        p_e = ((per_label / ratings[:, None]) ** 2).sum(axis=1)
+        kappa = (p_bar - p_e) / (1 - p_e)
+    return np.where((n_items == 0) | np.isclose(p_e, 1.0), np.nan, kappa)
+
+
 def krippendorff_alpha_counts(counts: np.ndarray | list[list[float]]) -> float:
     """Krippendorff's alpha (nominal) from a units x categories matrix of value counts per unit.
 
@@ -266,14 +349,6 @@ def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
 # Bootstrap over items
 
 
-@dataclass(frozen=True)
-class BootstrapInterval:
-    estimate: float
-    low: float
-    high: float
-    n_boot: int
-
-
 def _bootstrap_uniforms(n_rows: int, n_boot: int, seed: int) -> np.ndarray:
     """n_rows x n_boot uniforms from a seeded Generator. Row-major, so the first k rows are the same for
     any n_rows >= k: a group of k items draws the same resamples alone or among larger groups."""
@@ -290,8 +365,8 @@ def bootstrap_weights(n_items: int, n_boot: int, seed: int) -> np.ndarray:
     return np.bincount(flat, minlength=n_boot * n_items).reshape(n_boot, n_items).astype(float)
 
 
-def _percentile_rows(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """`_percentile` for each row of a 2-D array at once (numpy's linear interpolation, non-finite
+def percentile_rows(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """`bootstrap_interval`'s bounds for each row of a 2-D array of replicates at once (numpy's linear interpolation, non-finite
     values left out; nan where a row has none)."""
     v = np.where(np.isfinite(values), values, np.nan)
     v.sort(axis=1)  # nan last
@@ -308,29 +383,30 @@ def _percentile_rows(values: np.ndarray, confidence: float) -> tuple[np.ndarray,
     return out[0], out[1]
 
 
-def _percentile(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    v = values[np.isfinite(values)]
+def bootstrap_interval(estimate: float, replicates: np.ndarray, confidence: float = 0.95) -> Interval:
+    """The percentile bootstrap interval around `estimate`: the (1 - confidence) / 2 and 1 - that quantiles
+    of the replicates (numpy's linear interpolation), non-finite replicates left out; nan bounds if none."""
+    v = np.asarray(replicates, dtype=float)
+    v = v[np.isfinite(v)]
     if v.size == 0:
-        return math.nan, math.nan
-    tail = (1 - confidence) / 2 * 100
-    return float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail))
+        return Interval(estimate, math.nan, math.nan, confidence)
+    tail = (1 - confidence) / 2
+    return Interval(estimate, float(np.quantile(v, tail)), float(np.quantile(v, 1 - tail)), confidence)
 
 
 def bootstrap_agreement(
     counts: np.ndarray, statistic: str, *, n_boot: int = 500, seed: int = 0, confidence: float = 0.95
-) -> BootstrapInterval:
+) -> Interval:
     """Percentile bootstrap over items (rows of an items x categories count matrix) for
     `statistic` = "alpha" (Krippendorff, nominal) or "fleiss" (Fleiss' kappa; equal ratings per item)."""
     c = _as_counts(counts)
     fn = {"alpha": _alpha_weighted, "fleiss": _fleiss_weighted}[statistic]
     if c.shape[0] == 0:
-        return BootstrapInterval(math.nan, math.nan, math.nan, 0)
+        return Interval.missing(confidence)
     estimate = float(fn(c, np.ones((1, c.shape[0])))[0])
     if n_boot <= 0 or c.shape[0] < 2:
-        return BootstrapInterval(estimate, math.nan, math.nan, 0)
-    boot = fn(c, bootstrap_weights(c.shape[0], n_boot, seed))
-    low, high = _percentile(boot, confidence)
-    return BootstrapInterval(estimate, low, high, n_boot)
+        return Interval(estimate, math.nan, math.nan, confidence)
+    return bootstrap_interval(estimate, fn(c, bootstrap_weights(c.shape[0], n_boot, seed)), confidence)
 
 
 def _alpha_from_sums(n_c: np.ndarray, observed_agree: np.ndarray) -> np.ndarray:
@@ -342,19 +418,10 @@ def _alpha_from_sums(n_c: np.ndarray, observed_agree: np.ndarray) -> np.ndarray:
     return np.where(np.isclose(n * (n - 1), expected_agree), np.nan, alpha)
 
 
-@dataclass(frozen=True)
-class GroupIntervals:
-    """One value per group: estimate with a percentile bootstrap interval (nan where not measurable)."""
-
-    estimate: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-
-
 def bootstrap_alpha_groups(
     counts: np.ndarray, sizes: np.ndarray | Sequence[int], *, n_boot: int = 500, seed: int = 0,
     confidence: float = 0.95,
-) -> GroupIntervals:
+) -> Intervals:
     """`bootstrap_agreement(block, "alpha", ...)` for many groups at once: `counts` stacks each group's
     items x categories block, `sizes` says how many rows each has (>= 1). Every group gets exactly the
     estimate and interval it would get alone (the same seeded draws, see `bootstrap_weights`)."""
@@ -373,7 +440,7 @@ def bootstrap_alpha_groups(
     low = np.full(n_groups, np.nan)
     high = np.full(n_groups, np.nan)
     if n_boot <= 0 or n_groups == 0:
-        return GroupIntervals(estimate, low, high)
+        return Intervals(estimate, low, high, confidence)
 
     # Categories used within each group, renumbered from 0, keep the per-group arrays narrow.
     used = np.add.reduceat(cp, starts, axis=0) > 0
@@ -393,9 +460,9 @@ def bootstrap_alpha_groups(
             item = starts[g][:, None] + np.arange(size)[None, :]  # groups x size
             n_c = (w @ narrow[item].transpose(1, 0, 2).reshape(size, -1)).reshape(n_boot, len(g), width)
             observed = w @ diag[item].T  # n_boot x groups
-            lo, hi = _percentile_rows(_alpha_from_sums(n_c, observed).T, confidence)
+            lo, hi = percentile_rows(_alpha_from_sums(n_c, observed).T, confidence)
             low[g], high[g] = lo, hi
-    return GroupIntervals(estimate, low, high)
+    return Intervals(estimate, low, high, confidence)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -440,6 +507,11 @@ class BetaPrior:
     @property
     def mean(self) -> float:
         return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def strength(self) -> float:
+        """The prior's weight in pseudo-observations, alpha + beta."""
+        return self.alpha + self.beta
 
 
 def _moments_prior(x: np.ndarray, n: np.ndarray) -> BetaPrior:
@@ -516,27 +588,21 @@ def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray |
     return BetaPrior(mu * precision, (1 - mu) * precision, "mle")
 
 
-@dataclass(frozen=True)
-class Shrunk:
-    """Posterior means and equal-tailed credible intervals, one per group."""
-
-    estimate: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-
-
 def shrink(
-    successes: np.ndarray | Sequence[float],
-    n: np.ndarray | Sequence[float],
-    alpha: float,
-    beta: float,
-    confidence: float = 0.95,
-) -> Shrunk:
-    """Empirical-Bayes rates: each group's posterior Beta(alpha + x, beta + n - x), its mean and
-    equal-tailed credible interval. Small groups move toward the prior mean; large ones barely move."""
+    successes: ArrayLike, n: ArrayLike, prior_mean: ArrayLike, prior_strength: ArrayLike, confidence: float = 0.95
+) -> Intervals:
+    """Empirical-Bayes rates under a Beta prior centred at `prior_mean` with the weight of
+    `prior_strength` pseudo-observations (alpha = mean x strength, beta = (1 - mean) x strength; a
+    `BetaPrior` gives `prior.mean, prior.strength`): each group's posterior Beta(alpha + x, beta + n - x),
+    its mean and equal-tailed credible interval. Small groups move toward the prior mean; large ones
+    barely move. Arguments broadcast, so each group may have its own prior."""
     xs = np.asarray(successes, dtype=float)
     ns = np.asarray(n, dtype=float)
-    a = alpha + xs
-    b = beta + ns - xs
+    mean = np.clip(np.asarray(prior_mean, dtype=float), 1e-6, 1 - 1e-6)
+    strength = np.asarray(prior_strength, dtype=float)
+    a = mean * strength + xs
+    b = (1 - mean) * strength + ns - xs
     tail = (1 - confidence) / 2
-    return Shrunk(a / (a + b), sps.beta.ppf(tail, a, b), sps.beta.ppf(1 - tail, a, b))
+    with np.errstate(invalid="ignore"):
+        return Intervals(np.asarray(a / (a + b), float), np.asarray(sps.beta.ppf(tail, a, b), float),
+                         np.asarray(sps.beta.ppf(1 - tail, a, b), float), confidence)

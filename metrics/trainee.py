@@ -14,22 +14,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.effects_stats import beta_shrink
-from metrics.filters import Filters, where
-from metrics.rates import dates_cover_all, trainee_join
-from metrics.stats import beta_binomial_prior, wilson_arrays
+from metrics.filters import ALL, COHORT_SQL, Filters, where
+from metrics.rates import add_rate_columns, dates_cover_all, trainee_join
+from metrics.stats import beta_binomial_prior, shrink
 
-ALL = Filters()  # no filter: a frozen value, safe as a default
-COHORT_SQL = "coalesce(t.cohort, strftime(t.start_date, '%Y-%m'))"
 FALLBACK_STRENGTH = 20.0  # pseudo-reviews, when a group has too few trainees to fit a prior
-
-
-def _add_rates(df: pd.DataFrame, correct: str = "correct", reviewed: str = "reviewed", prefix: str = "") -> None:
-    n = df[reviewed].to_numpy(float)
-    c = df[correct].to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df[f"{prefix}rate"] = np.where(n > 0, c / n, np.nan)
-    df[f"{prefix}low"], df[f"{prefix}high"] = wilson_arrays(c, n)
 
 
 def prior_strength(correct: np.ndarray, reviewed: np.ndarray) -> float:
@@ -108,8 +97,7 @@ def trainee_trend(
     df = con.execute(sql, [trainee_id, *w.params, *w.params, min_mate_reviews]).df()
     if df.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
-    _add_rates(df)
-    return df[TREND_COLUMNS]
+    return add_rate_columns(df)[TREND_COLUMNS]
 
 
 STRENGTH_COLUMNS = [
@@ -146,11 +134,9 @@ def policy_strengths(con: duckdb.DuckDBPyConnection, trainee_id: str, filters: F
             "policy": policy, "reviewed": int(me["reviewed"].iloc[0]), "correct": int(me["correct"].iloc[0]),
             "market_rate": correct.sum() / reviewed.sum(), "prior_strength": prior_strength(correct, reviewed),
         })
-    df = pd.DataFrame(rows)
-    _add_rates(df)
-    shrunk, low, high = beta_shrink(df["correct"].to_numpy(float), df["reviewed"].to_numpy(float),
-                                    df["market_rate"].to_numpy(float), df["prior_strength"].to_numpy(float))
-    df["shrunk_rate"], df["shrunk_low"], df["shrunk_high"] = shrunk, low, high
+    df = add_rate_columns(pd.DataFrame(rows))
+    post = shrink(df["correct"], df["reviewed"], df["market_rate"], df["prior_strength"])
+    df["shrunk_rate"], df["shrunk_low"], df["shrunk_high"] = post.estimate, post.low, post.high
     df["gap"] = df["shrunk_rate"] - df["market_rate"]
     return df.sort_values(["gap", "policy"]).reset_index(drop=True)[STRENGTH_COLUMNS]
 
@@ -195,8 +181,8 @@ def trainee_trainings(
     df = con.execute(sql, params).df()
     if df.empty:
         return pd.DataFrame(columns=TRAINEE_TRAINING_COLUMNS)
-    _add_rates(df, "pre_correct", "pre_reviews", "pre_")
-    _add_rates(df, "post_correct", "post_reviews", "post_")
+    df = add_rate_columns(df, correct="pre_correct", reviewed="pre_reviews", prefix="pre_")
+    df = add_rate_columns(df, correct="post_correct", reviewed="post_reviews", prefix="post_")
     df["change"] = df["post_rate"] - df["pre_rate"]
     return df[TRAINEE_TRAINING_COLUMNS]
 
@@ -279,10 +265,9 @@ def coaching_list(
     people = people[people["reviewed"] >= min_reviewed].copy()
     if people.empty:
         return pd.DataFrame(columns=COACHING_COLUMNS)
-    _add_rates(people)
-    shrunk, low, high = beta_shrink(people["correct"].to_numpy(float), people["reviewed"].to_numpy(float),
-                                    people["group_rate"].to_numpy(float), people["prior_strength"].to_numpy(float))
-    people["shrunk_rate"], people["shrunk_low"], people["shrunk_high"] = shrunk, low, high
+    people = add_rate_columns(people)
+    post = shrink(people["correct"], people["reviewed"], people["group_rate"], people["prior_strength"])
+    people["shrunk_rate"], people["shrunk_low"], people["shrunk_high"] = post.estimate, post.low, post.high
     bar = people["group_rate"] if threshold is None else threshold
     people["needs_coaching"] = people["shrunk_high"] < bar
 

@@ -77,7 +77,7 @@ def weak_spots(
     for _, idx in df.groupby("policy").indices.items():
         cells = df.iloc[idx]
         prior = beta_binomial_prior(cells["correct"].to_numpy(), cells["reviewed"].to_numpy())
-        post = shrink(cells["correct"].to_numpy(), cells["reviewed"].to_numpy(), prior.alpha, prior.beta)
+        post = shrink(cells["correct"].to_numpy(), cells["reviewed"].to_numpy(), prior.mean, prior.strength)
         shrunk_rate[idx], shrunk_low[idx], shrunk_high[idx] = post.estimate, post.low, post.high
     df["shrunk_rate"], df["shrunk_low"], df["shrunk_high"] = shrunk_rate, shrunk_low, shrunk_high
     df["gap"] = df["shrunk_rate"] - df["policy_level"]

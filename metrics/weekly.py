@@ -12,35 +12,44 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from metrics.assessments import ATTEMPTS_CTE
 from metrics.filters import Filters, Source, where
 from metrics.rates import add_rate_columns, iso_week_start, trainee_join
-from metrics.stats import p_chart_limits, two_proportion_test, wilson
+from metrics.stats import Interval, p_chart_limits, two_proportion_test, wilson
+from metrics.training import EffectDesign, training_effect
 
 TRAILING_WEEKS = 8  # the p-chart's baseline for a tile: the 8 weeks before the reported one
+
+
+@dataclass(frozen=True)
+class ControlLimits:
+    """Montgomery's p-chart limits for one week: the baseline's pooled rate (`center`) +/- 3 sigma at the
+    week's n, clipped to [0, 1]."""
+
+    center: float
+    lower: float
+    upper: float
 
 
 @dataclass(frozen=True)
 class Tile:
     """One figure of the weekly report.
 
-    For a rate (`is_rate`): value = correct / n with Wilson 95% low/high; change = value - previous in
-    proportion points with the two-proportion z-test `p_value`; `beyond_limits` = outside the 3-sigma
-    p-chart limits set by the trailing 8 weeks' pooled rate at this week's n (None without a baseline).
-    For a count: value = n = the count; low, high and p_value are nan and beyond_limits is None."""
+    A rate (`is_rate`): `value` is correct / n with its Wilson 95% interval; `change` = value - previous
+    in proportion points with the two-proportion z-test `p_value`; `limits` are the p-chart's limits set
+    by the trailing 8 weeks' pooled rate at this week's n, and `beyond_limits` says whether the week falls
+    outside them (None without a baseline). A count: `value` holds the count (no interval), n = the count,
+    p_value nan, limits and beyond_limits None."""
 
     name: str
     is_rate: bool
-    value: float
+    value: Interval
     n: int
-    low: float
-    high: float
     previous: float
     change: float
     p_value: float
+    limits: ControlLimits | None
     beyond_limits: bool | None
-    center: float  # trailing 8 weeks' pooled rate (nan for counts)
-    lcl: float
-    ucl: float
 
 
 @dataclass(frozen=True)
@@ -71,27 +80,23 @@ def _rate_tile(name: str, weekly: pd.DataFrame, monday: dt.date) -> Tile:
     counts = {pd.Timestamp(w).date(): (int(n), int(c)) for w, n, c in
               zip(weekly["week"], weekly["reviewed"], weekly["correct"], strict=True)}  # fmt: skip
     n1, c1 = counts.get(monday, (0, 0))
-    prev_monday = monday - dt.timedelta(days=7)
-    n0, c0 = counts.get(prev_monday, (0, 0))
+    n0, c0 = counts.get(monday - dt.timedelta(days=7), (0, 0))
     trailing = [counts.get(monday - dt.timedelta(days=7 * k), (0, 0)) for k in range(1, TRAILING_WEEKS + 1)]
-    base_n = sum(n for n, _ in trailing)
-    base_c = sum(c for _, c in trailing)
+    base_n, base_c = sum(n for n, _ in trailing), sum(c for _, c in trailing)
     now = wilson(c1, n1)
     previous = c0 / n0 if n0 else math.nan
-    test = two_proportion_test(c1, n1, c0, n0)
-    center, lcl, ucl, beyond = math.nan, math.nan, math.nan, None
+    limits, beyond = None, None
     if base_n > 0 and n1 > 0:
-        center = base_c / base_n
-        chart = p_chart_limits([c1], [n1], center=center).iloc[0]
-        lcl, ucl, beyond = float(chart["lcl"]), float(chart["ucl"]), bool(chart["beyond"])
-    return Tile(name, True, now.estimate, n1, now.low, now.high, previous, now.estimate - previous,
-                test.p_value, beyond, center, lcl, ucl)  # fmt: skip
+        chart = p_chart_limits([c1], [n1], center=base_c / base_n).iloc[0]
+        limits = ControlLimits(base_c / base_n, float(chart["lcl"]), float(chart["ucl"]))
+        beyond = bool(chart["beyond"])
+    return Tile(name, True, now, n1, previous, now.estimate - previous, two_proportion_test(c1, n1, c0, n0).p_value,
+                limits, beyond)
 
 
 def _count_tile(name: str, now: int, previous: int) -> Tile:
-    nan = math.nan
-    return Tile(name, False, float(now), now, nan, nan, float(previous), float(now - previous), nan, None,
-                nan, nan, nan)  # fmt: skip
+    return Tile(name, False, Interval(float(now), math.nan, math.nan), now, float(previous),
+                float(now - previous), math.nan, None, None)
 
 
 def _decision_weeks(con: duckdb.DuckDBPyConnection, filters: Filters, first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -106,23 +111,15 @@ def _decision_weeks(con: duckdb.DuckDBPyConnection, filters: Filters, first: dt.
     ).df()
 
 
-# Assessments with the trainee's market, project and cohort, so that where() filters them under one alias.
-_ASSESSMENTS = """
-    SELECT a.trainee_id, a.date, a.policy, a.score, a.max_score, a.pass_mark,
-           t.market, t.project, t.cohort
-    FROM assessments a LEFT JOIN trainees t ON t.trainee_id = a.trainee_id
-"""
-
-
 def _assessment_weeks(
     con: duckdb.DuckDBPyConnection, filters: Filters, first: dt.date, last: dt.date
 ) -> pd.DataFrame:
     w = where(filters.with_(start=first, end=last), alias="x", trainee_alias="x", source=False)
     return con.execute(
-        f"""WITH x AS ({_ASSESSMENTS})
+        f"""WITH {ATTEMPTS_CTE}
             SELECT CAST(date_trunc('week', x.date) AS DATE) AS week, count(*) AS reviewed,
-                   count(*) FILTER (WHERE x.score / x.max_score * 100 >= x.pass_mark) AS correct
-            FROM x WHERE x.pass_mark IS NOT NULL AND x.max_score > 0 AND {w.sql}
+                   count(*) FILTER (WHERE x.pct >= x.pass_mark) AS correct
+            FROM x WHERE x.pass_mark IS NOT NULL AND x.pct IS NOT NULL AND {w.sql}
             GROUP BY 1""",
         w.params,
     ).df()
@@ -250,53 +247,33 @@ TRAINING_EFFECT_COLUMNS = [
     "training_id", "title", "date", "source", "estimate", "low", "high", "naive_gain", "n_attendees",
     "n_comparison", "enough_data", "window_closed", "warnings",
 ]  # fmt: skip
+WEEK_DESIGN = EffectDesign(source=None)  # accuracy where attendees have enough golden-set reviews, else quality
 
 
 def week_training_effects(
-    con: duckdb.DuckDBPyConnection,
-    filters: Filters,
-    week_start: dt.date,
-    *,
-    window_days: int = 14,
-    source: Source | None = None,
+    con: duckdb.DuckDBPyConnection, filters: Filters, week_start: dt.date, design: EffectDesign = WEEK_DESIGN
 ) -> pd.DataFrame:
     """The effects measured so far of the sessions delivered this ISO week: for each, metrics.training's
-    `training_effect` (difference-in-differences against untrained trainees; see there) on the data
-    available now. `window_closed` is False while the post window (date + window_days) runs past the
-    latest decision, so the estimate may still move.
+    `training_effect` with `design` (see there) on the data available now. `window_closed` is False while
+    the after-window (date + lag + window) runs past the latest decision, so the estimate may still move.
 
-    Source: `source`, else filters.source, else accuracy (golden_set), falling back to quality (qa_audit)
-    for a session whose attendees have too few golden-set reviews; the `source` column says which.
-    Columns: training_id, title, date, source, estimate, low, high, naive_gain, n_attendees, n_comparison,
-    enough_data, window_closed, warnings (joined with "; ")."""
-    # Imported here so that the weekly report's other figures do not depend on the training module.
-    from metrics.training import _effect, _per_unit_by_source
-
+    Columns: training_id, title, date, source (the measure read), estimate, low, high (the effect's
+    headline and interval), naive_gain, n_attendees, n_comparison, enough_data, window_closed, warnings
+    (joined with "; ")."""
     monday = iso_week_start(week_start)
     sessions = _trainings_in(con, filters, monday, monday + dt.timedelta(days=6))
     row = con.execute("SELECT max(date) FROM decision_daily").fetchone()
     latest = row[0] if row else None
-    chosen = source or filters.source
-    tries: list[Source] = [chosen] if chosen else ["golden_set", "qa_audit"]
     out = []
     for training_id, title, date in zip(sessions["training_id"], sessions["title"], sessions["date"], strict=True):
-        # Both sources' counts from one query when the session may fall back from one to the other; the
-        # effect on each is training_effect's (its defaults: no lag, the session's policy).
-        units = (_per_unit_by_source(con, [str(training_id)], filters, window_days, 0, "training")
-                 if len(tries) > 1 else {})
-        for src in tries:
-            effect = _effect(con, [str(training_id)], filters, window_days, 0, "training", src, 10, 5, 1000, 0,
-                             units.get(src))
-            if effect.enough_data:
-                break
-        day = pd.Timestamp(date).date()
+        effect = training_effect(con, [str(training_id)], filters, design)
+        closes = pd.Timestamp(date).date() + dt.timedelta(days=design.lag_days + design.window_days)
         out.append({
-            "training_id": training_id, "title": title, "date": date, "source": src,
-            "estimate": effect.estimate, "low": effect.low, "high": effect.high, "naive_gain": effect.naive_gain,
-            "n_attendees": effect.n_attendees, "n_comparison": effect.n_comparison,
-            "enough_data": effect.enough_data,
-            "window_closed": latest is not None and day + dt.timedelta(days=window_days) <= latest,
-            "warnings": "; ".join(effect.warnings),
+            "training_id": training_id, "title": title, "date": date, "source": effect.source,
+            "estimate": effect.headline.estimate, "low": effect.headline.low, "high": effect.headline.high,
+            "naive_gain": effect.naive.estimate, "n_attendees": effect.attendees.trainees,
+            "n_comparison": effect.comparison.trainees, "enough_data": effect.enough_data,
+            "window_closed": latest is not None and closes <= latest, "warnings": "; ".join(effect.warnings),
         })  # fmt: skip
     if not out:
         dtypes = {"estimate": "float64", "low": "float64", "high": "float64", "naive_gain": "float64",

@@ -1,15 +1,12 @@
 """Sign-in and roles in the app. With an `[auth]` section in `.streamlit/secrets.toml`, people sign in
-with `st.login` (any OIDC provider) and get a role from the roles file (data_sources/roles.py); without
+with `st.login` (any OIDC provider) and get a role from the roles file (access/roles.py); without
 one, Uplift runs in local single-user mode and says so."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from data_sources.roles import LOCAL_USER, RoleConfig, RolesError, User, load_roles
-
-# The action each page needs (by url_path); pages not listed need only "view".
-PAGE_ACTIONS = {"data": "import", "trainee": "trainee_data"}
+from access.roles import LOCAL_USER, RoleConfig, RolesError, User, load_roles
 
 
 def auth_configured() -> bool:
@@ -49,16 +46,6 @@ def user() -> User:
         st.stop()
         raise AssertionError("unreachable")
     return found
-
-
-def allowed_pages(pages: dict[str, list[st.Page]], who: User) -> dict[str, list[st.Page]]:
-    """The navigation this person may see: a page they may not use is not offered at all."""
-    out: dict[str, list[st.Page]] = {}
-    for section, items in pages.items():
-        visible = [p for p in items if who.can(PAGE_ACTIONS.get(p.url_path, "view"))]
-        if visible:
-            out[section] = visible
-    return out
 
 
 def sidebar_badge(who: User) -> None:

@@ -1,17 +1,20 @@
-"""One Altair theme for every chart: a colour-blind-safe palette, type legible when screen-shared, and
-PNG/SVG downloads made only when asked for."""
+"""Every chart Uplift draws, as a pure function from a small frame to an Altair chart (no Streamlit here),
+tested on tiny frames without a browser; and one theme: a colour-blind-safe palette, type legible when
+screen-shared. Pages draw them with `ui.show.chart`; the weekly report turns them into SVG."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 import altair as alt
-import streamlit as st
+import pandas as pd
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 DIVERGING = "blueorange"  # for gaps around a level: blue above, orange below
 ATTENDED, COMPARISON = PALETTE[0], PALETTE[1]
+GREY = "#9e9e9e"
+GROUP_NAMES = {"attended": "Attended", "comparison": "Did not attend"}
 
 
 @alt.theme.register("uplift", enable=True)
@@ -28,28 +31,307 @@ def uplift_theme() -> alt.theme.ThemeConfig:
     }
 
 
-def _export(chart: alt.TopLevelMixin, fmt: str) -> bytes | str:
+def svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as a self-contained SVG (no network), for reports and downloads."""
     import vl_convert as vlc
 
-    spec = chart.to_json()
-    if fmt == "svg":
-        return str(vlc.vegalite_to_svg(spec))
-    return bytes(vlc.vegalite_to_png(spec, scale=2))
+    return str(vlc.vegalite_to_svg(chart.to_json()))
 
 
-def svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as a self-contained SVG (no network), for reports."""
-    return str(_export(chart, "svg"))
+def png(chart: alt.TopLevelMixin) -> bytes:
+    import vl_convert as vlc
+
+    return bytes(vlc.vegalite_to_png(chart.to_json(), scale=2))
 
 
-def show(chart: alt.TopLevelMixin, key: str, *, name: str = "chart", on_select: Any = "ignore",
-         downloads: bool = True) -> Any:
-    """Draw a chart with PNG and SVG downloads beside it. Returns the selection event when `on_select`."""
-    event = st.altair_chart(chart, key=key, on_select=on_select, width="stretch")
-    if downloads:
-        left, right, _ = st.columns([1, 1, 6])
-        left.download_button("PNG", data=lambda: _export(chart, "png"), file_name=f"{name}.png",
-                             mime="image/png", key=f"{key}_png", on_click="ignore")
-        right.download_button("SVG", data=lambda: _export(chart, "svg"), file_name=f"{name}.svg",
-                              mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
-    return event
+def _pct_tip(field: str, title: str) -> alt.Tooltip:
+    return alt.Tooltip(f"{field}:Q", title=title, format=".1%")
+
+
+def _interval_tips() -> list[alt.Tooltip]:
+    return [_pct_tip("low", "95% low"), _pct_tip("high", "95% high")]
+
+
+# ------------------------------------------------------------------------------------------ Overview
+
+VERDICTS = ["within normal variation", "beyond control limits"]
+
+
+def p_chart(frame: pd.DataFrame, chosen: dt.date, measure: str = "Accuracy") -> alt.LayerChart:
+    """Weekly rates against Montgomery's p-chart limits (a `metrics.weekly.p_chart` frame), the chosen
+    week marked; weeks beyond the limits are diamonds."""
+    base = alt.Chart(frame).encode(x=alt.X("week:T", title="ISO week (Monday)", axis=alt.Axis(format="%d %b")))
+    band = base.mark_area(opacity=0.2, color=PALETTE[4], interpolate="step-after").encode(
+        y=alt.Y("lcl:Q", title=measure, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)), y2="ucl:Q")
+    centre = base.mark_line(color="#555", strokeDash=[6, 4]).encode(y="center:Q")
+    line = base.mark_line(color=PALETTE[0]).encode(y="rate:Q")
+    points = base.transform_calculate(status=f"datum.beyond ? '{VERDICTS[1]}' : '{VERDICTS[0]}'").mark_point(
+        filled=True, size=80).encode(
+        y="rate:Q",
+        color=alt.Color("status:N", title=None, scale=alt.Scale(domain=VERDICTS, range=[PALETTE[0], PALETTE[5]])),
+        shape=alt.Shape("status:N", title=None, scale=alt.Scale(domain=VERDICTS, range=["circle", "diamond"])),
+        tooltip=[alt.Tooltip("week:T", title="Week of", format="%d %b %Y"), _pct_tip("rate", measure),
+                 alt.Tooltip("reviewed:Q", title="Reviews", format=","), _pct_tip("lcl", "Lower limit"),
+                 _pct_tip("ucl", "Upper limit"), alt.Tooltip("status:N", title="Verdict")],
+    )
+    marker = alt.Chart(pd.DataFrame({"week": [pd.Timestamp(chosen)]})).mark_rule(
+        color="#999", strokeDash=[2, 2]).encode(x="week:T")
+    return alt.layer(band, centre, marker, line, points).properties(height=300)
+
+
+# ---------------------------------------------------------------------------------- Trainee explorer
+
+def trainee_trend(trend: pd.DataFrame, measure: str) -> alt.LayerChart:
+    """A trainee's weekly rate with its interval, sized by reviews, over the middle half of cohort-mates
+    at the same tenure (a `metrics.trainee.trainee_trend` frame)."""
+    base = alt.Chart(trend).encode(x=alt.X("week:T", title="Week"))
+    y = alt.Y("rate:Q", title=measure, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False))
+    band = base.mark_area(opacity=0.2, color=PALETTE[4]).encode(y=alt.Y("cohort_p25:Q", title=measure),
+                                                                 y2="cohort_p75:Q")
+    median = base.mark_line(color="#555", strokeDash=[6, 4]).encode(y="cohort_median:Q")
+    bars = base.mark_rule(color=ATTENDED, opacity=0.5).encode(y="low:Q", y2="high:Q")
+    line = base.mark_line(color=ATTENDED, opacity=0.6).encode(y=y)
+    # Point size by reviews: a week of two reviews at 0% should not look like a week of fifty.
+    points = base.mark_circle(color=ATTENDED, opacity=0.9).encode(
+        y="rate:Q", size=alt.Size("reviewed:Q", title="Reviews", scale=alt.Scale(range=[15, 250])),
+        tooltip=[alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
+                 alt.Tooltip("tenure_week:Q", title="Tenure week"), _pct_tip("rate", measure),
+                 alt.Tooltip("reviewed:Q", title="Reviews"), *_interval_tips(),
+                 _pct_tip("cohort_median", "Cohort median"),
+                 alt.Tooltip("cohort_trainees:Q", title="Cohort-mates that week")],
+    )
+    return alt.layer(band, median, bars, line, points).properties(height=300)
+
+
+def policy_strengths(strengths: pd.DataFrame, measure: str) -> alt.LayerChart:
+    """Shrunk rate per policy with its interval, weakest first, the market's rate as a tick."""
+    base = alt.Chart(strengths).encode(y=alt.Y("policy:N", sort=strengths["policy"].tolist(), title=None))
+    title = f"{measure} (shrunk, 95% interval)"
+    bars = base.mark_rule(strokeWidth=2, color=PALETTE[0]).encode(x=alt.X("shrunk_low:Q", title=title),
+                                                                  x2="shrunk_high:Q")
+    market = base.mark_tick(color=PALETTE[1], thickness=3, size=18).encode(x="market_rate:Q")
+    point = base.mark_point(filled=True, size=90, color=PALETTE[0]).encode(
+        x=alt.X("shrunk_rate:Q", title=title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("policy:N", title="Policy"), alt.Tooltip("reviewed:Q", title="Reviews"),
+                 _pct_tip("rate", "Observed"), _pct_tip("shrunk_rate", "Shrunk"), _pct_tip("shrunk_low", "95% low"),
+                 _pct_tip("shrunk_high", "95% high"), _pct_tip("market_rate", "Market"),
+                 alt.Tooltip("gap:Q", title="Gap to market", format="+.1%")],
+    )
+    return alt.layer(bars, market, point).properties(height=max(160, 34 * len(strengths)))
+
+
+def coaching_dots(dots: pd.DataFrame) -> alt.LayerChart:
+    """Shrunk rate with its interval per trainee (columns trainee, market, rate, low, high, reviews), in
+    the frame's order."""
+    base = alt.Chart(dots).encode(y=alt.Y("trainee:N", sort=None, title=None))
+    return alt.layer(
+        base.mark_rule(color=PALETTE[0]).encode(
+            x=alt.X("low:Q", title="Shrunk rate, 95% interval", axis=alt.Axis(format=".0%"),
+                    scale=alt.Scale(zero=False)), x2="high:Q"),
+        base.mark_point(filled=True, size=70, color=PALETTE[0]).encode(
+            x="rate:Q",
+            tooltip=[alt.Tooltip("trainee:N", title="Trainee"), alt.Tooltip("market:N", title="Market"),
+                     _pct_tip("rate", "Shrunk rate"), alt.Tooltip("reviews:Q", title="Reviews")]),
+    ).properties(height=max(140, 22 * len(dots)))
+
+
+# ----------------------------------------------------------------------------------- Training impact
+
+def training_timeline(frame: pd.DataFrame, window: int, lag: int, step: int, measure: str) -> alt.LayerChart:
+    """Attendees' and the comparison group's pooled rate per day (step 1) or week (step 7) around the
+    session (a `metrics.training.timeline` frame), the two windows shaded."""
+    windows = pd.DataFrame({"start": [-window, lag], "end": [0, lag + window], "window": ["before", "after"]})
+    shade = alt.Chart(windows).mark_rect(opacity=0.08, color="#666").encode(x="start:Q", x2="end:Q")
+    tags = alt.Chart(windows).transform_calculate(mid="(datum.start + datum.end) / 2").mark_text(
+        baseline="top", color="#555", fontSize=13).encode(x="mid:Q", y=alt.value(4), text="window:N")
+    session = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeDash=[4, 3]).encode(x="x:Q")
+    colour = alt.Color("who:N", title=None, scale=alt.Scale(domain=list(GROUP_NAMES.values()),
+                                                            range=[ATTENDED, COMPARISON]))
+    base = alt.Chart(frame).transform_calculate(
+        day=f"datum.offset * {step} + {step / 2}",
+        who=f"datum.group == 'attended' ? '{GROUP_NAMES['attended']}' : '{GROUP_NAMES['comparison']}'",
+    ).encode(x=alt.X("day:Q", title="Days since the session"), color=colour)
+    band = base.mark_area(opacity=0.18).encode(
+        y=alt.Y("low:Q", title=measure, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)), y2="high:Q")
+    line = base.mark_line(point=True).encode(
+        y="rate:Q",
+        tooltip=[alt.Tooltip("who:N", title="Group"), alt.Tooltip("offset:Q", title="Days" if step == 1 else "Week"),
+                 _pct_tip("rate", "Rate"), alt.Tooltip("reviewed:Q", title="Reviews"), *_interval_tips()],
+    )
+    return alt.layer(shade, tags, session, band, line).properties(height=320)
+
+
+def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.Chart:
+    """One line per attendee from their rate before to after (columns who, pre_rate, post_rate,
+    pre_reviews, post_reviews), coloured by direction."""
+    return alt.Chart(frame).transform_fold(["pre_rate", "post_rate"], as_=["phase", "rate"]).transform_calculate(
+        when="datum.phase == 'pre_rate' ? 'Before' : 'After'",
+        direction="datum.post_rate >= datum.pre_rate ? 'up or level' : 'down'",
+    ).mark_line(point=True, opacity=0.6).encode(
+        x=alt.X("when:N", sort=["Before", "After"], title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("rate:Q", title=measure, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
+        detail="who:N",
+        color=alt.Color("direction:N", title=None, scale=alt.Scale(domain=["up or level", "down"],
+                                                                   range=[PALETTE[0], PALETTE[5]])),
+        tooltip=[alt.Tooltip("who:N", title="Trainee"), _pct_tip("pre_rate", "Before"), _pct_tip("post_rate", "After"),
+                 alt.Tooltip("pre_reviews:Q", title="Reviews before"),
+                 alt.Tooltip("post_reviews:Q", title="Reviews after")],
+    ).properties(height=340)
+
+
+# ----------------------------------------------------------------------------------- Learning curves
+
+def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float) -> alt.LayerChart:
+    """Rate by tenure week per cohort with Wilson bands (a `metrics.learning.learning_curves` frame), the
+    chosen fitted curve dashed, and the proficiency target."""
+    colour = alt.Color("cohort:N", title="Cohort")
+    base = alt.Chart(curves).encode(x=alt.X("week:Q", title="Tenure week", axis=alt.Axis(tickMinStep=1)))
+    band = base.mark_area(opacity=0.15).encode(
+        y=alt.Y("low:Q", title="Accuracy", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+        y2="high:Q", color=colour)
+    observed = base.mark_line(point=True).encode(
+        y="rate:Q", color=colour,
+        tooltip=[alt.Tooltip("cohort:N", title="Cohort"), alt.Tooltip("week:Q", title="Tenure week"),
+                 _pct_tip("rate", "Accuracy"), *_interval_tips(), alt.Tooltip("reviewed:Q", title="Reviews"),
+                 alt.Tooltip("trainees:Q", title="Trainees")],
+    )
+    fit_lines = alt.Chart(fitted).mark_line(strokeDash=[6, 4], strokeWidth=2).encode(
+        x="week:Q", y="fitted:Q", color=colour,
+        tooltip=[alt.Tooltip("cohort:N", title="Cohort"), alt.Tooltip("model:N", title="Fitted model"),
+                 alt.Tooltip("week:Q", title="Tenure week"), _pct_tip("fitted", "Fitted")],
+    )
+    target_rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(color="#555", strokeDash=[2, 2]).encode(
+        y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Proficiency target", format=".0%")])
+    return alt.layer(band, observed, fit_lines, target_rule).properties(height=480)
+
+
+def proficiency_curve(km: pd.DataFrame) -> alt.LayerChart:
+    """Share of each cohort proficient by tenure week, 1 - Kaplan-Meier, with its band."""
+    colour = alt.Color("cohort:N", title="Cohort")
+    base = alt.Chart(km).encode(x=alt.X("week:Q", title="Tenure week", axis=alt.Axis(tickMinStep=1)))
+    band = base.mark_area(opacity=0.15, interpolate="step-after").encode(
+        y=alt.Y("low:Q", title="Share proficient", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y2="high:Q", color=colour)
+    line = base.mark_line(interpolate="step-after").encode(
+        y="share_reached:Q", color=colour,
+        tooltip=[alt.Tooltip("cohort:N", title="Cohort"), alt.Tooltip("week:Q", title="Tenure week"),
+                 alt.Tooltip("share_reached:Q", title="Share proficient", format=".0%"),
+                 alt.Tooltip("low:Q", title="95% low", format=".0%"), alt.Tooltip("high:Q", title="95% high", format=".0%"),
+                 alt.Tooltip("at_risk:Q", title="Still on the way")],
+    )
+    return alt.layer(band, line).properties(height=420)
+
+
+# ---------------------------------------------------------------------------------------- Weak spots
+
+HEAT_COLUMNS = ["market", "policy", "reviewed", "correct", "rate", "low", "high", "policy_level", "shrunk_rate",
+                "shrunk_low", "shrunk_high", "gap", "q_value", "enough_data", "flagged"]
+
+
+def weak_spot_heatmap(spots: pd.DataFrame, min_reviewed: int) -> alt.LayerChart:
+    """Market x policy cells coloured by the shrunk gap, thin cells grey and marked, flagged cells with a
+    bold border and a dot; a click selects a cell (selection "cell" on market and policy)."""
+    few = f"n<{min_reviewed}"
+    cell_pick = alt.selection_point(name="cell", fields=["market", "policy"], on="click", clear="dblclick")
+    base = alt.Chart(spots[HEAT_COLUMNS]).encode(
+        x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=180, labelOverlap=False)),
+        y=alt.Y("market:N", title=None),
+    )
+    tooltip = [
+        alt.Tooltip("market:N", title="Market"), alt.Tooltip("policy:N", title="Policy"),
+        _pct_tip("rate", "Raw rate"), *_interval_tips(), alt.Tooltip("reviewed:Q", title="Reviews (n)"),
+        _pct_tip("shrunk_rate", "Shrunk rate"), _pct_tip("policy_level", "Policy in other markets"),
+        alt.Tooltip("gap:Q", title="Gap (shrunk)", format="+.1%"), alt.Tooltip("q_value:Q", title="q-value", format=".3f"),
+    ]
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.when("datum.enough_data").then(
+            alt.Color("gap:Q", title="Gap (shrunk)", legend=alt.Legend(format="+.0%"),
+                      scale=alt.Scale(scheme=DIVERGING, domainMid=0, reverse=True))
+        ).otherwise(alt.value("#d9d9d9")),
+        opacity=alt.when(cell_pick).then(alt.value(1.0)).otherwise(alt.value(0.45)),
+        tooltip=tooltip,
+    ).add_params(cell_pick)
+    flag_border = base.transform_filter("datum.flagged").mark_rect(filled=False, stroke="#000000", strokeWidth=3)
+    marks = base.transform_calculate(
+        mark=f"datum.flagged ? '●' : (datum.enough_data ? '' : '{few}')"
+    ).mark_text(fontSize=14, fontWeight="bold", color="#000000").encode(text="mark:N", tooltip=tooltip)
+    # Autosize "fit" counts the slanted policy labels and the legend in the height: leave room for them.
+    return alt.layer(rect, flag_border, marks).properties(height=200 + 40 * spots["market"].nunique())
+
+
+def cell_trend(trend: pd.DataFrame, policy_level: float | None) -> alt.LayerChart:
+    """A cell's weekly rate with its 95% band, and the policy's level in the other markets (dashed)."""
+    base = alt.Chart(trend).encode(x=alt.X("week:T", title="Week"))
+    band = base.mark_area(opacity=0.2, color=PALETTE[0]).encode(
+        y=alt.Y("low:Q", title="Rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])), y2="high:Q")
+    line = base.mark_line(point=True, color=PALETTE[0]).encode(
+        y="rate:Q",
+        tooltip=[alt.Tooltip("week:T", title="Week of"), _pct_tip("rate", "Rate"), *_interval_tips(),
+                 alt.Tooltip("reviewed:Q", title="Reviews (n)")],
+    )
+    layers: list[alt.Chart] = [band, line]
+    if policy_level is not None and pd.notna(policy_level):
+        level = pd.DataFrame({"level": [policy_level]})
+        layers.append(alt.Chart(level).mark_rule(strokeDash=[4, 3], color=PALETTE[1]).encode(
+            y="level:Q", tooltip=[_pct_tip("level", "Policy in other markets")]))
+    return alt.layer(*layers).properties(height=320)
+
+
+# --------------------------------------------------------------------------------------- Calibration
+
+def rater_agreement(bars: pd.DataFrame, *, with_interval: bool) -> alt.LayerChart:
+    """Each rater's share of items matching the expert (columns rater_id, agreement_with_reference,
+    matches, items, low, high, cohen_kappa_with_reference), best first, with the count on the bar."""
+    # One sort for every layer (a "-x" sort conflicts between the bar and the interval layers).
+    y = alt.Y("rater_id:N", title=None, sort=alt.EncodingSortField("agreement_with_reference", op="max",
+                                                                   order="descending"))
+    tips = [alt.Tooltip("rater_id:N", title="Rater"),
+            alt.Tooltip("agreement_with_reference:Q", title="Agrees with the expert", format=".0%"),
+            alt.Tooltip("matches:Q", title="Items matching"), alt.Tooltip("items:Q", title="Items rated"),
+            alt.Tooltip("low:Q", title="95% low", format=".0%"), alt.Tooltip("high:Q", title="95% high", format=".0%"),
+            alt.Tooltip("cohen_kappa_with_reference:Q", title="Cohen's κ with the expert", format=".2f")]
+    layers: list[alt.Chart] = [alt.Chart(bars).mark_bar(color=PALETTE[0], opacity=0.8).encode(
+        x=alt.X("agreement_with_reference:Q", title="Share of items matching the expert",
+                axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])), y=y, tooltip=tips)]
+    if with_interval:
+        layers.append(alt.Chart(bars).mark_errorbar(color="#000000").encode(
+            x=alt.X("low:Q", title=""), x2="high:Q", y=y, tooltip=tips))
+    layers.append(alt.Chart(bars).transform_calculate(count="datum.matches + ' of ' + datum.items").mark_text(
+        align="left", dx=6, color="#ffffff", fontWeight="bold").encode(x=alt.datum(0), y=y, text="count:N"))
+    return alt.layer(*layers).properties(height=90 + 32 * len(bars))
+
+
+def rating_grid(grid: pd.DataFrame) -> alt.LayerChart:
+    """Rater x item cells coloured by the label given, a cross where it differs from the expert (columns
+    rater_id, item_id, label, differs)."""
+    base = alt.Chart(grid).encode(
+        x=alt.X("item_id:N", title="Item", sort=sorted(grid["item_id"].unique()), axis=alt.Axis(labelAngle=-60)),
+        y=alt.Y("rater_id:N", title=None),
+    )
+    tips = [alt.Tooltip("rater_id:N", title="Rater"), alt.Tooltip("item_id:N", title="Item"),
+            alt.Tooltip("label:N", title="Label"), alt.Tooltip("differs:N", title="Differs from the expert")]
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color("label:N", title="Label", scale=alt.Scale(range=PALETTE)), tooltip=tips)
+    crosses = base.transform_filter("datum.differs").mark_text(text="✕", fontSize=13, color="#000000").encode(
+        tooltip=tips)
+    # Autosize "fit" counts axis labels and the legend in the height: leave room for them.
+    return alt.layer(cells, crosses).properties(height=230 + 30 * grid["rater_id"].nunique())
+
+
+def agreement_over_time(trend: pd.DataFrame) -> alt.LayerChart:
+    """Each session's alpha on each policy with its interval (an `agreement_by_policy` frame with a
+    boolean `this_policy`), the chosen policy highlighted, Krippendorff's 0.667 and 0.80 dashed."""
+    tips = [alt.Tooltip("policy:N", title="Policy"), alt.Tooltip("date:T", title="Session date"),
+            alt.Tooltip("session_id:N", title="Session"), alt.Tooltip("alpha:Q", title="α", format=".2f"),
+            alt.Tooltip("alpha_low:Q", title="95% low", format=".2f"),
+            alt.Tooltip("alpha_high:Q", title="95% high", format=".2f"),
+            alt.Tooltip("items:Q", title="Items"), alt.Tooltip("raters:Q", title="Raters")]
+    highlight = alt.when("datum.this_policy").then(alt.value(PALETTE[5])).otherwise(alt.value(GREY))
+    base = alt.Chart(trend).encode(x=alt.X("date:T", title="Session date", scale=alt.Scale(padding=16)))
+    lines = base.mark_line(opacity=0.6).encode(y="alpha:Q", detail="policy:N", color=highlight)
+    errors = base.mark_rule(strokeWidth=2).encode(y=alt.Y("alpha_low:Q", title="Krippendorff's α"),
+                                                  y2="alpha_high:Q", color=highlight, tooltip=tips)
+    points = base.mark_point(filled=True, size=70).encode(y="alpha:Q", color=highlight, tooltip=tips)
+    guide = alt.Chart(pd.DataFrame({"alpha": [0.667, 0.8]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(
+        y="alpha:Q")
+    return alt.layer(guide, lines, errors, points).properties(height=380)

@@ -10,7 +10,7 @@ import streamlit as st
 from data_sources.audit import log_export
 from data_sources.export import safe_csv
 from ui import auth, presenter
-from ui.state import store
+from ui.cache import store
 
 
 def who() -> str:

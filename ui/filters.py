@@ -6,20 +6,22 @@ import datetime as dt
 
 import streamlit as st
 
-from metrics.filters import Filters
+from access.roles import User
+from metrics.filters import Filters, within_markets
 from metrics.options import FilterOptions, filter_options
-from ui.state import measure
+from ui import auth
+from ui.cache import measure
 
 
 def options() -> FilterOptions:
     return measure(filter_options)
 
 
-def sidebar(allowed_markets: tuple[str, ...] = ()) -> Filters:
+def sidebar(who: User) -> Filters:
     """Draw the filters and return the value every measure takes. A trainer limited to some markets is
     offered only those, and sees only those when none is picked."""
     opts = options()
-    st.session_state["_allowed_markets"] = allowed_markets
+    allowed_markets = who.markets
     st.sidebar.subheader("Filters")
     if opts.first_date and opts.last_date:
         left, right = st.sidebar.columns(2)
@@ -39,11 +41,12 @@ def sidebar(allowed_markets: tuple[str, ...] = ()) -> Filters:
     if len(opts.projects) > 1:
         st.sidebar.multiselect("Projects", opts.projects, key="projects", bind="query-params",
                                placeholder="All projects")
-    return current()
+    return current(who)
 
 
-def current() -> Filters:
-    """The filters as the sidebar widgets hold them on this run (app.py draws them before the page)."""
+def current(who: User | None = None) -> Filters:
+    """The filters as the sidebar widgets hold them on this run (app.py draws them before the page),
+    limited to the markets `who` (by default the signed-in person) may see."""
     ss = st.session_state
 
     def day(key: str) -> dt.date | None:
@@ -53,7 +56,6 @@ def current() -> Filters:
     def many(key: str) -> tuple[str, ...]:
         return tuple(ss.get(key) or ())
 
-    allowed = tuple(ss.get("_allowed_markets") or ())
-    markets = tuple(m for m in many("markets") if not allowed or m in allowed) or allowed
-    return Filters(start=day("from"), end=day("to"), markets=markets, policies=many("policies"),
-                   cohorts=many("cohorts"), projects=many("projects"))
+    picked = Filters(start=day("from"), end=day("to"), markets=many("markets"), policies=many("policies"),
+                     cohorts=many("cohorts"), projects=many("projects"))
+    return within_markets(picked, (who or auth.user()).markets)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import auth
-
-PATHS = {"views/data.py": "data", "views/trainee.py": "trainee", "views/training.py": "training"}
+from ui import auth, pages
 
 
-def link(path: str, label: str, icon: str | None = None) -> bool:
-    """Draw `st.page_link` if the signed-in person may open the page; say whether it was drawn."""
-    action = auth.PAGE_ACTIONS.get(PATHS.get(path, ""), "view")
-    if not auth.user().can(action):
+def link(file: str, label: str, icon: str | None = None) -> bool:
+    """Draw `st.page_link` to a page of the registry if the signed-in person may open it; say whether
+    it was drawn."""
+    if not auth.user().can(pages.spec(file).needs):
         return False
-    st.page_link(path, label=label, icon=icon)
+    st.page_link(file, label=label, icon=icon)
     return True

@@ -11,9 +11,10 @@ import hmac
 import pandas as pd
 import streamlit as st
 
-from ui.state import con, store
+from access import privacy
+from ui.cache import con, store
 
-MIN_GROUP = 5  # groups with fewer people than this are not shown while presenting
+MIN_GROUP = privacy.MIN_GROUP
 # Columns that identify a person, and what their pseudonym says.
 PERSON_COLUMNS = {"trainee_id": "Trainee", "rater_id": "Rater", "trainer": "Trainer", "reviewer_id": "Reviewer",
                   "imported_by": "User", "undone_by": "User"}
@@ -22,6 +23,20 @@ NAME_COLUMNS = ("name", "comment", "raw")
 
 def is_on() -> bool:
     return bool(st.session_state.get("present", False))
+
+
+def too_few(people: object) -> bool:
+    """Must a figure about `people` people stay off the screen? (access.privacy's rule, while presenting.)"""
+    return privacy.too_few(people, presenting=is_on())
+
+
+def keep(frame: pd.DataFrame, people: str | pd.Series) -> privacy.Kept:
+    """The rows of `frame` that may be shown: while presenting, those from fewer than MIN_GROUP people go."""
+    return privacy.keep_groups(frame, people, presenting=is_on())
+
+
+def hidden_note(what: str = "figure") -> str:
+    return f"Hidden while presenting: fewer than {MIN_GROUP} people behind this {what}."
 
 
 def switch(*, forced: bool = False) -> bool:

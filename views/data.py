@@ -13,14 +13,8 @@ from data_sources.audit import export_history
 from data_sources.contract import DATASETS
 from data_sources.readers import NotATable, RawTable, read_path
 from data_sources.sheets import SheetsError, read_sheet
-from ui import auth, presenter, state
-from ui.state import con
-
-st.title("Data")
-st.caption(
-    "Upload CSV, TSV or Excel exports, or paste a Google Sheets link. Nothing is written until you press "
-    "Import, an import is all or nothing, and any import can be undone."
-)
+from ui import auth, cache, presenter, show
+from ui.cache import con
 
 
 def _stage_upload(upload: st.runtime.uploaded_file_manager.UploadedFile) -> list[RawTable]:
@@ -69,7 +63,7 @@ def _preview(raw: RawTable, key: str) -> None:
     plan = _mapping_editor(imports.plan_import(con(), raw), key)
     blocking = plan.blocking_problem()
     if blocking:
-        st.error(blocking)
+        st.error(show.esc(blocking))
         return
     validated = imports.validate(con(), plan)
     try:
@@ -77,7 +71,7 @@ def _preview(raw: RawTable, key: str) -> None:
                    f"{validated.rejected:,} cannot be used · {validated.duplicates:,} exact duplicates")
         st.markdown(summary)
         for note in validated.notes:
-            st.caption(note)
+            st.caption(show.esc(note))
         if not presenter.is_on():
             st.dataframe(imports.typed_preview(con(), validated), hide_index=True, key=f"{key}_typed")
         keep_going = False
@@ -95,8 +89,8 @@ def _preview(raw: RawTable, key: str) -> None:
                 imports.save_mapping(con(), plan)
             result = imports.commit(con(), validated, keep_going=keep_going, user=auth.actor(),
                                     progress=lambda f, m: bar.progress(f, text=m))
-            (st.success if result.status == "imported" else st.info if result.ok else st.error)(result.message)
-            state.clear_caches()
+            (st.success if result.status == "imported" else st.info if result.ok else st.error)(show.esc(result.message))
+            cache.clear_caches()
     finally:
         imports.discard(con(), validated)
 
@@ -106,15 +100,15 @@ def bring_files() -> None:
                                accept_multiple_files=True, key="uploads")
     for n, upload in enumerate(uploads or []):
         with st.container(border=True):
-            st.markdown(f"#### {upload.name}")
+            st.markdown(f"#### {show.esc(upload.name)}")
             try:
                 raws = _stage_upload(upload)
             except NotATable as exc:
-                st.error(str(exc))
+                st.error(show.esc(exc))
                 continue
             for m, raw in enumerate(raws):
                 if raw.tab:
-                    st.markdown(f"Sheet **{raw.tab}**")
+                    st.markdown(f"Sheet **{show.esc(raw.tab)}**")
                 _preview(raw, key=f"up{n}_{m}")
 
 
@@ -126,11 +120,11 @@ def bring_sheet() -> None:
     try:
         raws = read_sheet(con(), url)
     except SheetsError as exc:
-        st.error(str(exc))
+        st.error(show.esc(exc))
         return
     for m, raw in enumerate(raws):
         with st.container(border=True):
-            st.markdown(f"#### Worksheet {raw.tab}")
+            st.markdown(f"#### Worksheet {show.esc(raw.tab)}")
             _preview(raw, key=f"sheet_{m}")
 
 
@@ -147,10 +141,10 @@ def import_history() -> None:
         target = left.selectbox("Undo an import", list(labels), format_func=labels.get, key="undo_pick")
         if right.button("Undo", key="undo_button") and target is not None:
             try:
-                st.success(imports.undo(con(), int(target), user=auth.actor()))
+                st.success(show.esc(imports.undo(con(), int(target), user=auth.actor())))
             except imports.ImportError_ as exc:
-                st.error(str(exc))
-            state.clear_caches()
+                st.error(show.esc(exc))
+            cache.clear_caches()
     downloads = export_history(con())
     if not downloads.empty:
         st.markdown("**Downloads** (who took which data out of Uplift)")
@@ -171,12 +165,21 @@ def template_downloads() -> None:
     st.dataframe(pd.DataFrame(templates.dataset_docs()), hide_index=True, key="contract_table", width="stretch")
 
 
-bring, sheet, log_tab, tmpl = st.tabs(["Upload files", "Google Sheet", "Import history", "Templates"])
-with bring:
-    bring_files()
-with sheet:
-    bring_sheet()
-with log_tab:
-    import_history()
-with tmpl:
-    template_downloads()
+def main() -> None:
+    st.title("Data")
+    st.caption(
+        "Upload CSV, TSV or Excel exports, or paste a Google Sheets link. Nothing is written until you press "
+        "Import, an import is all or nothing, and any import can be undone."
+    )
+    bring, sheet, log_tab, tmpl = st.tabs(["Upload files", "Google Sheet", "Import history", "Templates"])
+    with bring:
+        bring_files()
+    with sheet:
+        bring_sheet()
+    with log_tab:
+        import_history()
+    with tmpl:
+        template_downloads()
+
+
+main()

@@ -10,17 +10,23 @@ from scipy import stats as sps
 
 from metrics.stats import (
     BetaPrior,
+    Interval,
     benjamini_hochberg,
     beta_binomial_prior,
     bootstrap_agreement,
     bootstrap_alpha_groups,
+    bootstrap_interval,
     cohen_kappa,
     fleiss_kappa,
+    fleiss_kappa_groups,
     krippendorff_alpha_counts,
     krippendorff_alpha_nominal,
     label_counts,
+    modal_rating_items,
     p_chart_limits,
     percent_agreement,
+    percent_agreement_groups,
+    percentile_rows,
     shrink,
     two_proportion_test,
     wilson,
@@ -200,7 +206,8 @@ def test_beta_binomial_falls_back_on_degenerate_data() -> None:
 
 
 def test_shrink_is_the_beta_posterior() -> None:
-    s = shrink([1, 90], [1, 100], alpha=8, beta=2)
+    # Prior Beta(8, 2): mean 0.8, the weight of 10 observations.
+    s = shrink([1, 90], [1, 100], prior_mean=0.8, prior_strength=10)
     assert s.estimate[0] == pytest.approx(9 / 11)  # one review barely moves the prior mean 0.8
     assert s.estimate[1] == pytest.approx(98 / 110)
     assert s.low[0] == pytest.approx(sps.beta.ppf(0.025, 9, 2))
@@ -208,6 +215,54 @@ def test_shrink_is_the_beta_posterior() -> None:
     # A single review's interval is wider than the Wilson interval of 100 reviews.
     w = wilson(90, 100)
     assert s.high[0] - s.low[0] > w.high - w.low
+
+
+def test_shrink_takes_one_prior_per_group() -> None:
+    # 0 of 3 barely moves a 20-review prior at 0.9; 0 of 300 overrides it.
+    s = shrink([0, 0], [3, 300], prior_mean=[0.9, 0.9], prior_strength=20)
+    assert s.estimate[0] == pytest.approx(18 / 23) and s.estimate[1] < 0.1
+    assert s.low[0] < s.estimate[0] < s.high[0]
+
+
+def test_bootstrap_interval_is_the_percentile_interval_and_rows_agree() -> None:
+    rng = np.random.default_rng(5)
+    replicates = rng.normal(size=(6, 400))
+    replicates[2, :50] = np.nan  # failed resamples are left out
+    replicates[4] = np.nan  # no resample at all: no bounds
+    low, high = percentile_rows(replicates, 0.9)
+    for i, row in enumerate(replicates):
+        plain = bootstrap_interval(1.0, row, 0.9)
+        assert plain.estimate == 1.0 and plain.level == 0.9
+        if i == 4:
+            assert math.isnan(plain.low) and math.isnan(low[i])
+            continue
+        finite = row[np.isfinite(row)]
+        assert plain.low == pytest.approx(np.quantile(finite, 0.05)) and plain.high == pytest.approx(np.quantile(finite, 0.95))
+        assert (low[i], high[i]) == pytest.approx((plain.low, plain.high))
+
+
+def test_grouped_fleiss_and_percent_agreement_match_each_group_alone() -> None:
+    rng = np.random.default_rng(11)
+    blocks, groups = [], []
+    for g, (items, raters) in enumerate([(6, 4), (9, 3), (5, 5), (7, 2)]):
+        block = np.zeros((items, 3))
+        for i in range(items):
+            for _ in range(raters):
+                block[i, rng.integers(0, 3)] += 1
+        blocks.append(block)
+        groups += [g] * items
+    counts, group = np.vstack(blocks), np.array(groups)
+    kappas = fleiss_kappa_groups(counts, group, 4)
+    shares = percent_agreement_groups(counts, group, 4)
+    for g, block in enumerate(blocks):
+        assert kappas[g] == pytest.approx(fleiss_kappa(block[modal_rating_items(block)]))
+        assert shares[g] == pytest.approx(percent_agreement(block))
+
+
+def test_interval_knows_when_it_excludes_zero() -> None:
+    assert Interval(0.03, 0.01, 0.05).excludes_zero and Interval(-0.03, -0.05, -0.01).excludes_zero
+    assert not Interval(0.01, -0.01, 0.03).excludes_zero
+    assert not Interval.missing().measured and not Interval(0.1, math.nan, 0.2).bounded
 
 
 def test_grouped_alpha_bootstrap_matches_each_group_alone() -> None:

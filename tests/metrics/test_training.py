@@ -12,14 +12,9 @@ import pytest
 
 from data_sources.rollups import rebuild_decision_tenure, rebuild_decision_totals
 from data_sources.store import Store, open_store
+from metrics.assessments import assessment_gains, certification_pass_rates
 from metrics.filters import Filters
-from metrics.training import (
-    assessment_gains,
-    certification_pass_rates,
-    timeline,
-    training_effect,
-    trainings,
-)
+from metrics.training import EffectDesign, timeline, training_effect, trainings
 
 SESSION = dt.date(2026, 3, 16)
 
@@ -94,20 +89,20 @@ def store() -> Iterator[Store]:
 
 
 def test_training_effect_difference_in_differences(store: Store) -> None:
-    e = training_effect(store.cursor(), ["T1"], min_trainees=10)
+    e = training_effect(store.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=10))
     assert e.enough_data
-    assert e.n_attendees == 12 and e.n_comparison == 12
-    assert e.attendee_pre == pytest.approx(0.75) and e.comparison_pre == pytest.approx(0.75)
-    assert e.attendee_post == pytest.approx(0.75 + (11 * 0.2 + 0.1) / 12)
-    assert e.comparison_post == pytest.approx(0.75 + 0.1 / 12)
-    assert e.estimate == pytest.approx((11 * 0.2 + 0.1) / 12 - 0.1 / 12)
-    assert e.low <= e.estimate <= e.high and e.low > 0.15
-    assert e.naive_gain == pytest.approx((11 * 0.2 + 0.1) / 12)
-    assert e.naive_low <= e.naive_gain <= e.naive_high
-    assert e.reviews_attendees_pre == 12 * 14 * 10 and e.reviews_comparison_post == 12 * 14 * 10
-    assert e.paired_t_p < 0.001 and e.wilcoxon_p < 0.01 and e.d_z > 3
-    assert e.ancova_estimate == pytest.approx(e.estimate, abs=1e-9)  # same starting points: ANCOVA = DiD
-    assert e.ancova_low <= e.ancova_estimate <= e.ancova_high
+    assert e.attendees.trainees == 12 and e.comparison.trainees == 12
+    assert e.attendees.before == pytest.approx(0.75) and e.comparison.before == pytest.approx(0.75)
+    assert e.attendees.after == pytest.approx(0.75 + (11 * 0.2 + 0.1) / 12)
+    assert e.comparison.after == pytest.approx(0.75 + 0.1 / 12)
+    assert e.did.estimate == pytest.approx((11 * 0.2 + 0.1) / 12 - 0.1 / 12)
+    assert e.did.low <= e.did.estimate <= e.did.high and e.did.low > 0.15
+    assert e.naive.estimate == pytest.approx((11 * 0.2 + 0.1) / 12)
+    assert e.naive.low <= e.naive.estimate <= e.naive.high
+    assert e.attendees.reviews_before == 12 * 14 * 10 and e.comparison.reviews_after == 12 * 14 * 10
+    assert e.paired.t_p < 0.001 and e.paired.wilcoxon_p < 0.01 and e.paired.d_z > 3
+    assert e.ancova.estimate == pytest.approx(e.did.estimate, abs=1e-9)  # same starting points: ANCOVA = DiD
+    assert e.ancova.low <= e.ancova.estimate <= e.ancova.high
     assert not e.selected_low_scorers and e.preferred == "did"
     assert e.warnings == ()
 
@@ -115,14 +110,14 @@ def test_training_effect_difference_in_differences(store: Store) -> None:
 def test_attendees_picked_from_low_scorers_are_flagged() -> None:
     s = open_store(":memory:")
     build(s, attendee_pre=(6, 7), comparison_pre=(8, 9))
-    e = training_effect(s.cursor(), ["T1"], min_trainees=10)
+    e = training_effect(s.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=10))
     s.close()
     assert e.selected_low_scorers and e.selection_p < 0.05 and e.preferred == "ancova"
     assert any("picked from low scorers" in w for w in e.warnings)
 
 
 def test_comparison_group_excludes_trained_other_markets_and_attendees(store: Store) -> None:
-    e = training_effect(store.cursor(), ["T1"], min_trainees=10)
+    e = training_effect(store.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=10))
     groups = e.per_trainee.set_index("trainee_id")["group"]
     assert "P" not in groups.index  # attended a Hate Speech training inside the windows
     assert "V" not in groups.index  # other market
@@ -133,31 +128,31 @@ def test_comparison_group_excludes_trained_other_markets_and_attendees(store: St
 
 
 def test_a_training_long_before_the_windows_does_not_exclude(store: Store) -> None:
-    e = training_effect(store.cursor(), ["T1"], min_trainees=10, window_days=4)
+    e = training_effect(store.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=10, window_days=4))
     assert "P" in set(e.per_trainee["trainee_id"])  # T0 was 5 days before: outside a 4-day window
 
 
 def test_a_group_of_sessions_counts_each_trainee_once_at_their_own_session(store: Store) -> None:
-    e = training_effect(store.cursor(), ["T1", "T0"], min_trainees=10)
+    e = training_effect(store.cursor(), ["T1", "T0"], Filters(), EffectDesign(min_trainees=10))
     per = e.per_trainee.set_index("trainee_id")
     assert per.index.is_unique
     assert per.loc["P", "group"] == "attended" and per.loc["P", "training_id"] == "T0"
     # P's windows sit on T0, five days before T1: 9 days of P's reviews fall before it
     assert per.loc["P", "pre_reviews"] == 90
-    assert e.n_attendees == 13
+    assert e.attendees.trainees == 13
 
 
 def test_too_few_attendees_is_not_enough_data(store: Store) -> None:
-    e = training_effect(store.cursor(), ["T1"], min_trainees=13)
+    e = training_effect(store.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=13))
     assert not e.enough_data
-    assert math.isnan(e.estimate) and math.isnan(e.low) and math.isnan(e.ancova_estimate)
-    assert e.attendee_pre == pytest.approx(0.75)  # the rates are still shown
+    assert math.isnan(e.did.estimate) and math.isnan(e.did.low) and math.isnan(e.ancova.estimate)
+    assert e.attendees.before == pytest.approx(0.75)  # the rates are still shown
     assert any("Only 12 attendees" in w and "not enough data" in w for w in e.warnings)
 
 
 def test_market_filter_applies_to_both_groups(store: Store) -> None:
-    e = training_effect(store.cursor(), ["T1"], Filters(markets=("VN",)), min_trainees=10)
-    assert not e.enough_data and e.n_attendees == 0
+    e = training_effect(store.cursor(), ["T1"], Filters(markets=("VN",)), EffectDesign(min_trainees=10))
+    assert not e.enough_data and e.attendees.trainees == 0
 
 
 def test_training_effect_on_an_empty_store(empty_store: Store) -> None:
@@ -204,14 +199,14 @@ def test_assessment_gains_pairs_by_training_and_by_policy(empty_store: Store) ->
     pairs = g.pairs.set_index("trainee_id")
     assert pairs.loc["b", "post_pct"] == 80.0  # the nearest later post-test on the policy
     assert list(pairs["hake_g"]) == [pytest.approx(0.5), pytest.approx(0.5)]
-    assert g.mean_gain == pytest.approx(25.0)
+    assert g.gain.estimate == pytest.approx(25.0)
     assert g.hake_class == pytest.approx((75 - 50) / 50)
     assert g.hake_mean_individual == pytest.approx(0.5)
     rates = g.pass_rates.set_index("test")
     assert rates.loc["pre_test", "passed"] == 0 and rates.loc["post_test", "attempts"] == 3
     assert rates.loc["post_test", "passed"] == 2
     only_t1 = assessment_gains(con, training_ids=["T1"])
-    assert only_t1.n == 1 and only_t1.mean_gain == 30
+    assert only_t1.n == 1 and only_t1.gain.estimate == 30
     cert = certification_pass_rates(con).iloc[0]
     assert (cert["trainees"], cert["passed"], cert["first_attempt_passed"]) == (2, 2, 1)
     assert cert["low"] < 1 and cert["high"] == pytest.approx(1.0)
@@ -228,12 +223,11 @@ def test_sample_refresher_effect_is_recovered(sample_con: duckdb.DuckDBPyConnect
 
     if not _has_session(sample_con, planted.REFRESHER_TRAINING_ID):
         pytest.skip("sample exports not generated yet")
-    e = training_effect(sample_con, [planted.REFRESHER_TRAINING_ID], window_days=planted.REFRESHER_WINDOW_DAYS,
-                        source="qa_audit")
+    e = training_effect(sample_con, [planted.REFRESHER_TRAINING_ID], Filters(), EffectDesign(window_days=planted.REFRESHER_WINDOW_DAYS, source="qa_audit"))
     assert e.enough_data
-    assert e.low > 0  # the interval excludes zero
-    assert e.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
-    assert e.ancova_low > 0 and e.ancova_estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
+    assert e.did.low > 0  # the interval excludes zero
+    assert e.did.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
+    assert e.ancova.low > 0 and e.ancova.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
     assert not e.selected_low_scorers and e.preferred == "did"
 
 
@@ -242,15 +236,14 @@ def test_sample_remedial_gain_is_regression_to_the_mean(sample_con: duckdb.DuckD
 
     if not _has_session(sample_con, planted.REMEDIAL_TRAINING_ID):
         pytest.skip("sample exports not generated yet")
-    e = training_effect(sample_con, [planted.REMEDIAL_TRAINING_ID], window_days=planted.REMEDIAL_WINDOW_DAYS,
-                        source="qa_audit")
+    e = training_effect(sample_con, [planted.REMEDIAL_TRAINING_ID], Filters(), EffectDesign(window_days=planted.REMEDIAL_WINDOW_DAYS, source="qa_audit"))
     assert e.enough_data
-    assert e.naive_low > 0.03  # a large raw before/after gain
-    assert e.ancova_low <= 0 <= e.ancova_high  # adjusted for where each started: nothing
+    assert e.naive.low > 0.03  # a large raw before/after gain
+    assert e.ancova.low <= 0 <= e.ancova.high  # adjusted for where each started: nothing
     assert e.selected_low_scorers and e.preferred == "ancova"
     assert any("regression to the mean" in w for w in e.warnings)
     # Invitations went by the very scores of the pre window, so the difference-in-differences holds
     # regression to the mean from both sides (invitees drift up, the rest down): it is not the estimate to
     # read here, and the result says so.
-    assert e.estimate > e.ancova_estimate
+    assert e.did.estimate > e.ancova.estimate
     assert any("difference-in-differences) is inflated" in w for w in e.warnings)

@@ -73,30 +73,30 @@ def test_rate_tiles(con: duckdb.DuckDBPyConnection) -> None:
     report = weekly_impact(con, Filters(), WEEK + dt.timedelta(days=4))  # any day names its ISO week
     assert (report.week_start, report.week_end) == (WEEK, D(2026, 3, 15))
     acc = report.accuracy
-    assert (acc.value, acc.n, acc.previous) == (0.6, 100, 0.9)
+    assert (acc.value.estimate, acc.n, acc.previous) == (0.6, 100, 0.9)
     assert acc.change == pytest.approx(-0.3) and acc.p_value < 0.001
-    assert acc.low < 0.6 < acc.high
+    assert acc.value.low < 0.6 < acc.value.high
     # Trailing 8 weeks pooled 0.9; limits at n = 100: 0.9 -/+ 3 * sqrt(0.09 / 100) = 0.81 .. 0.99.
-    assert acc.center == pytest.approx(0.9)
-    assert (acc.lcl, acc.ucl) == (pytest.approx(0.81), pytest.approx(0.99))
+    assert acc.limits is not None and acc.limits.center == pytest.approx(0.9)
+    assert (acc.limits.lower, acc.limits.upper) == (pytest.approx(0.81), pytest.approx(0.99))
     assert acc.beyond_limits is True
     quality = report.quality
-    assert (quality.value, quality.n) == (1.0, 50)
+    assert (quality.value.estimate, quality.n) == (1.0, 50)
     assert math.isnan(quality.previous) and math.isnan(quality.p_value) and quality.beyond_limits is None
 
 
 def test_assessment_pass_rate(con: duckdb.DuckDBPyConnection) -> None:
     tile = weekly_impact(con, Filters(), WEEK).assessment_pass_rate
-    assert tile.value == pytest.approx(2 / 3) and tile.n == 3
+    assert tile.value.estimate == pytest.approx(2 / 3) and tile.n == 3
     assert tile.previous == 1.0
 
 
 def test_count_tiles_and_trainings(con: duckdb.DuckDBPyConnection) -> None:
     report = weekly_impact(con, Filters(), WEEK)
-    assert (report.active_trainees.value, report.active_trainees.previous) == (2, 1)
-    assert (report.trainings_delivered.value, report.trainings_delivered.change) == (2, 1)
-    assert (report.people_reached.value, report.people_reached.previous) == (3, 1)  # T3 was absent from TR1
-    assert math.isnan(report.people_reached.low) and report.people_reached.beyond_limits is None
+    assert (report.active_trainees.n, report.active_trainees.previous) == (2, 1)
+    assert (report.trainings_delivered.n, report.trainings_delivered.change) == (2, 1)
+    assert (report.people_reached.n, report.people_reached.previous) == (3, 1)  # T3 was absent from TR1
+    assert math.isnan(report.people_reached.value.low) and report.people_reached.beyond_limits is None
     assert report.trainings[["training_id", "title", "kind", "policy", "attendees"]].values.tolist() == [
         ["TR1", "HS refresh", "refresher", HS, 2], ["TR2", "HS update", "policy_update", HS, 1]]  # fmt: skip
     assert [t.name for t in report.tiles] == [
@@ -107,13 +107,13 @@ def test_filters_apply(con: duckdb.DuckDBPyConnection) -> None:
     th = weekly_impact(con, Filters(markets=("TH",), start=D(2020, 1, 1), source="qa_audit"), WEEK)
     assert th.accuracy.n == 100  # dates and source are the report's own
     assert th.trainings["training_id"].tolist() == ["TR1"]
-    assert (th.people_reached.value, th.assessment_pass_rate.n) == (2, 2)
+    assert (th.people_reached.n, th.assessment_pass_rate.n) == (2, 2)
 
 
 def test_empty_week(con: duckdb.DuckDBPyConnection, empty_store: Store) -> None:
     for report in (weekly_impact(con, Filters(), D(2025, 1, 6)), weekly_impact(empty_store.cursor(), Filters(), WEEK)):
-        assert report.accuracy.n == 0 and math.isnan(report.accuracy.value)
-        assert report.active_trainees.value == 0 and report.trainings.empty
+        assert report.accuracy.n == 0 and not report.accuracy.value.measured
+        assert report.active_trainees.n == 0 and report.trainings.empty
         assert list(report.trainings.columns) == ["training_id", "title", "kind", "policy", "date", "attendees"]
 
 
@@ -158,15 +158,17 @@ def test_sample_refresher_week(sample_con: duckdb.DuckDBPyConnection) -> None:
 @pytest.mark.skipif(not (SAMPLE_EXPORTS / "decisions.csv").exists(), reason="sample_data/exports not generated yet")
 def test_week_training_effects_match_training_effect_on_each_session(sample_con: duckdb.DuckDBPyConnection) -> None:
     # The week's sessions share one query for both sources; each row must still be training_effect's.
-    from metrics.training import training_effect
+    from metrics.training import EffectDesign, training_effect
 
     effects = week_training_effects(sample_con, Filters(), planted.REFRESHER_DATE)
     assert not effects.empty
     for row in effects.itertuples(index=False):
-        one = training_effect(sample_con, [row.training_id], Filters(), source=row.source)
-        assert (one.enough_data, one.n_attendees, one.n_comparison) == (row.enough_data, row.n_attendees,
-                                                                          row.n_comparison)
-        for name in ("estimate", "low", "high", "naive_gain"):
-            assert getattr(one, name) == pytest.approx(getattr(row, name), nan_ok=True)
+        one = training_effect(sample_con, [row.training_id], Filters(), EffectDesign(source=row.source))
+        assert (one.enough_data, one.attendees.trainees, one.comparison.trainees) == (
+            row.enough_data, row.n_attendees, row.n_comparison)
+        headline = one.headline  # the same figure the Training impact page leads with
+        assert (headline.estimate, headline.low, headline.high, one.naive.estimate) == pytest.approx(
+            (row.estimate, row.low, row.high, row.naive_gain), nan_ok=True)
         if row.source == "qa_audit":  # it fell back: golden_set had too little
-            assert not training_effect(sample_con, [row.training_id], Filters(), source="golden_set").enough_data
+            assert not training_effect(sample_con, [row.training_id], Filters(),
+                                       EffectDesign(source="golden_set")).enough_data

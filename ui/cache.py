@@ -1,5 +1,5 @@
-"""The boundary between Streamlit and the rest: one store per process, a cursor per script run, and a
-cache of measure results keyed on the store's data version."""
+"""The cache and store boundary between Streamlit and the rest: one store per process, a cursor per script
+run, and a cache of measure results keyed on the store's data version."""
 
 from __future__ import annotations
 

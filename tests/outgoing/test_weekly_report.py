@@ -1,4 +1,4 @@
-"""The weekly report builder: one self-contained, escaped HTML file, and the figures in words."""
+"""The weekly report builder: one self-contained, escaped HTML file with the Overview's figures."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import zipfile
 
 import altair as alt
 import pandas as pd
-import pytest
 
 from metrics.filters import Filters
-from metrics.weekly import Tile, WeeklyImpact
-from ui import charts, report
+from metrics.stats import Interval
+from metrics.weekly import ControlLimits, Tile, WeeklyImpact
+from outgoing import weekly_report as report
+from ui import charts
 
 NAN = math.nan
 HOSTILE = "<script>alert('x')</script>"
@@ -22,12 +23,13 @@ MONDAY = dt.date(2026, 9, 7)
 
 
 def rate_tile(name: str, value: float, n: int, *, beyond: bool | None) -> Tile:
-    return Tile(name, True, value, n, value - 0.013, value + 0.012, value - 0.02, 0.02, 0.04, beyond, 0.83,
-                0.80, 0.86)  # fmt: skip
+    limits = ControlLimits(0.83, 0.80, 0.86) if beyond is not None else None
+    return Tile(name, True, Interval(value, value - 0.013, value + 0.012), n, value - 0.02, 0.02, 0.04, limits,
+                beyond)
 
 
 def count_tile(name: str, now: int, before: int) -> Tile:
-    return Tile(name, False, float(now), now, NAN, NAN, float(before), float(now - before), NAN, None, NAN, NAN, NAN)
+    return Tile(name, False, Interval(float(now), NAN, NAN), now, float(before), float(now - before), NAN, None, None)
 
 
 def impact(title: str = "Hate Speech refresher", attendees: int = 50) -> WeeklyImpact:
@@ -129,18 +131,3 @@ def test_tables_zip_holds_formula_safe_csvs():
         assert archive.namelist() == ["weak_spots.csv"]
         text = archive.read("weak_spots.csv").decode("utf-8-sig")
     assert pd.read_csv(io.StringIO(text))["market"].iloc[0] == "'=HYPERLINK(\"x\")"
-
-
-@pytest.mark.parametrize(("low", "high", "expected"), [(0.01, 0.05, True), (-0.05, -0.01, True),
-                                                       (-0.01, 0.05, False), (NAN, 0.05, False)])
-def test_an_interval_excludes_zero_only_when_both_ends_are_on_one_side(low, high, expected):
-    assert report.excludes_zero(low, high) is expected
-
-
-def test_figures_in_words():
-    assert report.rate_text(0.8421, 0.829, 0.854, 2310) == "84.2% (95% CI 82.9–85.4%, n=2,310)"
-    assert report.rate_text(NAN, NAN, NAN, 0) == "no reviews"
-    assert report.interval_points(0.031, 0.012, 0.05) == "+3.1 points (95% CI +1.2 to +5.0)"
-    assert report.interval_points(NAN, NAN, NAN) == "not enough data"
-    assert report.tile_verdict(rate_tile("Quality", 0.8, 100, beyond=False)) == "within normal variation"
-    assert report.tile_delta(count_tile("Trainings delivered", 1, 3)) == "-2"

@@ -1,0 +1,154 @@
+"""Figures in words: the one place a rate, a change, an interval or a p-value is turned into text, so that
+a page, the Overview, the weekly report and a CSV export say the same thing the same way.
+
+Missing values read as a dash, never "nan" or "None"; intervals are rounded like their estimate; p-values
+under 0.001 read "p < 0.001".
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from metrics.stats import Interval
+from metrics.weekly import Tile
+
+DASH = "—"
+
+
+def missing(x: object) -> bool:
+    """None, nan, NaT or pandas' NA."""
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # lists and other containers are values
+        return False
+
+
+def _num(x: object) -> float:
+    return float(x)  # type: ignore[arg-type]
+
+
+def pct(x: object, digits: int = 1) -> str:
+    """0.8421 -> '84.2%'; missing -> '—'."""
+    return DASH if missing(x) else f"{_num(x) * 100:.{digits}f}%"
+
+
+def count(n: object, noun: str, plural: str | None = None) -> str:
+    """'1 row', '2,310 rows'; `plural` for irregular nouns ('1 person', '3 people')."""
+    if missing(n):
+        return f"{DASH} {plural or noun + 's'}"
+    k = int(_num(n))
+    return f"{k:,} {noun if k == 1 else plural or noun + 's'}"
+
+
+def rate_text(rate: object, low: object, high: object, n: object) -> str:
+    """'84.2% (95% CI 82.9–85.4%, n=2,310)'; 'no reviews' when n is 0."""
+    if missing(n) or int(_num(n)) == 0 or missing(rate):
+        return "no reviews"
+    if missing(low) or missing(high):
+        return f"{pct(rate)} (n={int(_num(n)):,})"
+    return f"{pct(rate)} (95% CI {_num(low) * 100:.1f}–{pct(high)}, n={int(_num(n)):,})"
+
+
+def points(x: object, digits: int = 1) -> str:
+    """A change in proportion points: 0.031 -> '+3.1 points'."""
+    return DASH if missing(x) else f"{_num(x) * 100:+.{digits}f} points"
+
+
+def ci_points(low: object, high: object, level: float = 0.95) -> str:
+    """'95% CI +1.2 to +5.0' (proportion points); 'no interval' when either end is missing."""
+    if missing(low) or missing(high):
+        return "no interval"
+    return f"{level:.0%} CI {_num(low) * 100:+.1f} to {_num(high) * 100:+.1f}"
+
+
+def interval_points(interval: Interval) -> str:
+    """'+3.1 points (95% CI +1.2 to +5.0)'; 'not enough data' without an estimate."""
+    if not interval.measured:
+        return "not enough data"
+    if not interval.bounded:
+        return points(interval.estimate)
+    return f"{points(interval.estimate)} ({ci_points(interval.low, interval.high, interval.level)})"
+
+
+def p_text(p: object) -> str:
+    """'p = 0.012', 'p < 0.001', or '' when there is no test."""
+    if missing(p):
+        return ""
+    value = _num(p)
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+def signed(x: object, digits: int = 2) -> str:
+    """A coefficient such as kappa with a true minus sign: '0.41', '−0.05'; missing -> '—'."""
+    return DASH if missing(x) else f"{_num(x):.{digits}f}".replace("-", "−")
+
+
+def coefficient_interval(interval: Interval, digits: int = 2) -> str:
+    """'95% CI 0.31 to 0.52' for an agreement coefficient; 'no interval' when an end is missing."""
+    if not interval.bounded:
+        return "no interval"
+    return f"{interval.level:.0%} CI {signed(interval.low, digits)} to {signed(interval.high, digits)}"
+
+
+# Landis & Koch (1977): labels for kappa-like statistics. Their cut-offs were never meant as a standard.
+AGREEMENT_BANDS = ((0.0, "poor (no better than chance)"), (0.20, "slight"), (0.40, "fair"), (0.60, "moderate"),
+                   (0.80, "substantial"), (math.inf, "almost perfect"))
+
+
+def agreement_band(value: float) -> str:
+    if missing(value):
+        return "not measurable"
+    return next(label for upper, label in AGREEMENT_BANDS if value <= upper)
+
+
+def value_interval(estimate: float, low: float, high: float) -> str:
+    """'4 (3–6)' for a count such as weeks; an open upper bound reads 'not reached'; no estimate -> '—'."""
+    if missing(estimate):
+        return DASH
+    lo = "?" if missing(low) else f"{low:g}"
+    hi = "not reached" if missing(high) else f"{high:g}"
+    return f"{estimate:g} ({lo}–{hi})"
+
+
+# ------------------------------------------------------------------------------------- weekly tiles
+
+def tile_value(tile: Tile) -> str:
+    if tile.is_rate:
+        return pct(tile.value.estimate) if tile.n else "no data"
+    return f"{tile.n:,}"
+
+
+def tile_delta(tile: Tile) -> str | None:
+    """The change against last week, or None when there is nothing to compare."""
+    if missing(tile.change):
+        return None
+    return points(tile.change) if tile.is_rate else f"{tile.change:+,.0f}"
+
+
+def tile_verdict(tile: Tile) -> str:
+    """Whether a rate's week is more than noise, by the p-chart limits of the 8 weeks before."""
+    if not tile.is_rate:
+        return "count, against last week"
+    if tile.n == 0:
+        return "no data this week"
+    if tile.beyond_limits is None:
+        return "no baseline yet"
+    return "beyond control limits" if tile.beyond_limits else "within normal variation"
+
+
+def tile_detail(tile: Tile) -> str:
+    """The counts and intervals behind a tile, for its help text and the report."""
+    if not tile.is_rate:
+        return f"{tile.n:,} this week, {int(tile.previous):,} last week."
+    v = tile.value
+    parts = [f"This week {rate_text(v.estimate, v.low, v.high, tile.n)}.", f"Last week {pct(tile.previous)}."]
+    if tile.limits is not None:
+        parts.append(f"Control limits for this week's n: {pct(tile.limits.lower)}–{pct(tile.limits.upper)} "
+                     f"(centre {pct(tile.limits.center)}, the 8 weeks before).")
+    if not missing(tile.p_value):
+        parts.append(f"Change against last week: {p_text(tile.p_value)}.")
+    return " ".join(parts)
