@@ -147,7 +147,7 @@ def kappa_from_table(
     in order. `weights` is "none", "linear", "quadratic", or a k x k matrix of disagreement weights
     (0 on the diagonal; scaled so the largest is 1, as the variance formula assumes). No items, or both
     raters using one and the same category (chance agreement 1), give nan with a reason."""
-    from statsmodels.stats.inter_rater import cohens_kappa  # noqa: PLC0415 - slow import, used here only
+    from statsmodels.stats.inter_rater import cohens_kappa  # statsmodels is slow to import: only here
 
     t = np.asarray(table, dtype=float)
     if t.ndim != 2 or t.shape[0] != t.shape[1]:
@@ -155,7 +155,7 @@ def kappa_from_table(
     k = t.shape[0]
     name = "custom" if isinstance(weights, np.ndarray) else weights
     disagreement = _disagreement(weights, k)
-    n = int(round(t.sum()))
+    n = round(float(t.sum()))
     cats = tuple(categories) or tuple(range(k))
 
     def empty(reason: str, p_o: float = NAN, p_e: float = NAN) -> Kappa:
@@ -347,7 +347,7 @@ def krippendorff_alpha(
                                         level_of_measurement=chosen))
     if n_boot <= 0 or n_units < 2:
         return result(Interval(estimate=estimate, low=NAN, high=NAN), 0)
-    resampled = bootstrap_weights(codes.shape[1], n_boot, seed) @ blocks
+    resampled = bootstrap_weights(int(data.shape[1]), n_boot, seed) @ blocks
     boot = alpha_from_coincidences(resampled.reshape(n_boot, k, k), chosen, values)
     finite = boot[np.isfinite(boot)]
     tail = (1 - confidence) / 2 * 100

@@ -149,7 +149,7 @@ def _noncentrality_interval(t: float, df: float, confidence: float) -> tuple[flo
     (1 - confidence) / 2 tails: the exact interval for the noncentrality (Steiger & Fouladi 1997)."""
     tail = (1 - confidence) / 2
 
-    def cdf_minus(target: float):  # noqa: ANN202 - a small closure for the root finder
+    def cdf_minus(target: float):
         return lambda ncp: float(sps.nct.cdf(t, df, ncp)) - target
 
     width = 10 + 2 * abs(t)  # the roots lie within a few units of t
@@ -252,7 +252,7 @@ def _hodges_lehmann(d: np.ndarray, confidence: float, exact: bool) -> Interval:
         qu = int(np.searchsorted(cdf, alpha / 2 - 1e-12))  # smallest c with P(W+ <= c) >= alpha / 2
     else:
         z = float(sps.norm.ppf(1 - alpha / 2))
-        qu = int(round(m / 2 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
+        qu = round(m / 2 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24))
     qu = min(max(qu, 1), m)
     return Interval(estimate=float(np.median(walsh)), low=float(walsh[qu - 1]), high=float(walsh[m - qu]))
 
@@ -363,7 +363,7 @@ def chi_square_independence(
     and named. Fewer than 2 non-empty rows or columns give nan with a reason. When more than 20% of
     expected counts are below 5, or any is below 1, `caution` says so (Cochran 1954)."""
     t, dropped = _prepare(table)
-    n = int(round(t.sum()))
+    n = round(float(t.sum()))
     method = "Pearson chi-square test of independence"
     if t.shape[0] < 2 or t.shape[1] < 2:
         return _empty_chi(method, n, "needs at least 2 non-empty rows and 2 non-empty columns", dropped)
@@ -447,7 +447,7 @@ def minimum_detectable_effect(
     for from the noncentral t (for large n, about (z_{1-alpha/2} + z_power) sigma sqrt(1/n + 1/m),
     2.80 sigma sqrt(1/n + 1/m) at the defaults). Rates near 0 or 1 make it approximate: the binomial
     variance changes with the rate. Too few trainees (n or m < 1, n + m < 3) give nan with a reason."""
-    from statsmodels.stats.power import TTestIndPower  # noqa: PLC0415 - statsmodels is slow to import
+    from statsmodels.stats.power import TTestIndPower  # statsmodels is slow to import: only here
 
     method = "two-sample t-test on per-trainee changes (difference-in-differences), noncentral t"
     sigma = math.sqrt(2 * baseline_rate * (1 - baseline_rate) / reviews_per_trainee + between_sd**2) \
