@@ -146,15 +146,24 @@ def hedges_j(df: float) -> float:
 
 def _noncentrality_interval(t: float, df: float, confidence: float) -> tuple[float, float]:
     """The noncentrality parameters whose noncentral t puts the observed t at the upper and lower
-    (1 - confidence) / 2 tails: the exact interval for the noncentrality (Steiger & Fouladi 1997)."""
+    (1 - confidence) / 2 tails: the exact interval for the noncentrality (Steiger & Fouladi 1997).
+    nan where scipy's noncentral t cannot be evaluated that far out."""
+    if t < 0:  # the noncentral t is symmetric under t, ncp -> -t, -ncp; scipy is steadier for t >= 0
+        low, high = _noncentrality_interval(-t, df, confidence)
+        return -high, -low
     tail = (1 - confidence) / 2
 
     def cdf_minus(target: float):
         return lambda ncp: float(sps.nct.cdf(t, df, ncp)) - target
 
-    width = 10 + 2 * abs(t)  # the roots lie within a few units of t
-    low = optimize.brentq(cdf_minus(1 - tail), t - width, t + width, xtol=1e-12)
-    high = optimize.brentq(cdf_minus(tail), t - width, t + width, xtol=1e-12)
+    # The roots lie about z sqrt(1 + t^2 / (2 df)) from t (the large-sample SE of the noncentrality);
+    # a bracket a few times that wide holds them without reaching where scipy's nct returns nan.
+    width = 3 * float(sps.norm.ppf(1 - tail)) * math.sqrt(1 + t * t / (2 * df)) + 1
+    try:
+        low = optimize.brentq(cdf_minus(1 - tail), t - width, t + width, xtol=1e-12)
+        high = optimize.brentq(cdf_minus(tail), t - width, t + width, xtol=1e-12)
+    except ValueError:
+        return NAN, NAN
     return float(low), float(high)
 
 
