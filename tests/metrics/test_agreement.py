@@ -12,8 +12,8 @@ import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 
 from metrics.agreement import (
-    _coincidence_blocks,
     _codes,
+    _coincidence_blocks,
     alpha_from_coincidences,
     cohen_kappa,
     kappa_from_table,
