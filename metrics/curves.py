@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
-from metrics.stats import one_blas_thread
+from metrics.stats import Interval, one_blas_thread
 
 # --------------------------------------------------------------------------------------------- KM
 
@@ -123,7 +124,7 @@ def log_rank(
 
 # ---------------------------------------------------------------------------------- curve fitting
 
-Model = Literal["exponential", "power"]
+Model = Literal["exponential", "power", "exp_from_zero", "power_origin"]
 
 
 def exp_rise(t: np.ndarray, a: float, b: float, tau: float) -> np.ndarray:
@@ -136,25 +137,80 @@ def power_law(t: np.ndarray, a: float, c: float, k: float) -> np.ndarray:
     return a - c * np.power(np.asarray(t, float) + 1.0, -k)
 
 
-MODELS = {"exponential": exp_rise, "power": power_law}
-PARAMS = {"exponential": ("a", "b", "tau"), "power": ("a", "c", "k")}
+def exp_from_zero(t: np.ndarray, a: float, tau: float) -> np.ndarray:
+    """Exponential rise from zero: a (1 - exp(-t / tau)); 0 at t = 0, approaches a (2 parameters)."""
+    return a * (1 - np.exp(-np.asarray(t, float) / tau))
+
+
+def power_origin(t: np.ndarray, a: float, k: float) -> np.ndarray:
+    """Power law through the origin: a t^k (2 parameters)."""
+    return a * np.power(np.asarray(t, float), k)
+
+
+def _jacobian(model: Model, t: np.ndarray, p: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Analytic derivatives of the model at `t` by each parameter: points x parameters."""
+    if model == "exponential":
+        a, b, tau = p
+        e = np.exp(-t / tau)
+        return np.column_stack([1 - e, e, -(a - b) * e * t / tau**2])
+    if model == "power":
+        a, c, k = p
+        q = np.power(t + 1.0, -k)
+        return np.column_stack([np.ones_like(t), -q, c * q * np.log(t + 1.0)])
+    if model == "exp_from_zero":
+        a, tau = p
+        e = np.exp(-t / tau)
+        return np.column_stack([1 - e, -a * e * t / tau**2])
+    a, k = p
+    q = np.power(t, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_t = np.where(t > 0, np.log(np.where(t > 0, t, 1.0)), 0.0)  # t^k log t -> 0 at t = 0
+    return np.column_stack([q, a * q * log_t])
+
+
+MODELS: dict[str, Callable[..., np.ndarray]] = {
+    "exponential": exp_rise, "power": power_law, "exp_from_zero": exp_from_zero, "power_origin": power_origin,
+}
+PARAMS: dict[str, tuple[str, ...]] = {
+    "exponential": ("a", "b", "tau"), "power": ("a", "c", "k"), "exp_from_zero": ("a", "tau"),
+    "power_origin": ("a", "k"),
+}
+# Positive scale and rate parameters get their intervals on the log scale (so they stay positive and
+# are asymmetric, "time constant 8.5 weeks, 95% CI 6.9 to 10.4"); levels (a, b) on their own scale.
+LOG_SCALE = frozenset({"tau", "c", "k"})
 
 
 @dataclass(frozen=True)
 class ModelFit:
+    """One fitted learning curve. `params` are the estimates; `intervals` their confidence intervals
+    from the fit's covariance (nan for a parameter on a bound); `on_bound` names every parameter that
+    ended on a bound of its search range: the fit there is constrained, its standard errors describe
+    the other parameters with it held fixed, and its AIC counts it as free (see `CurveFit.caution`)."""
+
     model: Model
     params: dict[str, float]
     wrss: float  # weighted residual sum of squares
     aic: float
     ok: bool
+    se: dict[str, float] = field(default_factory=dict)
+    intervals: dict[str, Interval] = field(default_factory=dict)
+    on_bound: tuple[str, ...] = ()
+    n_params: int = 0
 
 
 @dataclass(frozen=True)
 class CurveFit:
     exponential: ModelFit
     power: ModelFit
-    chosen: Model | None  # lower AIC; None when neither fit converged
+    chosen: Model | None  # lower AIC among the fits that converged; None when none did
     n_points: int
+    exp_from_zero: ModelFit | None = None
+    power_origin: ModelFit | None = None
+    caution: str = ""  # words when the comparison involves a fit on a bound
+
+    @property
+    def fits(self) -> tuple[ModelFit, ...]:
+        return tuple(f for f in (self.exponential, self.power, self.exp_from_zero, self.power_origin) if f)
 
 
 def gaussian_aic(wrss: float, n: int, n_params: int) -> float:
@@ -166,37 +222,112 @@ def gaussian_aic(wrss: float, n: int, n_params: int) -> float:
 
 
 def _failed(model: Model) -> ModelFit:
-    return ModelFit(model, dict.fromkeys(PARAMS[model], math.nan), math.nan, math.nan, False)
-
-
-def _fit_one(model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray) -> ModelFit:
-    f = MODELS[model]
     names = PARAMS[model]
-    top = float(np.max(y))
-    low_y = float(np.min(y))
+    return ModelFit(model, dict.fromkeys(names, math.nan), math.nan, math.nan, False,
+                    dict.fromkeys(names, math.nan), {}, (), len(names))
+
+
+def _rate_start(model: Model, t: np.ndarray, y: np.ndarray) -> tuple[list[float], tuple[list[float], list[float]]]:
+    """Starting values and bounds for curves of rates in [0, 1] over weeks."""
+    top, low_y = float(np.max(y)), float(np.min(y))
+    plateau = min(top + 0.01, 1.0)
+    span = max(float(np.ptp(t)) / 3, 1.0)
     if model == "exponential":
-        p0 = [min(top + 0.01, 1.0), low_y, max(float(np.ptp(t)) / 3, 1.0)]
-        bounds = ([0.0, 0.0, 1e-3], [1.0, 1.0, 1e3])
-    else:
-        p0 = [min(top + 0.01, 1.0), max(top - low_y, 0.01), 0.5]
-        bounds = ([0.0, 0.0, 1e-3], [1.0, 2.0, 10.0])
+        return [plateau, low_y, span], ([0.0, 0.0, 1e-3], [1.0, 1.0, 1e3])
+    if model == "power":
+        return [plateau, max(top - low_y, 0.01), 0.5], ([0.0, 0.0, 1e-3], [1.0, 2.0, 10.0])
+    if model == "exp_from_zero":
+        return [plateau, span], ([0.0, 1e-3], [1.0, 1e3])
+    k0 = 0.3
+    return [min(top / max(float(np.max(t)), 1.0) ** k0, 1.0), k0], ([0.0, 1e-3], [1.0, 10.0])
+
+
+def _covariance_intervals(
+    model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, popt: np.ndarray, free: np.ndarray,
+    confidence: float,
+) -> tuple[dict[str, float], dict[str, Interval]]:
+    """Standard errors from the fit's covariance s^2 (J' W J)^-1 over the free parameters (those not
+    on a bound), s^2 = WRSS / (n - free parameters), as NIST's certified values are computed; t
+    intervals on n - p df, on the log scale for LOG_SCALE parameters (delta method)."""
+    names = PARAMS[model]
+    se = dict.fromkeys(names, math.nan)
+    nan_iv = Interval(estimate=math.nan, low=math.nan, high=math.nan)
+    intervals = {n: Interval(estimate=float(v), low=math.nan, high=math.nan) for n, v in zip(names, popt, strict=True)}
+    dof = t.size - int(free.sum())
+    if dof <= 0 or not free.any():
+        return se, intervals
+    resid = y - MODELS[model](t, *popt)
+    s2 = float(np.sum(w * resid * resid)) / dof
+    jac = _jacobian(model, t, popt)[:, free]
+    try:
+        cov = s2 * np.linalg.inv(jac.T @ (w[:, None] * jac))
+    except np.linalg.LinAlgError:
+        return se, dict.fromkeys(names, nan_iv)
+    q = float(sps.t.ppf(1 - (1 - confidence) / 2, dof))
+    for name, value, var in zip(np.asarray(names)[free], popt[free], np.diag(cov), strict=True):
+        s = math.sqrt(var) if var >= 0 else math.nan
+        se[str(name)] = s
+        if name in LOG_SCALE and value > 0:
+            spread = math.exp(q * s / value)
+            intervals[str(name)] = Interval(estimate=float(value), low=float(value / spread), high=float(value * spread))
+        else:
+            intervals[str(name)] = Interval(estimate=float(value), low=float(value - q * s), high=float(value + q * s))
+    return se, intervals
+
+
+def fit_model(
+    model: Model, t: np.ndarray, y: np.ndarray, w: np.ndarray, *, p0: Sequence[float] | None = None,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None, confidence: float = 0.95,
+) -> ModelFit:
+    """Fit one model by weighted least squares (curve_fit with the analytic Jacobian), with standard
+    errors, intervals and bound flags. Defaults: starting values and bounds for rates over weeks."""
+    names = PARAMS[model]
+    start, default_bounds = _rate_start(model, t, y)
+    lower, upper = (np.asarray(b, float) for b in (bounds or default_bounds))
+    p_start = np.clip(np.asarray(p0 if p0 is not None else start, float), lower, upper)
     # Weighted least squares: curve_fit minimises sum(((y - f) / sigma)^2), so sigma = 1 / sqrt(w).
     sigma = 1.0 / np.sqrt(w)
     try:
         with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
-            popt, _ = optimize.curve_fit(f, t, y, p0=p0, sigma=sigma, bounds=bounds, maxfev=20000)
+            popt, _ = optimize.curve_fit(
+                MODELS[model], t, y, p0=p_start, sigma=sigma, bounds=(lower, upper), maxfev=20000,
+                jac=lambda tt, *p: _jacobian(model, np.asarray(tt, float), p), xtol=1e-12, ftol=1e-12)
     except (RuntimeError, ValueError):
         return _failed(model)
-    resid = y - f(t, *popt)
+    scale = np.maximum(np.abs(popt), 1.0)
+    at_bound = (np.abs(popt - lower) <= 1e-6 * scale) | (np.abs(popt - upper) <= 1e-6 * scale)
+    resid = y - MODELS[model](t, *popt)
     wrss = float(np.sum(w * resid * resid))
+    se, intervals = _covariance_intervals(model, t, y, w, popt, ~at_bound, confidence)
     return ModelFit(model, dict(zip(names, map(float, popt), strict=True)), wrss,
-                    gaussian_aic(wrss, t.size, 3), True)
+                    gaussian_aic(wrss, t.size, len(names)), True, se, intervals,
+                    tuple(n for n, b in zip(names, at_bound, strict=True) if b), len(names))
 
 
-def fit_learning_curve(weeks: np.ndarray, rates: np.ndarray, weights: np.ndarray) -> CurveFit:
-    """Fit the exponential and power-law learning curves by weighted least squares (weights = reviews
-    per point) and choose the one with the lower AIC. Needs at least 4 points with reviews."""
+def _caution(fits: Sequence[ModelFit], chosen: ModelFit | None) -> str:
+    """Words for a comparison that includes fits ending on a bound: AIC has no correction for a
+    parameter on the edge of its range (its penalty still counts it as free), so the choice is
+    approximate and the bound is part of the answer."""
+    bound = [f for f in fits if f.ok and f.on_bound]
+    if not bound:
+        return ""
+    parts = [f"{f.model} ({', '.join(f'{n} = {f.params[n]:.3g}' for n in f.on_bound)})" for f in bound]
+    text = ("Fits ending on a bound of their range: " + "; ".join(parts) + ". Their AIC counts every "
+            "parameter as free, so the comparison is approximate")
+    if chosen is not None and chosen.on_bound:
+        text += f"; the chosen {chosen.model} curve is one of them"
+    return text + "."
+
+
+def fit_learning_curve(
+    weeks: np.ndarray, rates: np.ndarray, weights: np.ndarray, *, confidence: float = 0.95
+) -> CurveFit:
+    """Fit four learning curves by weighted least squares (weights = reviews per point): exponential
+    rise and power law (3 parameters each), exponential rise from zero and power law through the origin
+    (2 each), and choose the lowest AIC (each penalised by its own parameter count). Every parameter
+    has a standard error and interval; fits on a bound are flagged and `caution` says so. Needs at
+    least 4 points with reviews."""
     t = np.asarray(weeks, float)
     y = np.asarray(rates, float)
     w = np.asarray(weights, float)
@@ -206,12 +337,14 @@ def fit_learning_curve(weeks: np.ndarray, rates: np.ndarray, weights: np.ndarray
     if t.size:
         w = w / float(np.mean(w))
     if t.size < 4:
-        return CurveFit(_failed("exponential"), _failed("power"), None, int(t.size))
-    exp_fit = _fit_one("exponential", t, y, w)
-    pow_fit = _fit_one("power", t, y, w)
-    ok = [f for f in (exp_fit, pow_fit) if f.ok]
-    chosen = min(ok, key=lambda f: f.aic).model if ok else None
-    return CurveFit(exp_fit, pow_fit, chosen, int(t.size))
+        return CurveFit(_failed("exponential"), _failed("power"), None, int(t.size),
+                        _failed("exp_from_zero"), _failed("power_origin"))
+    fits = {m: fit_model(m, t, y, w, confidence=confidence)
+            for m in ("exponential", "power", "exp_from_zero", "power_origin")}
+    ok = [f for f in fits.values() if f.ok and math.isfinite(f.aic)]
+    best = min(ok, key=lambda f: f.aic) if ok else None
+    return CurveFit(fits["exponential"], fits["power"], best.model if best else None, int(t.size),
+                    fits["exp_from_zero"], fits["power_origin"], _caution(list(fits.values()), best))
 
 
 def predict(fit: ModelFit, weeks: np.ndarray) -> np.ndarray:
