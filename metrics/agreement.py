@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from metrics.stats import Interval, bootstrap_weights
+from metrics.stats import Interval, bootstrap_interval, bootstrap_weights
 
 Level = Literal["nominal", "ordinal", "interval"]
 Weights = Literal["none", "linear", "quadratic"]
@@ -28,10 +28,6 @@ NAN = math.nan
 # Whole numbers with at most this many distinct values read as scale points (severity 0-4, a 1-5
 # scorecard): ordinal. More values, or fractions, read as scores: interval.
 MAX_SCALE_POINTS = 10
-
-
-def _nan_interval() -> Interval:
-    return Interval(estimate=NAN, low=NAN, high=NAN)
 
 
 def is_missing(value: object) -> bool:
@@ -159,7 +155,7 @@ def kappa_from_table(
     cats = tuple(categories) or tuple(range(k))
 
     def empty(reason: str, p_o: float = NAN, p_e: float = NAN) -> Kappa:
-        return Kappa(_nan_interval(), NAN, NAN, NAN, NAN, n, p_o, p_e, name, level, cats, reason)
+        return Kappa(Interval.missing(), NAN, NAN, NAN, NAN, n, p_o, p_e, name, level, cats, reason)
 
     if n == 0:
         return empty("no item was labelled by both")
@@ -211,7 +207,7 @@ def cohen_kappa(
     pairs = [(a, b) for a, b in zip(first, second, strict=True) if not is_missing(a) and not is_missing(b)]
     choice = measurement_level([v for pair in pairs for v in pair], order)
     if weights != "none" and choice.level == "nominal":
-        return Kappa(_nan_interval(), NAN, NAN, NAN, NAN, len(pairs), NAN, NAN, weights, "nominal",
+        return Kappa(Interval.missing(), NAN, NAN, NAN, NAN, len(pairs), NAN, NAN, weights, "nominal",
                      choice.categories, "weights need ordered labels: give the labels' order")
     k = len(choice.categories)
     table = np.zeros((k, k))
@@ -322,10 +318,10 @@ def krippendorff_alpha(
     choice = measurement_level(data.ravel(), order)
     chosen: Level = level or choice.level
     if chosen != "nominal" and choice.level == "nominal":
-        return Alpha(_nan_interval(), chosen, 0, 0, 0, choice.categories,
+        return Alpha(Interval.missing(), chosen, 0, 0, 0, choice.categories,
                      f"{chosen} alpha needs numeric labels or their order")
     if chosen == "interval" and order is not None:
-        return Alpha(_nan_interval(), chosen, 0, 0, 0, choice.categories,
+        return Alpha(Interval.missing(), chosen, 0, 0, 0, choice.categories,
                      "interval alpha needs numeric labels, not an order of names")
     codes = _codes(data.ravel(), choice).reshape(data.shape)
     k = len(choice.categories)
@@ -337,9 +333,9 @@ def krippendorff_alpha(
         return Alpha(interval, chosen, n_units, n_values, boots, choice.categories, reason)
 
     if n_units == 0:
-        return result(_nan_interval(), 0, "no unit was rated by two or more observers")
+        return result(Interval.missing(), 0, "no unit was rated by two or more observers")
     if k < 2:
-        return result(_nan_interval(), 0, "every rating is the same value: no disagreement is expected")
+        return result(Interval.missing(), 0, "every rating is the same value: no disagreement is expected")
     counts = np.zeros((data.shape[1], k))
     observer, unit = np.nonzero(codes >= 0)
     np.add.at(counts, (unit, codes[observer, unit]), 1)
@@ -349,8 +345,4 @@ def krippendorff_alpha(
         return result(Interval(estimate=estimate, low=NAN, high=NAN), 0)
     resampled = bootstrap_weights(int(data.shape[1]), n_boot, seed) @ blocks
     boot = alpha_from_coincidences(resampled.reshape(n_boot, k, k), chosen, values)
-    finite = boot[np.isfinite(boot)]
-    tail = (1 - confidence) / 2 * 100
-    low, high = (float(np.percentile(finite, tail)), float(np.percentile(finite, 100 - tail))) \
-        if finite.size else (NAN, NAN)
-    return result(Interval(estimate=estimate, low=low, high=high), n_boot)
+    return result(bootstrap_interval(estimate, boot, confidence), n_boot)

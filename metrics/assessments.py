@@ -15,8 +15,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.effects_stats import hake_class_gain, hake_gain, paired_test
+from metrics.effects_stats import hake_class_gain, hake_gain
 from metrics.filters import ALL, COHORT_SQL, Filters, where
+from metrics.inference import PairedComparison, paired_comparison
 from metrics.rates import add_rate_columns
 from metrics.stats import Interval
 
@@ -33,13 +34,16 @@ class AssessmentGains:
     n: int  # matched pre/post pairs
     mean_pre: float
     mean_post: float
-    gain: Interval  # mean of post - pre, percentage points, with its paired t interval
-    t_p: float  # paired t-test
-    wilcoxon_p: float
+    paired: PairedComparison  # post - pre per trainee: paired t-test ("t(9) = 4.74") and Wilcoxon beside it
     hake_class: float  # Hake's class-average <g> = (<post> - <pre>) / (100 - <pre>)
     hake_mean_individual: float  # mean of individual g = (post - pre) / (100 - pre), pre < 100 only
     pass_rates: pd.DataFrame = field(repr=False)  # test (pre_test/post_test), attempts, passed, rate, low, high
     pairs: pd.DataFrame = field(repr=False)  # PAIR_COLUMNS
+
+    @property
+    def gain(self) -> Interval:
+        """Mean of post - pre, in percentage points, with its paired t interval."""
+        return self.paired.difference
 
 
 # Every attempt as a percentage of its maximum, with the trainee's market, project and cohort from the
@@ -98,16 +102,14 @@ def assessment_gains(
     pairs["gain"] = post - pre
     pairs["hake_g"] = hake_gain(pre, post)
     pairs = pairs[PAIR_COLUMNS]
-    test = paired_test(pre, post)
+    test = paired_comparison(pre, post)
     indiv = pairs["hake_g"].to_numpy(float)
     indiv = indiv[np.isfinite(indiv)]
     return AssessmentGains(
         n=len(pairs),
         mean_pre=float(np.mean(pre)) if pre.size else math.nan,
         mean_post=float(np.mean(post)) if post.size else math.nan,
-        gain=test.change,
-        t_p=test.t_p,
-        wilcoxon_p=test.wilcoxon_p,
+        paired=test,
         hake_class=hake_class_gain(pre, post),
         hake_mean_individual=float(np.mean(indiv)) if indiv.size else math.nan,
         pass_rates=_pass_rates(con, filters, training_ids),

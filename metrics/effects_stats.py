@@ -1,7 +1,7 @@
 """Statistics for before/after training effects, on small per-trainee aggregates (numpy/scipy only).
 
-Difference-in-differences, paired tests and effect sizes, ANCOVA by least squares and normalised (Hake)
-gains. Differences are always after - before. No SQL, no Streamlit.
+Difference-in-differences, ANCOVA by least squares and normalised (Hake) gains; paired tests and effect
+sizes are in metrics.inference. Differences are always after - before. No SQL, no Streamlit.
 """
 
 from __future__ import annotations
@@ -12,91 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from metrics.stats import Interval
-
 
 def did_from_means(treated_pre: float, treated_post: float, control_pre: float, control_post: float) -> float:
     """Difference-in-differences from four group means: (treated change) - (control change)."""
     return (treated_post - treated_pre) - (control_post - control_pre)
-
-
-@dataclass(frozen=True)
-class PairedResult:
-    """Paired comparison of per-unit after vs before values (e.g. each attendee's accuracy after vs before)."""
-
-    n: int
-    change: Interval  # mean of after - before, with its paired t interval
-    sd_change: float  # sample SD (ddof=1) of after - before
-    t_p: float  # two-sided paired t-test p-value
-    wilcoxon_p: float  # two-sided Wilcoxon signed-rank p-value (zero differences dropped, scipy's default)
-    d_z: float  # mean change / sd_change
-    hedges_g: float  # g_av: (mean after - mean before) / ((sd_before + sd_after) / 2), times J(n - 1)
-
-
-def cohens_dz(before: np.ndarray, after: np.ndarray) -> float:
-    """Cohen's d_z for paired data: mean of the differences (after - before) over their SD (ddof=1)."""
-    diff = np.asarray(after, float) - np.asarray(before, float)
-    if diff.size < 2:
-        return math.nan
-    sd = float(np.std(diff, ddof=1))
-    return float(np.mean(diff)) / sd if sd > 0 else math.nan
-
-
-def hedges_correction(df: float) -> float:
-    """Hedges' small-sample correction J(df) = 1 - 3 / (4 df - 1) (Borenstein et al. 2009, eq. 4.22)."""
-    return 1.0 - 3.0 / (4.0 * df - 1.0) if df > 0.25 else math.nan
-
-
-def hedges_g_prepost(before: np.ndarray, after: np.ndarray) -> float:
-    """Hedges' g_av for a before/after design: the mean change standardised by the average of the two
-    SDs, d_av = (mean after - mean before) / ((sd_before + sd_after) / 2) (Cumming 2012; Lakens 2013, eq. 10),
-    times J(n - 1), the small-sample correction for matched groups (Borenstein et al. 2009, ch. 4)."""
-    a = np.asarray(before, float)
-    b = np.asarray(after, float)
-    n = a.size
-    if n < 2:
-        return math.nan
-    sd_av = (float(np.std(a, ddof=1)) + float(np.std(b, ddof=1))) / 2
-    if sd_av == 0:
-        return math.nan
-    return (float(np.mean(b)) - float(np.mean(a))) / sd_av * hedges_correction(n - 1)
-
-
-def paired_test(before: np.ndarray, after: np.ndarray, confidence: float = 0.95) -> PairedResult:
-    """Paired t-test and Wilcoxon signed-rank test of after vs before (differences after - before), with
-    d_z and Hedges' g_av.
-
-    Fewer than 2 pairs gives nan for everything but n and the mean."""
-    a = np.asarray(before, float)
-    b = np.asarray(after, float)
-    diff = b - a
-    n = int(diff.size)
-    nan = math.nan
-    change = mean_interval(diff, confidence)
-    if n < 2:
-        return PairedResult(n, change, nan, nan, nan, nan, nan)
-    sd = float(np.std(diff, ddof=1))
-    return PairedResult(
-        n=n,
-        change=change,
-        sd_change=sd,
-        t_p=float(sps.ttest_rel(b, a).pvalue) if sd > 0 else nan,
-        wilcoxon_p=float(sps.wilcoxon(diff).pvalue) if np.any(diff != 0) else nan,
-        d_z=cohens_dz(a, b),
-        hedges_g=hedges_g_prepost(a, b),
-    )
-
-
-def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
-    """The mean with its t interval; nan bounds below 2 values."""
-    v = np.asarray(values, float)
-    if v.size == 0:
-        return Interval.missing(confidence)
-    m = float(np.mean(v))
-    if v.size < 2:
-        return Interval(m, math.nan, math.nan, confidence)
-    half = float(sps.t.ppf(1 - (1 - confidence) / 2, v.size - 1)) * float(np.std(v, ddof=1)) / math.sqrt(v.size)
-    return Interval(m, m - half, m + half, confidence)
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,11 @@ import numpy as np
 from scipy import optimize, special
 from scipy import stats as sps
 
+from metrics import words
 from metrics.stats import Interval
 
 NAN = math.nan
 ArrayLike = np.ndarray | Sequence[float]
-
-
-def _nan_interval() -> Interval:
-    return Interval(estimate=NAN, low=NAN, high=NAN)
 
 
 def _t_quantile(confidence: float, df: float) -> float:
@@ -33,12 +30,6 @@ def _t_quantile(confidence: float, df: float) -> float:
 def _finite(values: ArrayLike) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     return v[np.isfinite(v)]
-
-
-def _p_text(p: float) -> str:
-    if not math.isfinite(p):
-        return "p = n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 # ------------------------------------------------------------------------------- two independent groups
@@ -66,7 +57,7 @@ class TwoSampleT:
         if not math.isfinite(self.statistic):
             return f"t not computed: {self.reason}"
         df = f"{self.df:.0f}" if float(self.df).is_integer() else f"{self.df:.1f}"
-        return f"t({df}) = {self.statistic:.2f}, {_p_text(self.p_value)}"
+        return f"t({df}) = {self.statistic:.2f}, {words.p_text(self.p_value)}"
 
 
 def two_sample_t_from_stats(
@@ -175,11 +166,11 @@ def standardised_difference(
     n1, n2 = int(a.size), int(b.size)
     df = n1 + n2 - 2
     if n1 < 2 or n2 < 2:
-        return StandardisedDifference(_nan_interval(), _nan_interval(), df, n1, n2,
+        return StandardisedDifference(Interval.missing(), Interval.missing(), df, n1, n2,
                                       "each group needs at least 2 values")
     pooled = math.sqrt(((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / df)
     if not pooled > 0:
-        return StandardisedDifference(_nan_interval(), _nan_interval(), df, n1, n2,
+        return StandardisedDifference(Interval.missing(), Interval.missing(), df, n1, n2,
                                       "no spread in either group: every value is the same")
     d = (float(b.mean()) - float(a.mean())) / pooled
     scale = math.sqrt(1 / n1 + 1 / n2)
@@ -216,7 +207,7 @@ class SignedRank:
         if not math.isfinite(self.p_value):
             return f"Wilcoxon not computed: {self.reason}"
         return (f"W+ = {self.w_plus:g}, W- = {self.w_minus:g}, n = {self.n_nonzero}, "
-                f"{_p_text(self.p_value)}")
+                f"{words.p_text(self.p_value)}")
 
 
 @dataclass(frozen=True)
@@ -237,7 +228,7 @@ class PairedComparison:
         """"t(9) = 4.74, p = 0.001"."""
         if not math.isfinite(self.statistic):
             return f"t not computed: {self.reason}"
-        return f"t({self.df}) = {self.statistic:.2f}, {_p_text(self.p_value)}"
+        return f"t({self.df}) = {self.statistic:.2f}, {words.p_text(self.p_value)}"
 
 
 def _signed_rank_null_counts(n: int) -> np.ndarray:
@@ -276,7 +267,7 @@ def signed_rank(before: ArrayLike, after: ArrayLike, *, confidence: float = 0.95
     d = d[d != 0]
     n = int(d.size)
     if n == 0:
-        return SignedRank(0.0, 0.0, 0, NAN, _nan_interval(), False, "no pair changed: every difference is 0")
+        return SignedRank(0.0, 0.0, 0, NAN, Interval.missing(), False, "no pair changed: every difference is 0")
     ranks = sps.rankdata(np.abs(d))
     w_plus, w_minus = float(ranks[d > 0].sum()), float(ranks[d < 0].sum())
     exact = n <= 50 and np.unique(np.abs(d)).size == n
@@ -337,7 +328,7 @@ class ChiSquare:
         """"chi2(2) = 30.07, p < 0.001"."""
         if not math.isfinite(self.statistic):
             return f"chi-square not computed: {self.reason}"
-        return f"chi2({self.df}) = {self.statistic:.2f}, {_p_text(self.p_value)}"
+        return f"chi2({self.df}) = {self.statistic:.2f}, {words.p_text(self.p_value)}"
 
 
 def _empty_chi(method: str, n: int, reason: str, dropped: str = "") -> ChiSquare:

@@ -18,8 +18,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.effects_stats import PairedResult, ancova, batched_ancova_effect, paired_test, welch_less
+from metrics.effects_stats import ancova, batched_ancova_effect, welch_less
 from metrics.filters import ALL, Filters, where
+from metrics.inference import PairedComparison, paired_comparison
 from metrics.rates import add_rate_columns
 from metrics.stats import Interval, bootstrap_interval
 
@@ -211,7 +212,7 @@ class TrainingEffect:
     attendees: GroupChange
     comparison: GroupChange
     attendees_listed: int  # attended, before the minimum-review rule
-    paired: PairedResult  # over attendees' per-trainee rates (after - before)
+    paired: PairedComparison  # over attendees' per-trainee rates (after - before)
     selected_low_scorers: bool
     selection_p: float  # one-sided Welch t: attendees' pre rates below the comparison group's
     # Which adjusted effect to read: "ancova" when attendees were picked on their pre scores (the
@@ -242,7 +243,7 @@ def training_effect(
     - did: difference-in-differences of pooled rates; interval from a bootstrap over trainees (attendees
       and comparison resampled separately, so a trainee's reviews move together).
     - naive: attendees' after - before, same bootstrap (attendees only).
-    - paired: tests over attendees' per-trainee rates (t-test, Wilcoxon signed-rank, d_z, Hedges' g_av).
+    - paired: tests over attendees' per-trainee rates (paired t-test with d_z, Wilcoxon signed-rank).
     - ancova: OLS of each trainee's after-rate on their before-rate and an attended indicator, unweighted
       (one row per trainee); interval from the same bootstrap, p-value from the OLS t-test.
     - selected_low_scorers: attendees started lower than the comparison group, read as both a one-sided
@@ -344,14 +345,14 @@ class _Estimates:
     naive: Interval
     ancova: Interval
     ancova_p: float
-    paired: PairedResult
+    paired: PairedComparison
     selected: bool
     selection_p: float
 
     @classmethod
     def none(cls) -> _Estimates:
         return cls(Interval.missing(), Interval.missing(), Interval.missing(), math.nan,
-                   paired_test(np.array([]), np.array([])), False, math.nan)
+                   paired_comparison(np.array([]), np.array([])), False, math.nan)
 
 
 def _resampled_gains(frame: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
@@ -369,7 +370,7 @@ def _estimate(a: pd.DataFrame, c: pd.DataFrame, design: EffectDesign, *, with_co
     gain_a = _resampled_gains(a, idx_a)
     ga, gc = _group_change(a), _group_change(c)
     naive = bootstrap_interval(ga.change, gain_a)
-    paired = paired_test(a["pre_rate"].to_numpy(float), a["post_rate"].to_numpy(float))
+    paired = paired_comparison(a["pre_rate"].to_numpy(float), a["post_rate"].to_numpy(float))
     if not with_comparison:
         return _Estimates(Interval.missing(), naive, Interval.missing(), math.nan, paired, False, math.nan)
     idx_c = rng.integers(0, len(c), size=(design.n_boot, len(c)))

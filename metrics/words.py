@@ -8,11 +8,14 @@ under 0.001 read "p < 0.001".
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from metrics.stats import Interval
-from metrics.weekly import Tile
+
+if TYPE_CHECKING:  # weekly's measures use this module's words; only the type is needed here
+    from metrics.weekly import Tile
 
 DASH = "—"
 

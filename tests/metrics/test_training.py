@@ -100,7 +100,7 @@ def test_training_effect_difference_in_differences(store: Store) -> None:
     assert e.naive.estimate == pytest.approx((11 * 0.2 + 0.1) / 12)
     assert e.naive.low <= e.naive.estimate <= e.naive.high
     assert e.attendees.reviews_before == 12 * 14 * 10 and e.comparison.reviews_after == 12 * 14 * 10
-    assert e.paired.t_p < 0.001 and e.paired.wilcoxon_p < 0.01 and e.paired.d_z > 3
+    assert e.paired.p_value < 0.001 and e.paired.wilcoxon.p_value < 0.01 and e.paired.d_z > 3
     assert e.ancova.estimate == pytest.approx(e.did.estimate, abs=1e-9)  # same starting points: ANCOVA = DiD
     assert e.ancova.low <= e.ancova.estimate <= e.ancova.high
     assert not e.selected_low_scorers and e.preferred == "did"
