@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 import streamlit as st
 from google.protobuf import text_format
+from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
 from data_sources import sample
@@ -114,9 +115,24 @@ def _nodes(node: object) -> Iterator[object]:
         yield from _nodes(child)
 
 
+def _arrow_tables(message: object) -> Iterator[str]:
+    """Every Arrow IPC stream inside a proto message (a table's cells, a chart's datasets, whatever element
+    type carries them), decoded to CSV: names travel there as Arrow, not as text."""
+    for field, value in message.ListFields():  # type: ignore[attr-defined]
+        single = isinstance(value, Message | bytes | str | int | float | bool)
+        for item in [value] if single else value:
+            if field.type == field.TYPE_MESSAGE:
+                yield from _arrow_tables(item)
+            elif field.type == field.TYPE_BYTES and item:
+                try:
+                    yield pa.ipc.open_stream(item).read_all().to_pandas().to_csv()
+                except (pa.ArrowInvalid, OSError):
+                    continue  # bytes that are not an Arrow stream
+
+
 def shown_text(at: AppTest) -> str:
     """Everything the page sends to the browser, as text: every element's message (labels, bodies, help,
-    options), every dataframe's cells and every chart's spec and data (which travels as Arrow)."""
+    options) and every Arrow payload in it, whatever the element type (table cells, chart data)."""
     parts: list[str] = []
     for root in (at.main, at.sidebar):
         for node in _nodes(root):
@@ -124,10 +140,7 @@ def shown_text(at: AppTest) -> str:
             if proto is None:
                 continue
             parts.append(text_format.MessageToString(proto, as_utf8=True))
-            if getattr(node, "type", "") == "arrow_data_frame":
-                parts.append(node.value.to_csv())  # type: ignore[attr-defined]
-            for dataset in getattr(proto, "datasets", []):
-                parts.append(pa.ipc.open_stream(dataset.data.data).read_all().to_pandas().to_csv())
+            parts.extend(_arrow_tables(proto))
     return "\n".join(parts)
 
 

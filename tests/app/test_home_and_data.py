@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.app.conftest import assert_clean, frame_with
+from tests.app.conftest import assert_clean, frame_with, leaks
 
 ROSTER = "Agent ID,Market,Name\nN1,TH,สมหญิง\nN2,VN,Trần Văn Bình\n"
 
@@ -80,3 +80,17 @@ def test_a_corrupt_database_gets_a_clear_message_and_a_way_back(make_app, tmp_pa
     assert not at.exception
     message = " ".join(e.value for e in at.error)
     assert "could not be opened as an Uplift database" in message and "uplift restore" in message
+
+
+def test_the_leak_check_sees_a_name_in_a_table_cell(make_app, tmp_path: Path):
+    """The presenter-mode checks search what pages send; a name inside a table must be found (tables travel
+    as Arrow bytes, not text), or every 'names no one' test could pass without looking."""
+    at = make_app(tmp_path / "leak.duckdb")
+    at.run()
+    at.switch_page("views/data.py").run()
+    planted = "Zyxwvuts Plantedname ภาษาไทย"
+    at.get("file_uploader")[0].set_value(("roster.csv", f"trainee_id,market,name\nT1,TH,{planted}\n".encode(),
+                                          "text/csv")).run()
+    assert_clean(at)
+    assert any(planted in str(v) for f in at.dataframe for v in f.value.to_numpy().ravel()), "shown in the preview"
+    assert leaks(at, {planted}) == {planted}
