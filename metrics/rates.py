@@ -165,6 +165,27 @@ def headline(con: duckdb.DuckDBPyConnection, filters: Filters) -> Headline:
     )
 
 
+SOURCES: tuple[Source, ...] = ("qa_audit", "golden_set")
+
+
+def reviews_by_source(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[Source, int]:
+    """How many quality (qa_audit) and accuracy (golden_set) reviews match the filters (their source is
+    ignored)."""
+    counts = _by_source(con, filters)
+    return {src: counts.get(src, (0, 0))[1] for src in SOURCES}
+
+
+def lead_measure(con: duckdb.DuckDBPyConnection, filters: Filters) -> Source | None:
+    """The measure a page shows when the person has not picked one: filters.source if set, else the one
+    with the most reviews under the filters (the figure with the most evidence leads), None without any.
+    A team with QA audits only sees quality; one with a golden set only, accuracy."""
+    if filters.source is not None:
+        return filters.source
+    counts = reviews_by_source(con, filters)
+    best = max(SOURCES, key=lambda src: counts[src])
+    return best if counts[best] > 0 else None
+
+
 def iso_week_start(day: dt.date) -> dt.date:
     """The Monday of `day`'s ISO week."""
     return day - dt.timedelta(days=day.weekday())

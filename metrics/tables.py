@@ -78,17 +78,19 @@ def week_sessions(impact: WeeklyImpact, effects: pd.DataFrame | None) -> pd.Data
     return table[WEEK_SESSION_COLUMNS]
 
 
-WEAK_SPOT_SUMMARY_COLUMNS = ["market", "policy", "accuracy", "other markets", "gap (shrunk)", "avoidable errors",
+WEAK_SPOT_SUMMARY_COLUMNS = ["market", "policy", "rate", "other markets", "gap (shrunk)", "avoidable errors",
                              "q value"]
 
 
 def top_weak_spots(weak: pd.DataFrame, top: int = TOP_WEAK_SPOTS) -> pd.DataFrame:
-    """The first `top` flagged cells of `weak_spots`, as words and numbers."""
+    """The first `top` flagged cells of `weak_spots`, as words and numbers (the rate column is named for the
+    measure: quality or accuracy)."""
     flagged = weak[weak["flagged"].astype(bool)].head(top) if not weak.empty else weak
     if flagged.empty:
         return pd.DataFrame(columns=WEAK_SPOT_SUMMARY_COLUMNS)
+    measure = SOURCE_NAMES.get(str(flagged["source"].iloc[0]), "rate")
     return pd.DataFrame({
-        "market": flagged["market"], "policy": flagged["policy"], "accuracy": _rate_texts(flagged),
+        "market": flagged["market"], "policy": flagged["policy"], measure: _rate_texts(flagged),
         "other markets": [words.pct(x) for x in flagged["policy_level"]],
         "gap (shrunk)": [words.points(x) for x in flagged["gap"]],
         "avoidable errors": flagged["avoidable_errors"].round().astype("int64"),
@@ -224,3 +226,18 @@ def rater_bars(raters: pd.DataFrame, *, with_interval: bool) -> pd.DataFrame:
     low, high = wilson_arrays(matches.to_numpy(), raters["items"].to_numpy())
     return raters.assign(matches=matches, low=low if with_interval else np.nan,
                          high=high if with_interval else np.nan)
+
+
+def weak_spot_verdict(weak: pd.DataFrame, measure: str, min_reviewed: int) -> str:
+    """What the weak-spot search found, in words that never read silence as good news: how many cells
+    were tested, and how many flagged; or why none could be tested."""
+    if weak.empty:
+        return f"No {measure} data for these filters, so no market x policy cell could be tested."
+    tested = int(weak["testable"].sum())
+    flagged = int(weak["flagged"].sum())
+    if tested == 0:
+        return (f"None of the {words.count(len(weak), 'cell')} has {min_reviewed} {measure} reviews and another market "
+                "to compare with, so nothing could be tested yet.")
+    if flagged == 0:
+        return f"No cell is flagged among the {words.count(tested, 'cell')} tested on {measure}."
+    return f"{words.count(flagged, 'cell')} flagged among the {tested:,} tested on {measure}."

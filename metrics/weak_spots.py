@@ -12,25 +12,27 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from metrics import words
 from metrics.filters import Filters, Source, where
-from metrics.rates import RATE_COLUMNS, add_rate_columns, trainee_join
+from metrics.rates import RATE_COLUMNS, add_rate_columns, lead_measure, trainee_join
 from metrics.stats import benjamini_hochberg, beta_binomial_prior, shrink, two_proportion_test
 
 WEAK_SPOT_COLUMNS = [
-    "market", "policy", "source", *RATE_COLUMNS,
+    "market", "policy", "source", "trainees", *RATE_COLUMNS,
     "other_reviewed", "other_correct", "policy_level",
     "shrunk_rate", "shrunk_low", "shrunk_high", "gap",
     "difference", "z", "p_value", "q_value",
-    "enough_data", "flagged", "avoidable_errors",
+    "enough_data", "testable", "flagged", "avoidable_errors",
 ]  # fmt: skip
 
-_DTYPES = {"market": "object", "policy": "object", "source": "object", "reviewed": "int64",
+_DTYPES = {"market": "object", "policy": "object", "source": "object", "trainees": "int64", "reviewed": "int64",
            "correct": "int64", "other_reviewed": "int64", "other_correct": "int64",
-           "enough_data": "bool", "flagged": "bool"}  # fmt: skip
+           "enough_data": "bool", "testable": "bool", "flagged": "bool"}  # fmt: skip
 
 
-def _source(filters: Filters) -> Source:
-    return filters.source or "golden_set"
+def _source(con: duckdb.DuckDBPyConnection, filters: Filters) -> Source:
+    """filters.source, else the measure with the most reviews (metrics.rates.lead_measure)."""
+    return filters.source or lead_measure(con, filters) or "golden_set"
 
 
 def _empty_weak_spots() -> pd.DataFrame:
@@ -38,29 +40,27 @@ def _empty_weak_spots() -> pd.DataFrame:
 
 
 def weak_spots(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, min_reviewed: int = 30, fdr: float = 0.05
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, min_reviewed: int = 30, fdr: float = 0.05,
+    visible_markets: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Which market x policy cells are worse than the same policy in the other markets?
 
-    Accuracy (golden_set) unless filters.source says otherwise. Per cell: the rate with its Wilson
-    interval; `policy_level`, the policy's pooled rate in the OTHER markets; an empirical-Bayes rate
+    The measure is filters.source, else the one with the most reviews (a QA-only team gets quality).
+    Each cell is compared with the same policy in every OTHER market the person may see (`visible_markets`,
+    empty: all), whatever markets the filters pick, so one market selected still has a comparison; the
+    rows returned are the filters' markets. Per cell: trainees behind it; the rate with its Wilson
+    interval; `policy_level`, the policy's pooled rate in the other markets; an empirical-Bayes rate
     (beta-binomial prior fitted by maximum likelihood per policy across its market cells; posterior mean
     `shrunk_rate` and 95% credible interval `shrunk_low`/`shrunk_high`) and `gap` = shrunk_rate -
     policy_level; a two-proportion z-test of the cell against the other markets (`difference`, `z`,
-    `p_value`) with Benjamini-Hochberg `q_value` over all cells; `enough_data` (reviewed >= min_reviewed);
-    `flagged` (q < fdr, gap < 0 and enough data); `avoidable_errors` = max(0, (policy_level - rate) *
-    reviewed), the errors saved if the cell reached its policy's level.
+    `p_value`); `enough_data` (reviewed >= min_reviewed); `testable` (enough data and another market to
+    compare with); Benjamini-Hochberg `q_value` over the testable cells only (a cell too small to judge
+    must not change the others' q-values); `flagged` (testable, q < fdr and gap < 0); `avoidable_errors`
+    = max(0, (policy_level - rate) * reviewed), the errors saved if the cell reached its policy's level.
 
-    Sorted flagged first by avoidable errors, then the rest by gap (worst first). A policy seen in one
-    market only has no comparison: nan level, test and q, never flagged."""
-    source = _source(filters)
-    w = where(filters.with_(source=source))
-    df = con.execute(
-        f"""SELECT d.market, d.policy, sum(d.reviewed) AS reviewed, sum(d.correct) AS correct
-            FROM decision_daily d {trainee_join(filters)}
-            WHERE {w.sql} GROUP BY 1, 2 HAVING sum(d.reviewed) > 0""",
-        w.params,
-    ).df()
+    Sorted flagged first by avoidable errors, then the rest by gap (worst first)."""
+    source = _source(con, filters)
+    df = _cells(con, filters.with_(source=source, markets=visible_markets))
     if df.empty:
         return _empty_weak_spots()
     df = add_rate_columns(df)
@@ -70,10 +70,34 @@ def weak_spots(
     df["other_correct"] = (totals["correct"] - df["correct"]).astype("int64")
     with np.errstate(divide="ignore", invalid="ignore"):
         df["policy_level"] = np.where(df["other_reviewed"] > 0, df["other_correct"] / df["other_reviewed"], np.nan)
+    _add_shrunk(df)
+    if filters.markets:
+        df = df[df["market"].isin(filters.markets)].reset_index(drop=True)
+    if df.empty:
+        return _empty_weak_spots()
+    _add_tests(df, min_reviewed, fdr)
+    flagged = df[df["flagged"]].sort_values(
+        ["avoidable_errors", "gap", "market", "policy"], ascending=[False, True, True, True], kind="stable"
+    )
+    rest = df[~df["flagged"]].sort_values(["gap", "market", "policy"], na_position="last", kind="stable")
+    return pd.concat([flagged, rest]).reset_index(drop=True)[WEAK_SPOT_COLUMNS]
 
-    shrunk_rate = np.empty(len(df))
-    shrunk_low = np.empty(len(df))
-    shrunk_high = np.empty(len(df))
+
+def _cells(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Reviews, correct answers and trainees per market x policy under the filters."""
+    w = where(filters)
+    return con.execute(
+        f"""SELECT d.market, d.policy, count(DISTINCT d.trainee_id) AS trainees, sum(d.reviewed) AS reviewed,
+                   sum(d.correct) AS correct
+            FROM decision_daily d {trainee_join(filters)}
+            WHERE {w.sql} GROUP BY 1, 2 HAVING sum(d.reviewed) > 0""",
+        w.params,
+    ).df()
+
+
+def _add_shrunk(df: pd.DataFrame) -> None:
+    """Each cell's rate shrunk towards its policy's level across markets (one prior per policy)."""
+    shrunk_rate, shrunk_low, shrunk_high = np.empty(len(df)), np.empty(len(df)), np.empty(len(df))
     for _, idx in df.groupby("policy").indices.items():
         cells = df.iloc[idx]
         prior = beta_binomial_prior(cells["correct"].to_numpy(), cells["reviewed"].to_numpy())
@@ -82,6 +106,9 @@ def weak_spots(
     df["shrunk_rate"], df["shrunk_low"], df["shrunk_high"] = shrunk_rate, shrunk_low, shrunk_high
     df["gap"] = df["shrunk_rate"] - df["policy_level"]
 
+
+def _add_tests(df: pd.DataFrame, min_reviewed: int, fdr: float) -> None:
+    """The z-test of each cell against its policy elsewhere, and Benjamini-Hochberg over testable cells."""
     tests = [
         two_proportion_test(int(c), int(n), int(oc), int(on))
         for c, n, oc, on in zip(df["correct"], df["reviewed"], df["other_correct"], df["other_reviewed"], strict=True)
@@ -89,16 +116,11 @@ def weak_spots(
     df["difference"] = [t.difference for t in tests]
     df["z"] = [t.z for t in tests]
     df["p_value"] = [t.p_value for t in tests]
-    df["q_value"] = benjamini_hochberg(df["p_value"].to_numpy())
     df["enough_data"] = df["reviewed"] >= min_reviewed
-    df["flagged"] = (df["q_value"] < fdr) & (df["gap"] < 0) & df["enough_data"]
+    df["testable"] = df["enough_data"] & (df["other_reviewed"] > 0)
+    df["q_value"] = benjamini_hochberg(df["p_value"].where(df["testable"]).to_numpy())
+    df["flagged"] = df["testable"] & (df["q_value"] < fdr) & (df["gap"] < 0)
     df["avoidable_errors"] = ((df["policy_level"] - df["rate"]) * df["reviewed"]).clip(lower=0).fillna(0.0)
-
-    flagged = df[df["flagged"]].sort_values(
-        ["avoidable_errors", "gap", "market", "policy"], ascending=[False, True, True, True], kind="stable"
-    )
-    rest = df[~df["flagged"]].sort_values(["gap", "market", "policy"], na_position="last", kind="stable")
-    return pd.concat([flagged, rest]).reset_index(drop=True)[WEAK_SPOT_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -131,8 +153,8 @@ def cell_detail(con: duckdb.DuckDBPyConnection, filters: Filters, market: str, p
     """What are the errors in this market x policy cell, and how has it moved week by week?
 
     Confusions and error types count wrong decisions in `decisions` (item level); the trend sums the
-    rollup. Same source rule as weak_spots (golden_set unless filters.source is set)."""
-    source = _source(filters)
+    rollup. Same measure rule as weak_spots (filters.source, else the one with the most reviews)."""
+    source = _source(con, filters)
     cell = filters.with_(source=source, markets=(market,), policies=(policy,))
     w = where(cell, alias="r", trainee_alias="r")
 
@@ -180,8 +202,6 @@ def _empty_trend() -> pd.DataFrame:
                          "low": pd.Series(dtype="float64"), "high": pd.Series(dtype="float64")})  # fmt: skip
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%"
 
 
 def suggested_refresher(row: pd.Series, detail: CellDetail | None = None, *, fdr: float = 0.05) -> str:
@@ -189,21 +209,21 @@ def suggested_refresher(row: pd.Series, detail: CellDetail | None = None, *, fdr
     confusion, its `cell_detail`). Says plainly when the cell is not flagged and why."""
     measure = "quality" if row["source"] == "qa_audit" else "accuracy"
     cell = f"{row['market']} x {row['policy']}"
-    figures = (
-        f"{measure} {_pct(row['rate'])} (95% CI {row['low'] * 100:.0f}–{_pct(row['high'])}, n={int(row['reviewed'])})"
-    )
+    figures = (f"{measure} {words.pct(row['rate'], 0)} (95% CI {words.pct(row['low'], 0)}–"
+               f"{words.pct(row['high'], 0)}, n={int(row['reviewed'])})")
     if not math.isnan(row["policy_level"]):
-        figures += f" vs {_pct(row['policy_level'])} in other markets"
+        figures += f" vs {words.pct(row['policy_level'], 0)} in other markets"
     confusion = ""
     if detail is not None and not detail.confusions.empty:
         top = detail.confusions.iloc[0]
-        confusion = f"; top confusion: {top['expected_label']} → {top['given_label']} ({_pct(top['share'])})"
+        confusion = (f"; top confusion: {top['expected_label']} → {top['given_label']} "
+                     f"({words.pct(top['share'], 0)})")
     fdr_text = f"Benjamini-Hochberg at {fdr * 100:g}%"
     if bool(row["flagged"]):
         return f"Refresher suggested: {cell} — {figures}{confusion}. Flagged after {fdr_text}."
     if not bool(row["enough_data"]):
         reason = "too few reviews to judge yet"
-    elif math.isnan(row["q_value"]):
+    elif not bool(row["testable"]):
         reason = "no other market to compare with"
     elif row["gap"] >= 0:
         reason = "not below the policy's level in other markets"

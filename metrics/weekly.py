@@ -18,7 +18,8 @@ from metrics.rates import add_rate_columns, iso_week_start, trainee_join
 from metrics.stats import Interval, p_chart_limits, two_proportion_test, wilson
 from metrics.training import EffectDesign, training_effect
 
-TRAILING_WEEKS = 8  # the p-chart's baseline for a tile: the 8 weeks before the reported one
+BASELINE_WEEKS = 8  # control limits: 3 sigma around the pooled rate of the 8 weeks before the reported one
+MIN_REVIEWS_TO_JUDGE = 30  # fewer reviews in a week: the rate is shown, but no verdict on it
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,11 @@ class Tile:
 
     A rate (`is_rate`): `value` is correct / n with its Wilson 95% interval; `change` = value - previous
     in proportion points with the two-proportion z-test `p_value`; `limits` are the p-chart's limits set
-    by the trailing 8 weeks' pooled rate at this week's n, and `beyond_limits` says whether the week falls
-    outside them (None without a baseline). A count: `value` holds the count (no interval), n = the count,
-    p_value nan, limits and beyond_limits None."""
+    by the pooled rate of the BASELINE_WEEKS weeks before at this week's n, and `beyond_limits` says
+    whether the week falls outside them (None without a baseline, or with fewer than
+    MIN_REVIEWS_TO_JUDGE reviews this week: too few to judge). A count: `value` holds the count (no
+    interval), n = the count, p_value nan, limits and beyond_limits None. `people`: how many people the
+    figure is about (for the presenter rule)."""
 
     name: str
     is_rate: bool
@@ -50,6 +53,11 @@ class Tile:
     p_value: float
     limits: ControlLimits | None
     beyond_limits: bool | None
+    people: int = 0
+
+    @property
+    def too_few_to_judge(self) -> bool:
+        return self.is_rate and 0 < self.n < MIN_REVIEWS_TO_JUDGE
 
 
 @dataclass(frozen=True)
@@ -76,27 +84,28 @@ class WeeklyImpact:
 
 
 def _rate_tile(name: str, weekly: pd.DataFrame, monday: dt.date) -> Tile:
-    """`weekly`: week (Monday), reviewed, correct over this week, the previous one and the trailing 8."""
-    counts = {pd.Timestamp(w).date(): (int(n), int(c)) for w, n, c in
-              zip(weekly["week"], weekly["reviewed"], weekly["correct"], strict=True)}  # fmt: skip
-    n1, c1 = counts.get(monday, (0, 0))
-    n0, c0 = counts.get(monday - dt.timedelta(days=7), (0, 0))
-    trailing = [counts.get(monday - dt.timedelta(days=7 * k), (0, 0)) for k in range(1, TRAILING_WEEKS + 1)]
-    base_n, base_c = sum(n for n, _ in trailing), sum(c for _, c in trailing)
+    """`weekly`: week (Monday), reviewed, correct, trainees over this week, the previous one and the
+    baseline weeks."""
+    counts = {pd.Timestamp(w).date(): (int(n), int(c), int(t)) for w, n, c, t in
+              zip(weekly["week"], weekly["reviewed"], weekly["correct"], weekly["trainees"], strict=True)}  # fmt: skip
+    n1, c1, people = counts.get(monday, (0, 0, 0))
+    n0, c0, _ = counts.get(monday - dt.timedelta(days=7), (0, 0, 0))
+    baseline = [counts.get(monday - dt.timedelta(days=7 * k), (0, 0, 0)) for k in range(1, BASELINE_WEEKS + 1)]
+    base_n, base_c = sum(b[0] for b in baseline), sum(b[1] for b in baseline)
     now = wilson(c1, n1)
     previous = c0 / n0 if n0 else math.nan
     limits, beyond = None, None
     if base_n > 0 and n1 > 0:
         chart = p_chart_limits([c1], [n1], center=base_c / base_n).iloc[0]
         limits = ControlLimits(base_c / base_n, float(chart["lcl"]), float(chart["ucl"]))
-        beyond = bool(chart["beyond"])
+        beyond = bool(chart["beyond"]) if n1 >= MIN_REVIEWS_TO_JUDGE else None
     return Tile(name, True, now, n1, previous, now.estimate - previous, two_proportion_test(c1, n1, c0, n0).p_value,
-                limits, beyond)
+                limits, beyond, people)
 
 
-def _count_tile(name: str, now: int, previous: int) -> Tile:
+def _count_tile(name: str, now: int, previous: int, people: int) -> Tile:
     return Tile(name, False, Interval(float(now), math.nan, math.nan), now, float(previous),
-                float(now - previous), math.nan, None, None)
+                float(now - previous), math.nan, None, None, people)
 
 
 def _decision_weeks(con: duckdb.DuckDBPyConnection, filters: Filters, first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -118,7 +127,8 @@ def _assessment_weeks(
     return con.execute(
         f"""WITH {ATTEMPTS_CTE}
             SELECT CAST(date_trunc('week', x.date) AS DATE) AS week, count(*) AS reviewed,
-                   count(*) FILTER (WHERE x.pct >= x.pass_mark) AS correct
+                   count(*) FILTER (WHERE x.pct >= x.pass_mark) AS correct,
+                   count(DISTINCT x.trainee_id) AS trainees
             FROM x WHERE x.pass_mark IS NOT NULL AND x.pct IS NOT NULL AND {w.sql}
             GROUP BY 1""",
         w.params,
@@ -166,12 +176,12 @@ def weekly_impact(con: duckdb.DuckDBPyConnection, filters: Filters, week_start: 
     (attempts with a pass_mark: score / max_score * 100 >= pass_mark); active trainees (distinct trainees
     with decisions that week); trainings delivered (sessions dated in the week); people reached (distinct
     trainees who attended those sessions). Each against last week (two-proportion z-test for rates) and,
-    for rates, a p-chart over the trailing 8 weeks. The filters' dates and source are replaced by the week;
+    for rates, control limits from the 8 weeks before. The filters' dates and source are replaced by the week;
     markets, policies, projects and cohorts apply (to sessions: their own market, policy and project)."""
     monday = iso_week_start(week_start)
     sunday = monday + dt.timedelta(days=6)
     prev_monday, prev_sunday = monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
-    first = monday - dt.timedelta(days=7 * TRAILING_WEEKS)
+    first = monday - dt.timedelta(days=7 * BASELINE_WEEKS)
 
     decisions = _decision_weeks(con, filters, first, sunday)
     assessments = _assessment_weeks(con, filters, first, sunday)
@@ -180,48 +190,37 @@ def weekly_impact(con: duckdb.DuckDBPyConnection, filters: Filters, week_start: 
 
     trainings = this_week[["training_id", "title", "kind", "policy", "date", "attendees"]].copy()
     trainings["attendees"] = trainings["attendees"].astype("int64")
+    active, reached = _active(con, filters, monday, sunday), _people_reached(con, filters, monday, sunday)
     return WeeklyImpact(
         week_start=monday,
         week_end=sunday,
         quality=_rate_tile("Quality", decisions[decisions["source"] == "qa_audit"], monday),
         accuracy=_rate_tile("Accuracy", decisions[decisions["source"] == "golden_set"], monday),
         assessment_pass_rate=_rate_tile("Assessment pass rate", assessments, monday),
-        active_trainees=_count_tile(
-            "Active trainees", _active(con, filters, monday, sunday), _active(con, filters, prev_monday, prev_sunday)
-        ),
-        trainings_delivered=_count_tile("Trainings delivered", len(this_week), len(last_week)),
-        people_reached=_count_tile(
-            "People reached",
-            _people_reached(con, filters, monday, sunday),
-            _people_reached(con, filters, prev_monday, prev_sunday),
-        ),
+        active_trainees=_count_tile("Active trainees", active, _active(con, filters, prev_monday, prev_sunday), active),
+        # The sessions' figure is about the people who attended them.
+        trainings_delivered=_count_tile("Trainings delivered", len(this_week), len(last_week), reached),
+        people_reached=_count_tile("People reached", reached, _people_reached(con, filters, prev_monday, prev_sunday),
+                                   reached),
         trainings=trainings.reset_index(drop=True),
     )
 
 
-P_CHART_COLUMNS = ["week", "reviewed", "correct", "rate", "center", "lcl", "ucl", "beyond"]
+P_CHART_COLUMNS = ["week", "reviewed", "correct", "rate", "center", "lcl", "ucl", "beyond", "chosen"]
 
 
 def p_chart(
-    con: duckdb.DuckDBPyConnection, filters: Filters, weeks: int = 12, source: Source = "golden_set"
+    con: duckdb.DuckDBPyConnection, filters: Filters, week_start: dt.date, source: Source
 ) -> pd.DataFrame:
-    """Is this week's rate within the usual week-to-week variation? Montgomery's p-chart over the last
-    `weeks` ISO weeks up to filters.end (or the latest data): center = the pooled rate of those weeks,
-    3-sigma limits at each week's n. filters.start and filters.source are replaced by the window and
-    `source`. Weeks without reviews are left out.
-    Columns: week (Monday), reviewed, correct, rate, center, lcl, ucl, beyond."""
-    end = filters.end
-    if end is None:
-        w = where(filters.with_(source=source))
-        row = con.execute(
-            f"""SELECT max(d.date) FROM decision_daily d {trainee_join(filters)} WHERE {w.sql}""",
-            w.params,
-        ).fetchone()
-        end = row[0] if row and row[0] is not None else None
-    if end is None or weeks <= 0:
-        return _empty_chart()
-    first = iso_week_start(end) - dt.timedelta(days=7 * (weeks - 1))
-    w = where(filters.with_(start=first, end=end, source=source))
+    """Is this week's rate within the usual week-to-week variation? Montgomery's p-chart (Phase II) for
+    the ISO week holding `week_start` and the BASELINE_WEEKS weeks before it: center = the pooled rate of
+    the baseline weeks, 3-sigma limits at each week's n, so the chosen week is judged exactly as its tile.
+    filters' dates and source are replaced by the window and `source`. Weeks without reviews are left out;
+    `beyond` is False for a week with fewer than MIN_REVIEWS_TO_JUDGE reviews (too few to judge).
+    Columns: week (Monday), reviewed, correct, rate, center, lcl, ucl, beyond, chosen."""
+    monday = iso_week_start(week_start)
+    first = monday - dt.timedelta(days=7 * BASELINE_WEEKS)
+    w = where(filters.with_(start=first, end=monday + dt.timedelta(days=6), source=source))
     df = con.execute(
         f"""SELECT CAST(date_trunc('week', d.date) AS DATE) AS week, sum(d.reviewed) AS reviewed,
                    sum(d.correct) AS correct
@@ -232,15 +231,51 @@ def p_chart(
     if df.empty:
         return _empty_chart()
     df = add_rate_columns(df)
-    limits = p_chart_limits(df["correct"].to_numpy(), df["reviewed"].to_numpy())
+    df["chosen"] = pd.to_datetime(df["week"]).dt.date == monday
+    base = df[~df["chosen"]]
+    if base.empty:
+        return _empty_chart()  # no baseline: nothing to judge the week against
+    limits = p_chart_limits(df["correct"].to_numpy(), df["reviewed"].to_numpy(),
+                            center=float(base["correct"].sum() / base["reviewed"].sum()))
     for col in ("center", "lcl", "ucl", "beyond"):
         df[col] = limits[col].to_numpy()
+    df["beyond"] = df["beyond"] & (df["reviewed"] >= MIN_REVIEWS_TO_JUDGE)
     return df[P_CHART_COLUMNS]
 
 
 def _empty_chart() -> pd.DataFrame:
-    dtypes = {"week": "datetime64[us]", "reviewed": "int64", "correct": "int64", "beyond": "bool"}
+    dtypes = {"week": "datetime64[us]", "reviewed": "int64", "correct": "int64", "beyond": "bool", "chosen": "bool"}
     return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "float64")) for c in P_CHART_COLUMNS})
+
+
+@dataclass(frozen=True)
+class WeekOption:
+    """An ISO week with reviews, and whether the data covers all of it."""
+
+    start: dt.date
+    complete: bool
+    data_until: dt.date  # the last day with reviews in that week
+
+
+def week_options(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[WeekOption]:
+    """The ISO weeks with reviews under the filters, newest first. A week is complete when the data runs
+    to its Sunday or beyond (any review on or after it, under the filters' markets and sources)."""
+    w = where(filters)
+    rows = con.execute(
+        f"""SELECT CAST(date_trunc('week', d.date) AS DATE) AS week, max(d.date) AS until
+            FROM decision_daily d {trainee_join(filters)}
+            WHERE {w.sql} GROUP BY 1 HAVING sum(d.reviewed) > 0 ORDER BY 1 DESC""",
+        w.params,
+    ).fetchall()
+    if not rows:
+        return []
+    latest = max(until for _, until in rows)
+    return [WeekOption(week, week + dt.timedelta(days=6) <= latest, until) for week, until in rows]
+
+
+def default_week(options: list[WeekOption]) -> int:
+    """Which option a page opens on: the newest complete week (a partial one only if none is complete)."""
+    return next((i for i, option in enumerate(options) if option.complete), 0)
 
 
 TRAINING_EFFECT_COLUMNS = [

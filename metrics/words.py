@@ -17,6 +17,13 @@ from metrics.stats import Interval
 if TYPE_CHECKING:  # weekly's measures use this module's words; only the type is needed here
     from metrics.weekly import Tile
 
+
+def control_window() -> str:
+    """How the control limits are set, in the same words on every surface."""
+    from metrics.weekly import BASELINE_WEEKS  # here: metrics.weekly's own imports reach this module
+
+    return f"the pooled rate of the {BASELINE_WEEKS} weeks before"
+
 DASH = "—"
 
 
@@ -133,11 +140,13 @@ def tile_delta(tile: Tile) -> str | None:
 
 
 def tile_verdict(tile: Tile) -> str:
-    """Whether a rate's week is more than noise, by the p-chart limits of the 8 weeks before."""
+    """Whether a rate's week is more than noise, by the control limits of the weeks before."""
     if not tile.is_rate:
         return "count, against last week"
     if tile.n == 0:
         return "no data this week"
+    if tile.too_few_to_judge:
+        return "too few to judge"
     if tile.beyond_limits is None:
         return "no baseline yet"
     return "beyond control limits" if tile.beyond_limits else "within normal variation"
@@ -151,7 +160,9 @@ def tile_detail(tile: Tile) -> str:
     parts = [f"This week {rate_text(v.estimate, v.low, v.high, tile.n)}.", f"Last week {pct(tile.previous)}."]
     if tile.limits is not None:
         parts.append(f"Control limits for this week's n: {pct(tile.limits.lower)}–{pct(tile.limits.upper)} "
-                     f"(centre {pct(tile.limits.center)}, the 8 weeks before).")
+                     f"(3 sigma around {pct(tile.limits.center)}, {control_window()}).")
+    if tile.too_few_to_judge:
+        parts.append("Too few reviews to judge against the limits.")
     if not missing(tile.p_value):
-        parts.append(f"Change against last week: {p_text(tile.p_value)}.")
+        parts.append(f"Change against last week: {p_text(tile.p_value)} (two-proportion test).")
     return " ".join(parts)

@@ -17,7 +17,7 @@ from access import privacy
 from data_sources.export import safe_csv
 from metrics import tables, words
 from metrics.filters import Filters
-from metrics.weekly import WeeklyImpact
+from metrics.weekly import Tile, WeeklyImpact
 
 _CSS = """
 body { font-family: 'Source Sans Pro', Arial, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
@@ -59,6 +59,16 @@ def scope_text(filters: Filters) -> str:
             f"Cohorts: {some(filters.cohorts, 'all')}. Projects: {some(filters.projects, 'all')}.")
 
 
+def _tile(t: Tile, presenting: bool) -> str:
+    if privacy.too_few(t.people, presenting=presenting):
+        return (f'<div class="tile"><div>{_esc(t.name)}</div><div class="value">hidden</div>'
+                f'<div class="small">{_esc(privacy.HIDDEN)}</div></div>')
+    return (f'<div class="tile"><div>{_esc(t.name)}</div><div class="value">{_esc(words.tile_value(t))}</div>'
+            f"<div>{_esc(words.tile_delta(t) or 'no change to compare')} against last week</div>"
+            f'<div class="verdict{" beyond" if t.beyond_limits else ""}">{_esc(words.tile_verdict(t))}</div>'
+            f'<div class="small">{_esc(words.tile_detail(t))}</div></div>')
+
+
 def weekly_report_html(
     impact: WeeklyImpact,
     *,
@@ -68,27 +78,31 @@ def weekly_report_html(
     weak_spots: pd.DataFrame,
     needs_coaching: int,
     coaching_assessed: int,
+    measure: str = "accuracy",
+    min_reviewed: int = 30,
+    partial_until: dt.date | None = None,
     presenting: bool = False,
     generated: dt.datetime | None = None,
 ) -> str:
     """The week's report as one HTML document: tiles with their intervals and verdicts, the p-chart as
     inline SVG, the week's trainings with their effects, the top weak spots and the coaching count.
     No scripts and no network references; every data value is escaped. Presenter-safe when
-    `presenting` (it names no one in any case; sessions with fewer than 5 people lose their effect)."""
+    `presenting` (it names no one in any case; no figure about fewer than 5 people). `measure` is the
+    measure the Overview leads with (its chart and weak spots); `partial_until` the last day with data
+    when the week is not complete."""
     week = f"{impact.week_start:%Y-%m-%d} to {impact.week_end:%Y-%m-%d}"
     iso = impact.week_start.isocalendar()
-    tiles = "".join(
-        f'<div class="tile"><div>{_esc(t.name)}</div><div class="value">{_esc(words.tile_value(t))}</div>'
-        f"<div>{_esc(words.tile_delta(t) or 'no change to compare')} against last week</div>"
-        f'<div class="verdict{" beyond" if t.beyond_limits else ""}">{_esc(words.tile_verdict(t))}</div>'
-        f'<div class="small">{_esc(words.tile_detail(t))}</div></div>'
-        for t in impact.tiles
-    )
+    tiles = "".join(_tile(t, presenting) for t in impact.tiles)
+    partial = (f"<p><b>A partial week:</b> the data runs to {_esc(f'{partial_until:%a %d %b %Y}')}.</p>"
+               if partial_until else "")
     chart = (f"<figure>{inline_svg(p_chart_svg)}</figure>" if p_chart_svg
-             else "<p>No weekly accuracy to chart.</p>")
+             else f"<p>No {_esc(measure)} reviews in the weeks before this one to set control limits.</p>")
     trainings = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", ["effect"],
                                     presenting=presenting)
+    if presenting and not weak_spots.empty:
+        weak_spots = privacy.keep_groups(weak_spots, "trainees", presenting=True).frame
     weak = tables.top_weak_spots(weak_spots)
+    weak_verdict = tables.weak_spot_verdict(weak_spots, measure, min_reviewed)
     coaching = (f"{needs_coaching:,} of {coaching_assessed:,} trainees with enough reviews are below their "
                 "market once luck is taken out (the upper end of their 95% interval is under the market's rate).")
     stamp = generated or dt.datetime.now()
@@ -100,17 +114,19 @@ def weekly_report_html(
 <p class="small">{_esc(scope_text(filters))} Made {_esc(f"{stamp:%Y-%m-%d %H:%M}")}.
 {"Presenter mode: no names, small groups hidden." if presenting else ""}</p>
 <h2>This week against last week</h2>
-<p class="small">A change counts only when the week falls beyond the p-chart's control limits (3 sigma
-around the 8 weeks before, at this week's number of reviews); otherwise it is within normal variation.</p>
+{partial}
+<p class="small">A change counts only when the week falls beyond the control limits (3 sigma around
+{_esc(words.control_window())}, at this week's number of reviews); otherwise it is within normal variation.</p>
 <div class="tiles">{tiles}</div>
-<h2>Weekly accuracy (p-chart)</h2>
+<h2>Weekly {_esc(measure)} against its control limits</h2>
 {chart}
 <h2>Trainings this week</h2>
 {_table(trainings, "No trainings were delivered this week.")}
 <h2>Top weak spots</h2>
-<p class="small">Market x policy cells below the same policy in other markets, flagged after
-Benjamini-Hochberg at 5% with enough reviews.</p>
-{_table(weak, "No weak spot is flagged for this period.")}
+<p class="small">Market x policy cells below the same policy in other markets on {_esc(measure)}, flagged
+after Benjamini-Hochberg at 5% with at least {min_reviewed} reviews.</p>
+<p>{_esc(weak_verdict)}</p>
+{_table(weak, "") if not weak.empty else ""}
 <h2>Coaching</h2>
 <p>{_esc(coaching)}</p>
 </body></html>

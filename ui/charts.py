@@ -225,7 +225,7 @@ def proficiency_curve(km: pd.DataFrame) -> alt.LayerChart:
 # ---------------------------------------------------------------------------------------- Weak spots
 
 HEAT_COLUMNS = ["market", "policy", "reviewed", "correct", "rate", "low", "high", "policy_level", "shrunk_rate",
-                "shrunk_low", "shrunk_high", "gap", "q_value", "enough_data", "flagged"]
+                "shrunk_low", "shrunk_high", "gap", "q_value", "enough_data", "testable", "flagged"]
 
 
 def weak_spot_heatmap(spots: pd.DataFrame, min_reviewed: int) -> alt.LayerChart:
@@ -243,11 +243,15 @@ def weak_spot_heatmap(spots: pd.DataFrame, min_reviewed: int) -> alt.LayerChart:
         _pct_tip("shrunk_rate", "Shrunk rate"), _pct_tip("policy_level", "Policy in other markets"),
         alt.Tooltip("gap:Q", title="Gap (shrunk)", format="+.1%"), alt.Tooltip("q_value:Q", title="q-value", format=".3f"),
     ]
+    # A cell is coloured only when judged and comparable; with no comparison at all there is no gap
+    # scale (and no legend reading "+NaN%").
+    judged = bool((spots["testable"] & spots["gap"].notna()).any())
+    colour = alt.when("datum.testable").then(
+        alt.Color("gap:Q", title="Gap (shrunk)", legend=alt.Legend(format="+.0%"),
+                  scale=alt.Scale(scheme=DIVERGING, domainMid=0, reverse=True))
+    ).otherwise(alt.value("#d9d9d9")) if judged else alt.value("#d9d9d9")
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.when("datum.enough_data").then(
-            alt.Color("gap:Q", title="Gap (shrunk)", legend=alt.Legend(format="+.0%"),
-                      scale=alt.Scale(scheme=DIVERGING, domainMid=0, reverse=True))
-        ).otherwise(alt.value("#d9d9d9")),
+        color=colour,
         opacity=alt.when(cell_pick).then(alt.value(1.0)).otherwise(alt.value(0.45)),
         tooltip=tooltip,
     ).add_params(cell_pick)

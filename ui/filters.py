@@ -59,3 +59,8 @@ def current(who: User | None = None) -> Filters:
     picked = Filters(start=day("from"), end=day("to"), markets=many("markets"), policies=many("policies"),
                      cohorts=many("cohorts"), projects=many("projects"))
     return within_markets(picked, (who or auth.user()).markets)
+
+
+def visible_markets() -> tuple[str, ...]:
+    """The markets the signed-in person may see (empty: all): what a market is compared with."""
+    return auth.user().markets

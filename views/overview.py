@@ -12,16 +12,26 @@ import streamlit as st
 from access import privacy
 from data_sources.audit import log_export
 from metrics import tables, words
-from metrics.filters import Filters
-from metrics.rates import rates
+from metrics.filters import Filters, Source
+from metrics.rates import lead_measure
 from metrics.trainee import coaching_list
 from metrics.weak_spots import weak_spots
-from metrics.weekly import WeeklyImpact, p_chart, week_training_effects, weekly_impact
+from metrics.weekly import (
+    BASELINE_WEEKS,
+    WeeklyImpact,
+    WeekOption,
+    default_week,
+    p_chart,
+    week_options,
+    week_training_effects,
+    weekly_impact,
+)
 from outgoing import weekly_report
 from ui import charts, downloads, filters, nav, presenter, show
 from ui.cache import measure, store
 
-CHART_WEEKS = 12  # the p-chart's and the weak spots' window, ending with the chosen week
+WEAK_SPOT_WEEKS = 12  # the weak spots' window, ending with the chosen week
+WEAK_SPOT_MIN_REVIEWS = 30  # as the Weak spots page's default
 COACHING_MIN_REVIEWS = 50  # as the coaching list's default on the Trainee explorer
 
 
@@ -30,6 +40,8 @@ class Week:
     """Everything the page shows for the chosen week, measured once."""
 
     start: dt.date
+    option: WeekOption
+    measure: Source  # the measure the page leads with: the one with the most reviews this week
     impact: WeeklyImpact
     chart: pd.DataFrame
     effects: pd.DataFrame
@@ -42,55 +54,81 @@ class Week:
         return self.start + dt.timedelta(days=6)
 
     @property
+    def measure_name(self) -> str:
+        return tables.SOURCE_NAMES[self.measure]
+
+    @property
     def needing(self) -> int:
         return int(self.coaching["needs_coaching"].sum()) if not self.coaching.empty else 0
 
 
-def pick_week(f: Filters) -> dt.date | None:
-    weeks = measure(rates, f, by=("week",))
-    if weeks.empty:
+def week_label(option: WeekOption) -> str:
+    iso = option.start.isocalendar()
+    label = f"{iso.year}-W{iso.week:02d} · from {option.start:%a %d %b %Y}"
+    return label if option.complete else f"{label} · partial: data to {option.data_until:%a %d %b}"
+
+
+def pick_week(f: Filters) -> WeekOption | None:
+    options = measure(week_options, f)
+    if not options:
         st.info("No reviews match the filters in the sidebar. Widen the date range or clear some filters "
                 "to see a week.")
         return None
-    options = sorted((pd.Timestamp(w).date() for w in weeks["week"]), reverse=True)
-    return st.selectbox(
-        "ISO week", options, index=0, key="week",
-        format_func=lambda d: f"{d.isocalendar().year}-W{d.isocalendar().week:02d} · from {d:%a %d %b %Y}",
-    )
+    labels = {o.start: week_label(o) for o in options}
+    start = st.selectbox("ISO week", list(labels), index=default_week(options), key="week", format_func=labels.get,
+                         help="Opens on the last complete week; a week the data does not cover to its Sunday is "
+                              "marked partial.")
+    return next(o for o in options if o.start == start)
 
 
-def measure_week(f: Filters, start: dt.date) -> Week:
-    end = start + dt.timedelta(days=6)
-    window = f.with_(start=max(f.start or dt.date.min, start - dt.timedelta(weeks=CHART_WEEKS - 1)), end=end)
+def measure_week(f: Filters, option: WeekOption) -> Week:
+    start, end = option.start, option.start + dt.timedelta(days=6)
+    lead: Source = measure(lead_measure, f.with_(start=start, end=end)) or "qa_audit"
+    window = f.with_(start=max(f.start or dt.date.min, start - dt.timedelta(weeks=WEAK_SPOT_WEEKS - 1)), end=end,
+                     source=lead)
     with st.spinner("Measuring the week"):
         impact: WeeklyImpact = measure(weekly_impact, f, start)
         effects = measure(week_training_effects, f, start)
         sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", ["effect"],
                                        presenting=presenter.is_on())
-        return Week(start, impact, measure(p_chart, f.with_(end=end), weeks=CHART_WEEKS), effects,
-                    measure(weak_spots, window), measure(coaching_list, f, min_reviewed=COACHING_MIN_REVIEWS),
-                    sessions)
+        weak = measure(weak_spots, window, min_reviewed=WEAK_SPOT_MIN_REVIEWS,
+                       visible_markets=filters.visible_markets())
+        return Week(start, option, lead, impact, measure(p_chart, f, start, lead), effects,
+                    presenter.keep(weak, "trainees").frame,
+                    measure(coaching_list, f, min_reviewed=COACHING_MIN_REVIEWS), sessions)
 
 
 def tiles(week: Week) -> None:
-    for column, tile in zip(st.columns(5), week.impact.tiles[:5], strict=True):
-        verdict = words.tile_verdict(tile)
+    """The lead measure's tile first; a figure about fewer than 5 people stays off a shared screen."""
+    shown = sorted(week.impact.tiles[:5], key=lambda t: t.name.lower() != week.measure_name)
+    for column, tile in zip(st.columns(5), shown, strict=True):
+        if presenter.too_few(tile.people):
+            column.metric(tile.name, "hidden", border=True, help=presenter.hidden_note("figure"))
+            column.caption(f"fewer than {presenter.MIN_GROUP} people")
+            continue
         column.metric(
             tile.name, words.tile_value(tile), delta=words.tile_delta(tile),
             # Noise is not news: the delta is coloured only when the week is beyond the control limits.
             delta_color="normal" if tile.beyond_limits else "off", help=words.tile_detail(tile), border=True,
         )
+        verdict = words.tile_verdict(tile)
         column.caption(f"{verdict} · n={tile.n:,}" if tile.is_rate else verdict)
+    if not week.option.complete:
+        st.caption(f"This week is partial: the data runs to {week.option.data_until:%a %d %b}, so its figures rest on "
+                   "fewer reviews than a full week's.")
 
 
 def control_chart(week: Week) -> None:
-    st.subheader("Weekly accuracy against its control limits")
+    name = week.measure_name
+    st.subheader(f"Weekly {name} against its control limits")
     if week.chart.empty:
-        st.info("No golden-set reviews in the weeks up to this one, so there is no accuracy to chart.")
+        st.info(f"No {name} reviews in the {BASELINE_WEEKS} weeks before this one, so there are no control limits "
+                "to judge it against.")
         return
-    show.chart(charts.p_chart(week.chart, week.start), key="overview_p_chart", name=f"p_chart_{week.start}")
-    st.caption(f"Shaded: 3-sigma limits around the {len(week.chart)} weeks' pooled rate (dashed), at each "
-               "week's number of reviews. Diamonds are weeks beyond the limits; the dotted line is the chosen week.")
+    show.chart(charts.p_chart(week.chart, week.start, name.capitalize()), key="overview_p_chart",
+               name=f"p_chart_{week.start}")
+    st.caption(f"Shaded: 3-sigma control limits around {words.control_window()} (dashed), at each week's number "
+               "of reviews. Diamonds are weeks beyond the limits; the dotted line is the chosen week.")
 
 
 def trainings(week: Week) -> None:
@@ -107,12 +145,15 @@ def trainings(week: Week) -> None:
 
 def top_weak_spots(week: Week) -> None:
     st.subheader("Top weak spots")
+    st.caption(f"{week.measure_name.capitalize()} by market x policy over the {WEAK_SPOT_WEEKS} weeks to "
+               f"{week.end:%d %b %Y}, against the same policy in the other markets; flagged only with at least "
+               f"{WEAK_SPOT_MIN_REVIEWS} reviews and after Benjamini-Hochberg at 5%.")
+    verdict = tables.weak_spot_verdict(week.weak, week.measure_name, WEAK_SPOT_MIN_REVIEWS)
     top = tables.top_weak_spots(week.weak)
-    st.caption(f"Accuracy by market x policy over the {CHART_WEEKS} weeks to {week.end:%d %b %Y}, against the same "
-               "policy in the other markets; flagged only with enough reviews and after Benjamini-Hochberg at 5%.")
     if top.empty:
-        st.info("No market x policy cell is flagged as a weak spot in this window.")
+        st.info(verdict)
     else:
+        st.caption(verdict)
         show.table(top, key="overview_weak_spots")
 
 
@@ -122,8 +163,8 @@ def coaching(week: Week) -> None:
         st.info(f"No trainee has {COACHING_MIN_REVIEWS} reviews under the current filters, so no one is judged yet.")
     else:
         st.markdown(f"**{week.needing:,}** of {len(week.coaching):,} trainees with at least {COACHING_MIN_REVIEWS} "
-                    "reviews need coaching: their accuracy is below their market's even at the top of its 95% "
-                    "interval.")
+                    "reviews need coaching: their share of correct decisions is below their market's even at the "
+                    "top of its 95% interval.")
     nav.link("views/trainee.py", "Open the coaching list", icon=":material/person_search:")
 
 
@@ -131,7 +172,7 @@ def report_downloads(week: Week, f: Filters) -> None:
     st.subheader("Download")
     presenting = presenter.is_on()
     who, target = downloads.who(), store()  # read here: the builders below run when clicked, maybe off this thread
-    figure = charts.p_chart(week.chart, week.start) if not week.chart.empty else None
+    figure = charts.p_chart(week.chart, week.start, week.measure_name.capitalize()) if not week.chart.empty else None
 
     def report_html() -> str:
         log_export(target.cursor(), user=who, what=f"weekly report {week.start}", rows=len(week.sessions),
@@ -139,7 +180,8 @@ def report_downloads(week: Week, f: Filters) -> None:
         return weekly_report.weekly_report_html(
             week.impact, filters=f, p_chart_svg=charts.svg(figure) if figure is not None else None,
             effects=week.effects, weak_spots=week.weak, needs_coaching=week.needing,
-            coaching_assessed=len(week.coaching), presenting=presenting)
+            coaching_assessed=len(week.coaching), measure=week.measure_name, min_reviewed=WEAK_SPOT_MIN_REVIEWS,
+            partial_until=None if week.option.complete else week.option.data_until, presenting=presenting)
 
     def report_tables() -> bytes:
         parts = {"tiles": tables.tiles_frame(week.impact), "p_chart": week.chart, "trainings": week.sessions,
@@ -158,13 +200,13 @@ def report_downloads(week: Week, f: Filters) -> None:
 
 def main() -> None:
     st.title("Overview")
-    st.caption("This week against last week. A change is reported only when it is beyond the p-chart's control "
-               "limits; anything inside them is normal week-to-week variation.")
+    st.caption("This week against last week. A change is reported only when it is beyond the control limits set "
+               f"by {words.control_window()}; anything inside them is normal week-to-week variation.")
     f = filters.current()
-    start = pick_week(f)
-    if start is None:
+    option = pick_week(f)
+    if option is None:
         return
-    week = measure_week(f, start)
+    week = measure_week(f, option)
     tiles(week)
     control_chart(week)
     trainings(week)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import tables
+from metrics import tables, words
 from metrics import weak_spots as ws
 from metrics.filters import Filters
-from ui import charts, downloads, filters, show
+from metrics.rates import lead_measure, reviews_by_source
+from ui import charts, downloads, filters, presenter, show
 from ui.cache import measure
 
 SOURCES = {"golden_set": "Accuracy (golden set)", "qa_audit": "Quality (QA audit)"}
@@ -23,14 +24,18 @@ SHARE = {"Share": st.column_config.ProgressColumn(format="percent", min_value=0,
 
 def controls() -> tuple[Filters, int, float]:
     c1, c2, c3 = st.columns([2, 1, 1])
-    source = c1.segmented_control("Measure", list(SOURCES), format_func=SOURCES.get, default="golden_set",
-                                  required=True, key="measure_source")
+    f = filters.current()
+    counts = measure(reviews_by_source, f)
+    # Opens on the measure with the most reviews: a team with QA audits only sees quality at once.
+    lead = measure(lead_measure, f) or "golden_set"
+    source = c1.segmented_control("Measure", list(SOURCES), default=lead, required=True, key="measure_source",
+                                  format_func=lambda s: f"{SOURCES[s]} · {words.count(counts[s], 'review')}")
     min_reviewed = int(c2.number_input("Minimum reviews per cell", min_value=1, max_value=10_000, value=30, step=5,
                                        key="min_reviewed"))
     fdr = float(c3.selectbox("False-discovery rate", FDR_LEVELS, index=1, format_func=lambda x: f"{x:.0%}",
                              key="fdr", help="Benjamini-Hochberg level: of the flagged cells, at most this share "
                                              "are expected to be false alarms."))
-    return filters.current().with_(source=source or "golden_set"), min_reviewed, fdr
+    return f.with_(source=source or lead), min_reviewed, fdr
 
 
 def _clicked(event: object) -> tuple[str, str] | None:
@@ -115,7 +120,7 @@ def cell_errors(detail: ws.CellDetail) -> None:
                    key="cell_error_types", column_config=SHARE)
 
 
-def ranked_cells(spots: pd.DataFrame, min_reviewed: int, fdr: float) -> None:
+def ranked_cells(spots: pd.DataFrame, min_reviewed: int, fdr: float, measure_name: str) -> None:
     st.subheader("Ranked cells")
     judged = spots[spots["enough_data"]]
     st.caption(f"Flagged cells first, by avoidable errors (the errors saved if the cell reached its policy's level "
@@ -135,7 +140,8 @@ def ranked_cells(spots: pd.DataFrame, min_reviewed: int, fdr: float) -> None:
         for line in flagged_lines:
             st.code(line, language=None, wrap_lines=True)
     else:
-        st.success(f"No cell is flagged at a {fdr:.0%} false-discovery rate under these filters.")
+        st.info(tables.weak_spot_verdict(spots, measure_name, min_reviewed)
+                + f" (false-discovery rate {fdr:.0%}).")
     with st.expander("Lines for the cells not flagged"):
         for line, f in zip(lines, flagged, strict=True):
             if not f:
@@ -159,16 +165,26 @@ def main() -> None:
         "the difference survives the Benjamini-Hochberg false-discovery control."
     )
     f, min_reviewed, fdr = controls()
+    visible = filters.visible_markets()
     with st.spinner("Comparing every market × policy cell"):
-        spots = measure(ws.weak_spots, f, min_reviewed=min_reviewed, fdr=fdr)
+        spots = measure(ws.weak_spots, f, min_reviewed=min_reviewed, fdr=fdr, visible_markets=visible)
     if spots.empty:
         st.info(f"No {SOURCES[f.source or 'golden_set'].lower()} decisions match these filters, so there are "
                 "no cells to compare. Widen the filters in the sidebar or pick the other measure.")
         return
-    heatmap(spots, min_reviewed)
-    cell_detail(spots, f, min_reviewed, fdr)
-    ranked_cells(spots, min_reviewed, fdr)
-    thin_cells(spots, min_reviewed)
+    if len(visible) == 1:
+        st.info(f"You can see one market only ({show.esc(visible[0])}): its cells cannot be compared with other "
+                "markets, so none is judged. Ask an admin for more markets to compare with.")
+    # While presenting, a cell's figure about fewer than 5 people would point at them.
+    kept = presenter.keep(spots, "trainees")
+    if kept.hidden:
+        st.caption(kept.note("cell"))
+    if kept.frame.empty:
+        return
+    heatmap(kept.frame, min_reviewed)
+    cell_detail(kept.frame, f, min_reviewed, fdr)
+    ranked_cells(kept.frame, min_reviewed, fdr, tables.SOURCE_NAMES[str(f.source)])
+    thin_cells(kept.frame, min_reviewed)
 
 
 main()

@@ -27,7 +27,7 @@ def test_overview_tiles_say_whether_a_change_is_beyond_control_limits(sample_app
     for tile in at.metric[:3]:
         assert "95% CI" in tile.proto.help and "n=" in tile.proto.help
     verdicts = [c.value.split(" · ")[0] for c in at.caption[1:4]]
-    assert set(verdicts) <= {"within normal variation", "beyond control limits", "no baseline yet"}, verdicts
+    assert set(verdicts) <= {"within normal variation", "beyond control limits", "no baseline yet", "too few to judge"}, verdicts
     assert all("n=" in c.value for c in at.caption[1:4])
     assert at.get("vega_lite_chart"), "the p-chart is drawn"
     assert any("need coaching" in m.value for m in at.markdown)

@@ -105,6 +105,7 @@ def test_the_planted_tiny_cell_is_marked_as_thin_and_never_flagged(sample_app: A
 @needs_sample
 def test_min_reviews_and_fdr_controls_change_what_is_judged(sample_app: AppTest) -> None:
     at = open_page(sample_app, PAGE)
+    at.segmented_control(key="measure_source").set_value("golden_set").run()  # accuracy: fewer, cleaner checks
     judged = len(ranked(at))
     at.number_input(key="min_reviewed").set_value(150).run()
     assert_clean(at)

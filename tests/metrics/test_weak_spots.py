@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 
 import duckdb
@@ -129,7 +130,7 @@ def test_suggested_refresher_keeps_the_numbers(con: duckdb.DuckDBPyConnection) -
     df = weak_spots(con, Filters())
     line = suggested_refresher(df.iloc[0], cell_detail(con, Filters(), "VN", HS))
     assert line == (
-        "Refresher suggested: VN x Hate Speech — accuracy 74% (95% CI 70–78%, n=412) vs 88% in other "
+        "Refresher suggested: VN x Hate Speech — accuracy 74% (95% CI 70%–78%, n=412) vs 88% in other "
         "markets; top confusion: violating → non_violating (75%). Flagged after Benjamini-Hochberg at 5%."
     )
     jp = suggested_refresher(df[df["market"] == "JP"].iloc[0])
@@ -188,4 +189,41 @@ def test_sample_cell_detail_and_refresher_line(sample_con: duckdb.DuckDBPyConnec
     detail = cell_detail(sample_con, Filters(), planted.WEAK_MARKET, planted.WEAK_POLICY)
     assert detail.trend["reviewed"].sum() == by_cell(df).loc[(planted.WEAK_MARKET, planted.WEAK_POLICY)].reviewed
     line = suggested_refresher(df.iloc[0], detail)
-    assert line.startswith(f"Refresher suggested: {planted.WEAK_MARKET} x {planted.WEAK_POLICY} — accuracy ")
+    # No measure picked: the one with the most reviews leads (QA audits, in the sample).
+    assert (df["source"] == "qa_audit").all()
+    assert line.startswith(f"Refresher suggested: {planted.WEAK_MARKET} x {planted.WEAK_POLICY} — quality ")
+
+
+def test_the_measure_follows_the_data(empty_store: Store) -> None:
+    """A team with QA audits only gets quality without asking; nothing is tested on a measure with no data."""
+    con = empty_store.cursor()
+    rows = [cell(m, HS, 200, c, source="qa_audit") for m, c in (("TH", 150), ("VN", 190), ("ID", 188))]
+    con.executemany("INSERT INTO decision_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    df = weak_spots(con, Filters())
+    assert set(df["source"]) == {"qa_audit"} and df.loc[df["market"] == "TH", "flagged"].item()
+    assert weak_spots(con, Filters(source="golden_set")).empty  # asked for accuracy: there is none
+
+
+def test_one_market_is_compared_with_the_markets_the_person_may_see(empty_store: Store) -> None:
+    con = empty_store.cursor()
+    rows = [cell(m, HS, 200, c, source="qa_audit") for m, c in (("TH", 150), ("VN", 190), ("ID", 188))]
+    con.executemany("INSERT INTO decision_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    only_th = weak_spots(con, Filters(markets=("TH",)))
+    assert only_th["market"].tolist() == ["TH"] and only_th["flagged"].item()
+    assert only_th["policy_level"].item() == pytest.approx((190 + 188) / 400)  # VN and ID, not TH itself
+    # A trainer who may see TH only has nothing to compare TH with: said, never flagged.
+    alone = weak_spots(con, Filters(markets=("TH",)), visible_markets=("TH",))
+    assert not alone["testable"].item() and not alone["flagged"].item()
+    assert "no other market" in suggested_refresher(alone.iloc[0])
+
+
+def test_cells_too_small_to_test_do_not_change_the_others_q_values(empty_store: Store) -> None:
+    con = empty_store.cursor()
+    rows = [cell(m, HS, n, c, source="qa_audit") for m, n, c in (("TH", 400, 340), ("VN", 400, 372), ("ID", 5, 1))]
+    con.executemany("INSERT INTO decision_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    df = by_cell(weak_spots(con, Filters()))
+    assert not df.loc[("ID", HS), "testable"] and math.isnan(df.loc[("ID", HS), "q_value"])
+    tested = df[df["testable"]]
+    assert len(tested) == 2 and (tested["q_value"] >= tested["p_value"]).all()
+    # Benjamini-Hochberg over the two testable cells only: the smaller p doubles, the larger stays.
+    assert tested["q_value"].min() == pytest.approx(min(2 * tested["p_value"].min(), tested["p_value"].max()))

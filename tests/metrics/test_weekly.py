@@ -15,7 +15,9 @@ from metrics.filters import Filters
 from metrics.weekly import (
     P_CHART_COLUMNS,
     TRAINING_EFFECT_COLUMNS,
+    default_week,
     p_chart,
+    week_options,
     week_training_effects,
     weekly_impact,
 )
@@ -117,15 +119,39 @@ def test_empty_week(con: duckdb.DuckDBPyConnection, empty_store: Store) -> None:
         assert list(report.trainings.columns) == ["training_id", "title", "kind", "policy", "date", "attendees"]
 
 
-def test_p_chart(con: duckdb.DuckDBPyConnection, empty_store: Store) -> None:
-    chart = p_chart(con, Filters())
+def test_p_chart_judges_the_week_against_the_weeks_before_it(con: duckdb.DuckDBPyConnection,
+                                                            empty_store: Store) -> None:
+    chart = p_chart(con, Filters(), WEEK + dt.timedelta(days=3), "golden_set")
     assert list(chart.columns) == P_CHART_COLUMNS
-    assert len(chart) == 9 and chart["week"].iloc[-1].date() == WEEK
-    assert chart["center"].iloc[0] == pytest.approx(780 / 900)  # pooled over the charted weeks
+    assert len(chart) == 9 and chart["week"].iloc[-1].date() == WEEK and chart["chosen"].tolist() == [False] * 8 + [True]
+    # The centre is the 8 weeks before (not including the chosen week), as on the tile: Phase II.
+    assert chart["center"].iloc[0] == pytest.approx(0.9)
+    tile = weekly_impact(con, Filters(), WEEK).accuracy
+    assert tile.limits is not None and (chart["lcl"].iloc[-1], chart["ucl"].iloc[-1]) == pytest.approx(
+        (tile.limits.lower, tile.limits.upper))
     assert chart["beyond"].tolist() == [False] * 8 + [True]
-    assert len(p_chart(con, Filters(), weeks=3)) == 3
-    assert p_chart(con, Filters(), source="qa_audit")["reviewed"].tolist() == [50]
-    assert p_chart(empty_store.cursor(), Filters()).empty
+    # Quality has this week only: no baseline to judge it against, so no chart.
+    assert p_chart(con, Filters(), WEEK, "qa_audit").empty
+    assert p_chart(empty_store.cursor(), Filters(), WEEK, "golden_set").empty
+
+
+def test_a_week_with_few_reviews_is_too_few_to_judge(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM decision_daily WHERE date >= ?", [WEEK])
+    con.execute("INSERT INTO decision_daily VALUES ('T1', ?, 'Hate Speech', 'golden_set', 'TH', NULL, 3, 3)",
+                [WEEK + dt.timedelta(days=1)])
+    tile = weekly_impact(con, Filters(), WEEK).accuracy
+    assert tile.too_few_to_judge and tile.beyond_limits is None and tile.people == 1
+    assert not p_chart(con, Filters(), WEEK, "golden_set")["beyond"].any()
+
+
+def test_week_options_mark_the_partial_last_week(con: duckdb.DuckDBPyConnection) -> None:
+    options = week_options(con, Filters())
+    # The data ends on Sunday of WEEK (T2's quality reviews): every week is complete.
+    assert options[0].start == WEEK and all(o.complete for o in options)
+    con.execute("DELETE FROM decision_daily WHERE date > ?", [WEEK + dt.timedelta(days=2)])
+    options = week_options(con, Filters())
+    assert not options[0].complete and options[0].data_until == WEEK + dt.timedelta(days=2)
+    assert options[default_week(options)].start == monday(1)  # opens on the last complete week
 
 
 def test_week_training_effects(con: duckdb.DuckDBPyConnection) -> None:

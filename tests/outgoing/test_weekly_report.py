@@ -25,11 +25,12 @@ MONDAY = dt.date(2026, 9, 7)
 def rate_tile(name: str, value: float, n: int, *, beyond: bool | None) -> Tile:
     limits = ControlLimits(0.83, 0.80, 0.86) if beyond is not None else None
     return Tile(name, True, Interval(value, value - 0.013, value + 0.012), n, value - 0.02, 0.02, 0.04, limits,
-                beyond)
+                beyond, people=60)
 
 
 def count_tile(name: str, now: int, before: int) -> Tile:
-    return Tile(name, False, Interval(float(now), NAN, NAN), now, float(before), float(now - before), NAN, None, None)
+    return Tile(name, False, Interval(float(now), NAN, NAN), now, float(before), float(now - before), NAN, None, None,
+                people=max(now, 5))
 
 
 def impact(title: str = "Hate Speech refresher", attendees: int = 50) -> WeeklyImpact:
@@ -62,7 +63,8 @@ def weak(market: str = "VN") -> pd.DataFrame:
         "market": [market, "SG"], "policy": ["Bullying & Harassment", "Animal Harm"], "rate": [0.70, 0.0],
         "low": [0.66, 0.0], "high": [0.74, 0.49], "reviewed": [480, 4], "policy_level": [0.82, 0.85],
         "gap": [-0.11, -0.02], "avoidable_errors": [57.6, 3.4], "q_value": [0.0001, 0.6],
-        "flagged": [True, False],
+        "flagged": [True, False], "testable": [True, True], "enough_data": [True, True],
+        "source": ["golden_set", "golden_set"], "trainees": [40, 3],
     })  # fmt: skip
 
 
@@ -122,7 +124,24 @@ def test_report_without_a_chart_or_trainings_still_reads():
     empty = WeeklyImpact(**{**empty.__dict__, "trainings": empty.trainings.iloc[0:0]})
     page = build(impact=empty, p_chart_svg=None, effects=None, weak_spots=weak().iloc[0:0])
     assert "No trainings were delivered this week." in page
-    assert "No weak spot is flagged" in page and "No weekly accuracy to chart." in page
+    # Nothing was tested: the report says so, rather than "nothing flagged".
+    assert "No accuracy data for these filters, so no market x policy cell could be tested." in page
+    assert "No accuracy reviews in the weeks before this one" in page
+    assert "No cell is flagged" not in page
+
+
+def test_report_says_nothing_is_flagged_only_when_cells_were_tested():
+    page = build(weak_spots=weak().assign(flagged=False))
+    assert "No cell is flagged among the 2 cells tested on accuracy." in page
+
+
+def test_presenting_hides_tiles_and_cells_about_fewer_than_five_people():
+    few = impact()
+    few = WeeklyImpact(**{**few.__dict__, "quality": Tile(**{**few.quality.__dict__, "people": 2})})
+    page = build(impact=few, presenting=True)
+    assert "84.2%" not in page and "hidden" in page
+    assert "Animal Harm" not in page  # the 3-person cell is not even listed
+    assert "84.2%" in build(impact=few)
 
 
 def test_tables_zip_holds_formula_safe_csvs():

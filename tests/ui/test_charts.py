@@ -40,7 +40,7 @@ def test_timeline_shades_both_windows_and_names_the_groups() -> None:
 
 def test_heatmap_selects_a_cell_and_marks_thin_and_flagged_cells() -> None:
     spots = pd.DataFrame({c: [0.5, 0.6] for c in charts.HEAT_COLUMNS})
-    spots = spots.assign(market=["TH", "VN"], policy=["Hate Speech", "Hate Speech"], reviewed=[10, 500],
+    spots = spots.assign(market=["TH", "VN"], policy=["Hate Speech", "Hate Speech"], reviewed=[10, 500], testable=[False, True],
                          correct=[5, 300], enough_data=[False, True], flagged=[False, True])
     chart = charts.weak_spot_heatmap(spots, 30)
     t = text(chart)
@@ -105,3 +105,11 @@ def test_slopes_and_grid() -> None:
     assert "'down'" in text(charts.attendee_slopes(slopes, "Quality"))
     grid = pd.DataFrame({"rater_id": ["A", "B"], "item_id": ["i1", "i1"], "label": ["x", "y"], "differs": [False, True]})
     assert "datum.differs" in text(charts.rating_grid(grid))
+
+
+def test_heatmap_without_any_comparison_has_no_gap_legend() -> None:
+    spots = pd.DataFrame({c: [0.5] for c in charts.HEAT_COLUMNS}).assign(
+        market=["TH"], policy=["Hate Speech"], reviewed=[100], correct=[50], gap=[float("nan")],
+        policy_level=[float("nan")], enough_data=[True], testable=[False], flagged=[False])
+    t = text(charts.weak_spot_heatmap(spots, 30))
+    assert "+.0%" not in t and "NaN" not in t
