@@ -41,8 +41,13 @@ def pick_from_list(ids: Sequence[str], labels: dict[str, str]) -> None:
         st.session_state["trainee"] = ids[rows[0]]
 
 
-def header(person: pd.Series, label: str) -> None:
+def header(person: pd.Series, label: str, market_size: int) -> None:
     st.subheader(show.esc(label))
+    if presenter.is_on():
+        # Beside a pseudonym, a cohort, start date or status could narrow the person down to a few colleagues.
+        market = person["market"] if not presenter.too_few(market_size) else "market hidden"
+        st.caption(show.esc(f"{market} · other details are hidden while presenting"))
+        return
     start = f"started {pd.Timestamp(person['start_date']):%d %b %Y}" if pd.notna(person["start_date"]) else "no start date"
     st.caption(show.esc(f"{person['market']} · cohort {person['cohort'] or '—'} · {start} · "
                         f"{person['status'] or 'status unknown'} · {int(person['reviewed']):,} reviews under the filters"))
@@ -103,9 +108,9 @@ def tests_section(trainee_id: str) -> None:
         show.table(tests.assign(date=pd.to_datetime(tests["date"]).dt.date), key="trainee_tests_table")
 
 
-def profile(person: pd.Series, label: str, f: Filters) -> None:
+def profile(person: pd.Series, label: str, f: Filters, market_size: int) -> None:
     trainee_id = str(person["trainee_id"])
-    header(person, label)
+    header(person, label, market_size)
     with st.spinner("Loading the profile"):
         trend_section(trainee_id, f)
         strengths_section(trainee_id, f)
@@ -124,7 +129,18 @@ def coaching_controls() -> tuple[int, bool, str]:
     return int(min_reviews), bool(only_needing), str(level)
 
 
-def coaching_section(f: Filters, labels: dict[str, str]) -> None:
+def without_narrowing_attributes(table: pd.DataFrame, shown: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
+    """While presenting, a cohort shown beside a pseudonym must not narrow the person to fewer than 5 people
+    on the roster: such cohorts are blanked."""
+    if not presenter.is_on() or table.empty:
+        return table
+    sizes = roster.assign(size=privacy.group_sizes(roster, ["market", "cohort"]))
+    size = dict(zip(zip(sizes["market"], sizes["cohort"], strict=True), sizes["size"], strict=True))
+    small = [presenter.too_few(size.get((m, c), 0)) for m, c in zip(shown["market"], shown["cohort"], strict=True)]
+    return table.assign(cohort=table["cohort"].mask(small, "hidden"))
+
+
+def coaching_section(f: Filters, labels: dict[str, str], roster: pd.DataFrame) -> None:
     st.divider()
     st.subheader("Coaching list")
     min_reviews, only_needing, level = coaching_controls()
@@ -145,15 +161,15 @@ def coaching_section(f: Filters, labels: dict[str, str]) -> None:
     st.markdown(f"**{int(coaching['needs_coaching'].sum()):,}** of {len(coaching):,} trainees with at least "
                 f"{min_reviews} reviews need coaching: even the top of their 95% interval is below their market's rate.")
     who = [labels.get(t) or presenter.person(t, "Trainee", n) for t, n in zip(shown["trainee_id"], shown["name"], strict=True)]
-    show.table(tables.coaching_table(shown, who), key="coaching_table",
+    show.table(without_narrowing_attributes(tables.coaching_table(shown, who), shown, roster), key="coaching_table",
                on_select=partial(pick_from_list, shown["trainee_id"].tolist(), labels), selection_mode="single-row",
                column_config={"shrunk rate": st.column_config.NumberColumn(format="percent")})
     st.caption("Ranked on the shrunk rate, lowest first. Choose a row to open that trainee above.")
     show.chart(charts.coaching_dots(tables.coaching_dots(shown, who, COACHING_CHART_ROWS)), key="coaching_chart",
                name="coaching_list")
     # Masked while presenting (pseudonyms, no names), formulas neutralised, and logged when pressed.
-    downloads.csv_button(shown, file_name="coaching_list.csv", key="coaching_csv", label="Download the list (CSV)",
-                         what="coaching list")
+    downloads.csv_button(without_narrowing_attributes(shown, shown, roster), file_name="coaching_list.csv",
+                         key="coaching_csv", label="Download the list (CSV)", what="coaching list")
 
 
 def main() -> None:
@@ -173,8 +189,9 @@ def main() -> None:
     if trainee is None:
         st.info("Pick a trainee above, or a row in the coaching list below.")
     else:
-        profile(roster.loc[roster["trainee_id"] == trainee].iloc[0], labels[trainee], f)
-    coaching_section(f, labels)
+        person = roster.loc[roster["trainee_id"] == trainee].iloc[0]
+        profile(person, labels[trainee], f, int((roster["market"] == person["market"]).sum()))
+    coaching_section(f, labels, roster)
 
 
 main()
