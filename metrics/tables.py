@@ -236,7 +236,7 @@ def weak_spot_verdict(weak: pd.DataFrame, measure: str, min_reviewed: int) -> st
     tested = int(weak["testable"].sum())
     flagged = int(weak["flagged"].sum())
     if tested == 0:
-        return (f"None of the {words.count(len(weak), 'cell')} has {min_reviewed} {measure} reviews and another market "
+        return (f"Of the {words.count(len(weak), 'cell')}, none has {min_reviewed} {measure} reviews and another market "
                 "to compare with, so nothing could be tested yet.")
     if flagged == 0:
         return f"No cell is flagged among the {words.count(tested, 'cell')} tested on {measure}."

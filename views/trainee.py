@@ -155,7 +155,7 @@ def coaching_section(f: Filters, labels: dict[str, str], roster: pd.DataFrame) -
                 "widen the filters.")
         return
     if shown.empty:
-        st.info(f"None of the {len(coaching):,} trainees with at least {min_reviews} reviews is below their market "
+        st.info(f"Of the {len(coaching):,} trainees with at least {min_reviews} reviews, none is below their market "
                 "once luck is taken out.")
         return
     st.markdown(f"**{int(coaching['needs_coaching'].sum()):,}** of {len(coaching):,} trainees with at least "
