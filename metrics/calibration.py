@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from metrics.agreement import (
+    Alpha,
+    LevelChoice,
+    Weights,
+    cohen_kappa,
+    krippendorff_alpha,
+    measurement_level,
+    pairwise_kappa,
+)
 from metrics.filters import Filters, where
 from metrics.stats import (
     Interval,
     bootstrap_agreement,
     bootstrap_alpha_groups,
-    cohen_kappa,
     fleiss_kappa_groups,
     modal_rating_items,
     percent_agreement,
@@ -29,13 +38,13 @@ from metrics.stats import (
 
 SESSION_COLUMNS = [
     "session_id", "date", "policy", "market", "items", "raters",
-    "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "percent_agreement",
+    "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "level", "percent_agreement",
 ]  # fmt: skip
 BY_POLICY_COLUMNS = [
     "policy", "date", "session_id", "items", "raters",
-    "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "percent_agreement",
+    "fleiss_kappa", "alpha", "alpha_low", "alpha_high", "level", "percent_agreement",
 ]  # fmt: skip
-_TEXT = {"session_id", "policy", "market"}
+_TEXT = {"session_id", "policy", "market", "level"}
 NO_POLICY = "(no policy)"
 _INT = {"items", "raters"}
 
@@ -52,13 +61,38 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 
 def _calibration_where(filters: Filters) -> tuple[str, list[object]]:
-    # Calibration rows carry date, market and policy; cohorts, projects and source do not apply.
-    w = where(filters.with_(projects=(), cohorts=()), alias="c", trainee_alias=None, source=False)
-    return w.sql, w.params
+    """Calibration rows carry date, market and policy; cohorts, projects and source do not apply. A round
+    may be undated: undated rows are kept whatever the dates (the page says how many), never dropped."""
+    rest = where(filters.with_(projects=(), cohorts=()), alias="c", trainee_alias=None, source=False, dates=False)
+    dates = where(Filters(start=filters.start, end=filters.end), alias="c", trainee_alias=None, source=False,
+                  policies=False)
+    return f"(c.date IS NULL OR ({dates.sql})) AND {rest.sql}", [*dates.params, *rest.params]
+
+
+def undated_sessions(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    """How many sessions under the filters have no date (they are listed whatever the date range)."""
+    wsql, params = _calibration_where(filters)
+    row = con.execute(f"SELECT count(DISTINCT c.session_id) FROM calibration c WHERE c.date IS NULL AND {wsql}",
+                      params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def label_level(con: duckdb.DuckDBPyConnection, filters: Filters, order: Sequence[object] | None = None) -> LevelChoice:
+    """The level of measurement of the calibration labels under the filters: ordinal in the `order` given,
+    else read from the labels (numbers are ordinal or interval, names nominal)."""
+    wsql, params = _calibration_where(filters)
+    labels = [r[0] for r in con.execute(f"SELECT DISTINCT c.label FROM calibration c WHERE {wsql}", params).fetchall()]
+    try:
+        return measurement_level(labels, order)
+    except ValueError:  # labels outside the order given: read them as they are, and say so
+        choice = measurement_level(labels)
+        return LevelChoice(choice.level, choice.categories, choice.values,
+                           f"{choice.reason}; the saved order does not cover every label, so it is not used")
 
 
 def _agreement_table(
-    con: duckdb.DuckDBPyConnection, filters: Filters, keys: list[str], n_boot: int, seed: int
+    con: duckdb.DuckDBPyConnection, filters: Filters, keys: list[str], n_boot: int, seed: int,
+    order: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """One row per group of `keys` (from {"session_id", "policy"}): date, policy, market, items, raters,
     Fleiss' kappa (modal-ratings items), alpha with a bootstrap interval, percent agreement."""
@@ -106,33 +140,68 @@ def _agreement_table(
     out = meta.merge(stats[stat_columns], on=keys, how="left")
     out["items"] = out["items"].astype("int64")
     out["raters"] = out["raters"].astype("int64")
-    return out
+    return _alpha_at_levels(con, out, long, keys, order, n_boot, seed)
 
 
 def sessions(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, n_boot: int = 500, seed: int = 0
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, n_boot: int = 500, seed: int = 0,
+    order: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """How well did raters agree in each calibration session?
 
     Per session (rows within the filters' dates, markets and policies; reference ratings excluded):
-    date (first day), policy and market (comma-joined if several), items, raters, Fleiss' kappa (on the
-    items with the modal number of ratings), Krippendorff's alpha (nominal, missing ratings allowed)
-    with a 95% percentile bootstrap interval over items (seeded), and percent agreement (share of
-    agreeing rater pairs per item, averaged). Sorted by date, then session."""
-    df = _agreement_table(con, filters, ["session_id"], n_boot, seed)
+    date (first day; NaT for an undated round, listed whatever the date range), policy and market
+    (comma-joined if several), items, raters, Fleiss' kappa (on the items with the modal number of
+    ratings; nominal), Krippendorff's alpha at the level of measurement of the session's own labels
+    (nominal for names, ordinal in `order` or for whole numbers on a short scale, interval for scores;
+    missing ratings allowed) with a 95% percentile bootstrap interval over items (seeded), that level, and
+    percent agreement (share of agreeing rater pairs
+    per item, averaged). Sorted by date (undated last), then session."""
+    df = _agreement_table(con, filters, ["session_id"], n_boot, seed, order)
     if df.empty:
         return _empty(SESSION_COLUMNS)
-    return df.sort_values(["date", "session_id"], kind="stable").reset_index(drop=True)[SESSION_COLUMNS]
+    return df.sort_values(["date", "session_id"], kind="stable", na_position="last").reset_index(
+        drop=True)[SESSION_COLUMNS]
+
+
+def _alpha_at_levels(
+    con: duckdb.DuckDBPyConnection, df: pd.DataFrame, long: pd.DataFrame, keys: list[str],
+    order: tuple[str, ...] | None, n_boot: int, seed: int,
+) -> pd.DataFrame:
+    """Each group's level of measurement from its own labels, and its alpha recomputed at that level where
+    it is ordinal or interval (one group at a time: the grouped bootstrap is nominal only)."""
+    out = df.copy()
+    labels = long.groupby(keys, sort=False)["label"].agg(list)
+    out["level"] = "nominal"
+    for i, row in out.iterrows():
+        key = tuple(row[k] for k in keys)
+        choice = _level_of(pd.DataFrame({"label": labels.loc[key if len(keys) > 1 else key[0]]}), order)
+        out.loc[i, "level"] = choice.level
+        if choice.level == "nominal":
+            continue
+        policy = row["policy"] if "policy" in keys and row["policy"] != NO_POLICY else None
+        alpha = _session_alpha(_session_rows(con, str(row["session_id"]), policy), choice, n_boot, seed)
+        out.loc[i, ["alpha", "alpha_low", "alpha_high"]] = [alpha.alpha.estimate, alpha.alpha.low, alpha.alpha.high]
+    return out
+
+
+def _session_alpha(rows: pd.DataFrame, choice: LevelChoice, n_boot: int, seed: int) -> Alpha:
+    raters = rows[~rows["is_reference"]]
+    table = raters.pivot_table(index="rater_id", columns="item_id", values="label", aggfunc="first")
+    order = choice.categories if choice.level == "ordinal" else None
+    return krippendorff_alpha(table.to_numpy(dtype=object), level=choice.level, order=order, n_boot=n_boot,
+                              seed=seed)
 
 
 def agreement_by_policy(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, n_boot: int = 500, seed: int = 0
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, n_boot: int = 500, seed: int = 0,
+    order: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Is agreement on each policy improving over time? One row per policy x session, in date order,
     with the same statistics as `sessions` computed on that policy's items only.
     Columns: policy, date, session_id, items, raters, fleiss_kappa, alpha, alpha_low, alpha_high,
     percent_agreement."""
-    df = _agreement_table(con, filters, ["session_id", "policy"], n_boot, seed)
+    df = _agreement_table(con, filters, ["session_id", "policy"], n_boot, seed, order)
     if df.empty:
         return _empty(BY_POLICY_COLUMNS)
     return df.sort_values(["policy", "date", "session_id"], na_position="last", kind="stable").reset_index(
@@ -144,10 +213,11 @@ def agreement_by_policy(
 class SessionAgreement:
     """Agreement in one calibration session (reference ratings excluded from the statistics).
 
-    fleiss: Fleiss' kappa on the `fleiss_items` items that have the modal number of ratings
-    (`fleiss_raters`), with a bootstrap interval over those items. alpha: Krippendorff's alpha (nominal)
-    on all items, missing ratings allowed, bootstrap interval over items.
-    raters: rater_id, items, agreement_with_reference, cohen_kappa_with_reference.
+    fleiss: Fleiss' kappa (nominal) on the `fleiss_items` items that have the modal number of ratings
+    (`fleiss_raters`), with a bootstrap interval over those items. alpha: Krippendorff's alpha at the
+    labels' `level` of measurement on all items, missing ratings allowed, bootstrap interval over items.
+    raters: rater_id, items, agreement_with_reference, kappa_with_reference with its 95% interval
+    (kappa_low, kappa_high; Cohen's, weighted linearly for ordered labels: `kappa_weights`).
     disagreements: item_id, ratings, distinct_labels, majority_label, majority_share, reference_label,
       entropy (bits), most disagreement first: the agenda for the next meeting.
     grid: rater_id, item_id, label, matches_reference (NA where the item has no reference)."""
@@ -160,13 +230,15 @@ class SessionAgreement:
     fleiss_items: int
     fleiss_raters: int
     alpha: Interval
+    level: LevelChoice
     percent_agreement: float
     raters: pd.DataFrame
     disagreements: pd.DataFrame
     grid: pd.DataFrame
 
 
-RATER_COLUMNS = ["rater_id", "items", "agreement_with_reference", "cohen_kappa_with_reference"]
+RATER_COLUMNS = ["rater_id", "items", "agreement_with_reference", "kappa_with_reference", "kappa_low", "kappa_high",
+                 "kappa_weights"]
 DISAGREEMENT_COLUMNS = [
     "item_id", "ratings", "distinct_labels", "majority_label", "majority_share", "reference_label", "entropy",
 ]  # fmt: skip
@@ -207,14 +279,16 @@ def session_agreement(
     policy: str | None = None,
     n_boot: int = 500,
     seed: int = 0,
+    order: tuple[str, ...] | None = None,
 ) -> SessionAgreement:
     """How well did raters agree in this session, who drifted from the expert answer, and which items
     split the room? (See SessionAgreement for the methods; `policy` restricts to one policy's items.)"""
     rows = _session_rows(con, session_id, policy)
     raters_rows = rows[~rows["is_reference"]]
+    choice = _level_of(rows, order)
     if raters_rows.empty:
         return SessionAgreement(
-            session_id, policy, 0, 0, Interval.missing(), 0, 0, Interval.missing(), math.nan,
+            session_id, policy, 0, 0, Interval.missing(), 0, 0, Interval.missing(), choice, math.nan,
             _typed_empty(RATER_COLUMNS), _typed_empty(DISAGREEMENT_COLUMNS), _typed_empty(GRID_COLUMNS),
         )  # fmt: skip
     refs = _references(rows)
@@ -230,9 +304,11 @@ def session_agreement(
         fleiss=bootstrap_agreement(counts[fleiss_rows], "fleiss", n_boot=n_boot, seed=seed),
         fleiss_items=int(fleiss_rows.sum()),
         fleiss_raters=int(counts.sum(axis=1)[fleiss_rows][0]) if fleiss_rows.any() else 0,
-        alpha=bootstrap_agreement(counts, "alpha", n_boot=n_boot, seed=seed),
+        alpha=_session_alpha(rows, choice, n_boot, seed).alpha if choice.level != "nominal"
+        else bootstrap_agreement(counts, "alpha", n_boot=n_boot, seed=seed),
+        level=choice,
         percent_agreement=percent_agreement(counts),
-        raters=_rater_stats(grid, refs),
+        raters=_rater_stats(grid, refs, choice),
         disagreements=_disagreements(wide, refs),
         grid=grid[GRID_COLUMNS],
     )
@@ -249,17 +325,30 @@ def _grid(raters_rows: pd.DataFrame, refs: dict[str, str]) -> pd.DataFrame:
     return grid.reset_index(drop=True)
 
 
-def _rater_stats(grid: pd.DataFrame, refs: dict[str, str]) -> pd.DataFrame:
-    """Each rater against the expert answer, on the items that have one."""
+def _level_of(rows: pd.DataFrame, order: tuple[str, ...] | None) -> LevelChoice:
+    try:
+        return measurement_level(rows["label"].tolist(), order)
+    except ValueError:
+        return measurement_level(rows["label"].tolist())
+
+
+def _rater_stats(grid: pd.DataFrame, refs: dict[str, str], choice: LevelChoice) -> pd.DataFrame:
+    """Each rater against the expert answer, on the items that have one: share matching and Cohen's kappa
+    with its interval (linear weights when the labels are ordered: a near miss counts partly)."""
+    weights: Weights = "none" if choice.level == "nominal" else "linear"
+    order = list(choice.categories) if choice.level != "nominal" else None
     rows = []
     for rater, mine in grid.groupby("rater_id", sort=True):
         judged = mine[mine["matches_reference"].notna()]
+        kappa = cohen_kappa(list(judged["label"]), [refs[str(i)] for i in judged["item_id"]], weights=weights,
+                            order=order)
         rows.append({
             "rater_id": rater,
             "items": len(mine),
             "agreement_with_reference": float(judged["matches_reference"].astype(bool).mean())
             if len(judged) else math.nan,
-            "cohen_kappa_with_reference": cohen_kappa(list(judged["label"]), [refs[str(i)] for i in judged["item_id"]]),
+            "kappa_with_reference": kappa.kappa.estimate, "kappa_low": kappa.kappa.low,
+            "kappa_high": kappa.kappa.high, "kappa_weights": weights,
         })
     return pd.DataFrame(rows, columns=RATER_COLUMNS)
 
@@ -285,7 +374,8 @@ def _disagreements(wide: pd.DataFrame, refs: dict[str, str]) -> pd.DataFrame:
 
 
 def _typed_empty(columns: list[str]) -> pd.DataFrame:
-    floats = {"agreement_with_reference", "cohen_kappa_with_reference", "majority_share", "entropy"}
+    floats = {"agreement_with_reference", "kappa_with_reference", "kappa_low", "kappa_high", "majority_share",
+              "entropy"}
     ints = {"items", "ratings", "distinct_labels"}
 
     def dtype(c: str) -> str:
@@ -298,27 +388,16 @@ def _typed_empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=dtype(c)) for c in columns})
 
 
-@dataclass(frozen=True)
-class PairAgreement:
-    rater_a: str
-    rater_b: str
-    items: int  # items both rated
-    percent_agreement: float
-    kappa: float
-
-
-def pairwise_cohen(
-    con: duckdb.DuckDBPyConnection, session_id: str, rater_a: str, rater_b: str
-) -> PairAgreement:
-    """How far do two raters agree with each other in a session? Cohen's kappa and percent agreement on
-    the items both labelled (nan when there are none)."""
-    pairs = con.execute(
-        """SELECT a.label, b.label FROM calibration a JOIN calibration b USING (session_id, item_id)
-           WHERE a.session_id = ? AND a.rater_id = ? AND b.rater_id = ?
-           ORDER BY a.item_id""",
-        [session_id, rater_a, rater_b],
-    ).fetchall()
-    a = [p[0] for p in pairs]
-    b = [p[1] for p in pairs]
-    agree = sum(x == y for x, y in pairs) / len(pairs) if pairs else math.nan
-    return PairAgreement(rater_a, rater_b, len(pairs), agree, cohen_kappa(a, b))
+def pairwise_agreement(
+    con: duckdb.DuckDBPyConnection, session_id: str, *, order: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """How far does each pair of raters agree in a session, beyond chance? Cohen's kappa with its interval
+    on the items both labelled (weighted linearly for ordered labels); columns of
+    metrics.agreement.PAIRWISE_COLUMNS."""
+    rows = _session_rows(con, session_id, None)
+    raters = rows[~rows["is_reference"]]
+    table = raters.pivot_table(index="item_id", columns="rater_id", values="label", aggfunc="first")
+    choice = _level_of(rows, order)
+    weights: Weights = "none" if choice.level == "nominal" else "linear"
+    return pairwise_kappa(table.astype(object).where(table.notna(), None), weights=weights,
+                          order=list(choice.categories) if choice.level != "nominal" else None)

@@ -241,3 +241,27 @@ def weak_spot_verdict(weak: pd.DataFrame, measure: str, min_reviewed: int) -> st
     if flagged == 0:
         return f"No cell is flagged among the {words.count(tested, 'cell')} tested on {measure}."
     return f"{words.count(flagged, 'cell')} flagged among the {tested:,} tested on {measure}."
+
+
+def rater_kappa_table(raters: pd.DataFrame, *, weighted: bool) -> pd.DataFrame:
+    """Each rater against the expert: share matching and Cohen's kappa with its interval, in words."""
+    name = "kappa with the expert" + (" (weighted)" if weighted else "")
+    return pd.DataFrame({
+        "rater": raters["rater_id"], "items": raters["items"],
+        "matching the expert": [words.pct(x, 0) for x in raters["agreement_with_reference"]],
+        name: [f"{words.signed(k)} ({words.coefficient_interval(Interval(k, lo, hi))})" if not pd.isna(k) else
+               words.DASH for k, lo, hi in zip(raters["kappa_with_reference"], raters["kappa_low"],
+                                               raters["kappa_high"], strict=True)],
+    })
+
+
+def pairs_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Rater-against-rater kappa (metrics.calibration.pairwise_agreement, raters named as shown), the pairs
+    that agree least first."""
+    pairs = pairs.sort_values("kappa", na_position="last", kind="stable")
+    return pd.DataFrame({
+        "rater": pairs["rater_id"], "other rater": pairs["other_rater"], "items both labelled": pairs["n"],
+        "kappa": [f"{words.signed(k)} ({words.coefficient_interval(Interval(k, lo, hi))})" if not pd.isna(k) else
+                  f"{words.DASH} ({reason})" for k, lo, hi, reason in
+                  zip(pairs["kappa"], pairs["low"], pairs["high"], pairs["reason"], strict=True)],
+    }).reset_index(drop=True)

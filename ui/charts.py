@@ -285,7 +285,7 @@ def cell_trend(trend: pd.DataFrame, policy_level: float | None) -> alt.LayerChar
 
 def rater_agreement(bars: pd.DataFrame, *, with_interval: bool) -> alt.LayerChart:
     """Each rater's share of items matching the expert (columns rater_id, agreement_with_reference,
-    matches, items, low, high, cohen_kappa_with_reference), best first, with the count on the bar."""
+    matches, items, low, high, kappa_with_reference), best first, with the count on the bar."""
     # One sort for every layer (a "-x" sort conflicts between the bar and the interval layers).
     y = alt.Y("rater_id:N", title=None, sort=alt.EncodingSortField("agreement_with_reference", op="max",
                                                                    order="descending"))
@@ -293,7 +293,7 @@ def rater_agreement(bars: pd.DataFrame, *, with_interval: bool) -> alt.LayerChar
             alt.Tooltip("agreement_with_reference:Q", title="Agrees with the expert", format=".0%"),
             alt.Tooltip("matches:Q", title="Items matching"), alt.Tooltip("items:Q", title="Items rated"),
             alt.Tooltip("low:Q", title="95% low", format=".0%"), alt.Tooltip("high:Q", title="95% high", format=".0%"),
-            alt.Tooltip("cohen_kappa_with_reference:Q", title="Cohen's κ with the expert", format=".2f")]
+            alt.Tooltip("kappa_with_reference:Q", title="Cohen's κ with the expert", format=".2f")]
     layers: list[alt.Chart] = [alt.Chart(bars).mark_bar(color=PALETTE[0], opacity=0.8).encode(
         x=alt.X("agreement_with_reference:Q", title="Share of items matching the expert",
                 axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])), y=y, tooltip=tips)]

@@ -6,19 +6,50 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from data_sources.label_order import save_order, saved_order
 from metrics import calibration as cal
 from metrics import tables, words
 from metrics.filters import Filters
-from ui import charts, downloads, filters, presenter, show
-from ui.cache import measure
+from ui import auth, charts, downloads, filters, presenter, show
+from ui.cache import clear_caches, con, measure
+
+LEVEL_HELP = ("Nominal: labels are names, any disagreement counts the same. Ordinal: labels are ordered (a "
+              "severity scale, scorecard points), a near miss counts less than a far one. Interval: scores, "
+              "differences between them count by their size.")
 
 AGENDA_CONFIG = {"Share most given": st.column_config.NumberColumn(format="percent"),
                  "Entropy (bits)": st.column_config.NumberColumn(format="%.2f")}
 
 
-def session_list(f: Filters) -> pd.DataFrame:
+def label_order_section(f: Filters) -> tuple[str, ...] | None:
+    """The saved order of the labels (making them ordinal), shown and editable in an expander."""
+    order = measure(saved_order)
+    level = measure(cal.label_level, f, order)
+    with st.expander(f"Labels: {level.level} · {show.esc(level.reason)}", expanded=False):
+        st.caption(LEVEL_HELP)
+        if level.level == "interval":
+            return order
+        picked = st.multiselect("The labels' order, lowest first (pick them in order)",
+                                [str(c) for c in level.categories] if not order else list(order),
+                                default=list(order) if order else None, key="label_order")
+        left, right = st.columns(2)
+        if left.button("Save this order", key="save_label_order", disabled=not picked) and picked:
+            save_order(con(), list(picked))
+            clear_caches()
+            st.rerun()
+        if order and right.button("Forget the saved order", key="forget_label_order"):
+            save_order(con(), None)
+            clear_caches()
+            st.rerun()
+    return order
+
+
+def session_list(f: Filters, order: tuple[str, ...] | None) -> pd.DataFrame:
     with st.spinner("Measuring agreement in every session"):
-        sessions = measure(cal.sessions, f)
+        sessions = measure(cal.sessions, f, order=order)
+    undated = int(sessions["date"].isna().sum())
+    if undated:
+        st.caption(f"{words.count(undated, 'undated session')} listed whatever the dates in the sidebar.")
     # A session with a handful of raters is about a handful of people: left out while presenting.
     kept = presenter.keep(sessions, "raters")
     if kept.hidden:
@@ -28,8 +59,8 @@ def session_list(f: Filters) -> pd.DataFrame:
 
 
 def pick_session(sessions: pd.DataFrame) -> tuple[str, str]:
-    labels = {row.session_id: f"{row.date:%Y-%m-%d} · {row.policy} · {row.market} · {row.session_id}"
-              for row in sessions.itertuples()}
+    labels = {row.session_id: f"{'undated' if pd.isna(row.date) else f'{row.date:%Y-%m-%d}'} · {row.policy} · "
+                              f"{row.market} · {row.session_id}" for row in sessions.itertuples()}
     session_id = st.selectbox("Session", list(labels), index=len(labels) - 1, format_func=labels.get, key="session")
     return session_id, labels[session_id]
 
@@ -37,11 +68,13 @@ def pick_session(sessions: pd.DataFrame) -> tuple[str, str]:
 def figures(sa: cal.SessionAgreement, label: str) -> None:
     st.subheader(f"Agreement in {show.esc(label)}")
     cols = st.columns(5)
-    cols[0].metric("Krippendorff's α", words.signed(sa.alpha.estimate),
-                   help="Nominal alpha on all items, missing ratings allowed; interval from a bootstrap over items.")
+    cols[0].metric(f"Agreement beyond chance (α, {sa.level.level})", words.signed(sa.alpha.estimate),
+                   help=f"Krippendorff's alpha at the {sa.level.level} level ({sa.level.reason}) on all items, "
+                        "missing ratings allowed; interval from a bootstrap over items.")
     cols[0].caption(words.coefficient_interval(sa.alpha))
-    cols[1].metric("Fleiss' κ", words.signed(sa.fleiss.estimate),
-                   help="On the items rated by the usual number of raters.")
+    cols[1].metric("Fleiss' κ (nominal)", words.signed(sa.fleiss.estimate),
+                   help="Fleiss' kappa treats every label as a name, whatever their order; on the items rated by "
+                        "the usual number of raters.")
     cols[1].caption(f"{words.coefficient_interval(sa.fleiss)} · {sa.fleiss_items} items × {sa.fleiss_raters} raters")
     cols[2].metric("Percent agreement", words.pct(sa.percent_agreement, 0),
                    help="Share of agreeing rater pairs per item, averaged over items. Not corrected for chance.")
@@ -56,8 +89,9 @@ def figures(sa: cal.SessionAgreement, label: str) -> None:
     spread = (f" The interval runs from {low_band} to {high_band}, so read the label loosely."
               if low_band != high_band else "")
     st.markdown(
-        f"Agreement was **{words.agreement_band(sa.alpha.estimate)}** (α = {words.signed(sa.alpha.estimate)}, "
-        f"{words.coefficient_interval(sa.alpha)}, {sa.n_items} items, {sa.n_raters} raters), on Landis & Koch's "
+        f"Agreement was **{words.agreement_band(sa.alpha.estimate)}** ({sa.level.level} α = "
+        f"{words.signed(sa.alpha.estimate)}, {words.coefficient_interval(sa.alpha)}, {sa.n_items} items, "
+        f"{sa.n_raters} raters), on Landis & Koch's "
         "scale: a rough guide, not a standard. Krippendorff suggests α ≥ 0.80 for conclusions that rely on the "
         f"labels and 0.667 as the lowest for tentative ones.{spread}"
     )
@@ -76,6 +110,25 @@ def raters_section(sa: cal.SessionAgreement, session_id: str) -> None:
     st.caption("Bars: share of the rater's items that match the expert answer, with the count"
                + (" and a 95% Wilson interval." if every_item_judged else
                   "; some items have no expert answer, so no interval is drawn."))
+    weighted = sa.level.level != "nominal"
+    show.table(tables.rater_kappa_table(raters, weighted=weighted), key="rater_kappa_table")
+    st.caption("Agreement with the expert beyond chance: Cohen's kappa" + (
+        " weighted linearly (the labels are ordered, so a near miss counts partly)" if weighted else "")
+        + ", with its 95% interval from the large-sample standard error (Fleiss, Cohen & Everitt 1969).")
+
+
+def pairs_section(session_id: str, order: tuple[str, ...] | None) -> None:
+    st.subheader("Rater against rater")
+    pairs = presenter.mask(measure(cal.pairwise_agreement, session_id, order=order).rename(
+        columns={"first": "rater_id", "second": "other_rater"}))
+    if presenter.is_on():
+        pairs["other_rater"] = [presenter.pseudonym(r, "Rater") for r in pairs["other_rater"]]
+    if pairs.empty:
+        st.info("Fewer than two raters in this session.")
+        return
+    show.table(tables.pairs_table(pairs), key="pairs_table")
+    st.caption("Cohen's kappa for each pair of raters on the items both labelled, with its 95% interval: where "
+               "two raters read the policy differently, the meeting can start there.")
 
 
 def agenda_section(sa: cal.SessionAgreement, session_id: str) -> None:
@@ -104,10 +157,10 @@ def grid_section(sa: cal.SessionAgreement, session_id: str) -> None:
     st.caption("Colour: the label given. ✕: differs from the expert answer.")
 
 
-def over_time_section(f: Filters, sessions: pd.DataFrame, session_id: str) -> None:
+def over_time_section(f: Filters, sessions: pd.DataFrame, session_id: str, order: tuple[str, ...] | None) -> None:
     st.subheader("Agreement over time, per policy")
     with st.spinner("Measuring agreement per policy"):
-        by_policy = presenter.keep(measure(cal.agreement_by_policy, f), "raters").frame
+        by_policy = presenter.keep(measure(cal.agreement_by_policy, f, order=order), "raters").frame
     if by_policy.empty:
         st.info("No per-policy agreement to show under these filters.")
         return
@@ -126,19 +179,21 @@ def main() -> None:
         "projects do not."
     )
     f = filters.current()
-    sessions = session_list(f)
+    order = label_order_section(f) if auth.user().can("trainee_data") else measure(saved_order)
+    sessions = session_list(f, order)
     if sessions.empty:
         st.info("No calibration session matches these filters. Widen the dates, markets or policies in the sidebar, "
                 "or import calibration exports on the Data page.")
         return
     session_id, label = pick_session(sessions)
     with st.spinner("Reading the session"):
-        sa = measure(cal.session_agreement, session_id)
+        sa = measure(cal.session_agreement, session_id, order=order)
     figures(sa, label)
     raters_section(sa, session_id)
+    pairs_section(session_id, order)
     agenda_section(sa, session_id)
     grid_section(sa, session_id)
-    over_time_section(f, sessions, session_id)
+    over_time_section(f, sessions, session_id, order)
 
 
 main()

@@ -19,7 +19,7 @@ def rater_ids() -> set[str]:
 
 
 def alpha(at: AppTest) -> float:
-    value = next(m.value for m in at.metric if m.label == "Krippendorff's α")
+    value = next(m.value for m in at.metric if m.label.startswith("Agreement beyond chance"))
     return float(value.replace("−", "-"))
 
 
@@ -38,7 +38,11 @@ def choose(at: AppTest, session_id: str) -> AppTest:
 def test_calibration_page_shows_agreement_with_intervals_and_a_reading(sample_app: AppTest) -> None:
     at = open_page(sample_app, PAGE)
     assert all(label.count(" · ") == 3 for label in at.selectbox(key="session").options)
-    assert {m.label for m in at.metric} >= {"Krippendorff's α", "Fleiss' κ", "Percent agreement", "Items", "Raters"}
+    labels = {m.label for m in at.metric}
+    # Plain words first, the level of measurement named beside the figure, the method in the help.
+    assert {"Agreement beyond chance (α, nominal)", "Fleiss' κ (nominal)", "Percent agreement", "Items",
+            "Raters"} <= labels
+    assert "Krippendorff's alpha at the nominal level" in next(m for m in at.metric if "α" in m.label).proto.help
     assert any(c.value.startswith("95% CI") for c in at.caption)
     assert any("Landis & Koch" in m.value and "rough guide" in m.value for m in at.markdown)
     agenda = frame_with(at, "Entropy (bits)")

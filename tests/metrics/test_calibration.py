@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,16 +16,18 @@ from metrics.calibration import (
     BY_POLICY_COLUMNS,
     SESSION_COLUMNS,
     agreement_by_policy,
-    pairwise_cohen,
+    pairwise_agreement,
     session_agreement,
     sessions,
+    undated_sessions,
 )
 from metrics.filters import Filters
 from sample_data import planted
 
 D = dt.date
 N = None
-# Krippendorff (2011), section C: 4 observers x 12 units, nominal alpha = 0.743.
+# Krippendorff (2011), section C: 4 observers x 12 units on a 5-point scale: alpha 0.743 nominal, 0.815
+# ordinal, 0.849 interval. Whole numbers on a short scale are ordinal unless told otherwise.
 KRIPP_2011 = {
     "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, N, N, N],
     "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, N, 3],
@@ -71,8 +73,9 @@ def test_sessions_table(con: duckdb.DuckDBPyConnection) -> None:
     assert list(df.columns) == SESSION_COLUMNS
     assert df["session_id"].tolist() == ["S1", "S2", "S3"]
     s1 = df.iloc[0]
-    # The expert's ratings do not count: Krippendorff's own figure comes out.
-    assert s1.alpha == pytest.approx(0.743, abs=5e-4)
+    # The expert's ratings do not count: Krippendorff's own figure comes out, at the labels' level.
+    assert s1.level == "ordinal" and s1.alpha == pytest.approx(0.815, abs=5e-4)
+    assert df["level"].tolist() == ["ordinal", "nominal", "nominal"]  # S2 and S3 are labelled with names
     assert (s1["items"], s1.raters, s1.policy, s1.market) == (12, 4, "Hate Speech", "TH")
     assert s1.alpha_low < s1.alpha < s1.alpha_high
     assert df.iloc[1].alpha == pytest.approx(1.0) and df.iloc[1].fleiss_kappa == pytest.approx(1.0)
@@ -92,7 +95,10 @@ def test_sessions_are_deterministic_and_filtered(con: duckdb.DuckDBPyConnection,
 def test_session_agreement_statistics(con: duckdb.DuckDBPyConnection) -> None:
     s = session_agreement(con, "S1", n_boot=300, seed=1)
     assert (s.n_items, s.n_raters) == (12, 4)
-    assert s.alpha.estimate == pytest.approx(0.743, abs=5e-4)
+    assert s.level.level == "ordinal" and s.alpha.estimate == pytest.approx(0.815, abs=5e-4)
+    # The same session as on the sessions table: one figure, one value.
+    table = sessions(con, Filters(), n_boot=300, seed=1).set_index("session_id").loc["S1"]
+    assert (table.alpha, table.alpha_low, table.alpha_high) == pytest.approx((s.alpha.estimate, s.alpha.low, s.alpha.high))
     assert s.alpha.low < s.alpha.estimate < s.alpha.high
     # Fleiss uses the 8 items rated by all 4 observers (the modal number of ratings).
     assert (s.fleiss_items, s.fleiss_raters) == (8, 4)
@@ -105,7 +111,11 @@ def test_raters_against_the_reference(con: duckdb.DuckDBPyConnection) -> None:
     raters = session_agreement(con, "S1", n_boot=0).raters.set_index("rater_id")
     assert list(raters.index) == ["A", "B", "C", "D"]  # the expert is not a rater
     assert raters.loc["B", "agreement_with_reference"] == 1.0
-    assert raters.loc["B", "cohen_kappa_with_reference"] == pytest.approx(1.0)
+    assert raters.loc["B", "kappa_with_reference"] == pytest.approx(1.0)
+    # Ordered labels: a near miss counts partly (linear weights), and every kappa has its interval.
+    assert (raters["kappa_weights"] == "linear").all()
+    a = raters.loc["A"]
+    assert a.kappa_low < a.kappa_with_reference < a.kappa_high
     assert raters.loc["A", "agreement_with_reference"] == pytest.approx(8 / 9)
     assert raters.loc["C", "items"] == 10
 
@@ -137,13 +147,13 @@ def test_unknown_session_is_empty(con: duckdb.DuckDBPyConnection) -> None:
     assert list(s.grid.columns) == ["rater_id", "item_id", "label", "matches_reference"]
 
 
-def test_pairwise_cohen(con: duckdb.DuckDBPyConnection) -> None:
-    pair = pairwise_cohen(con, "S1", "A", "B")
-    assert pair.items == 9 and pair.percent_agreement == pytest.approx(8 / 9)
-    # By hand: p_o = 72/81, p_e = (3*2 + 3*4 + 2*2 + 1*1)/81 = 23/81, kappa = 49/58.
-    assert pair.kappa == pytest.approx(49 / 58)
-    none = pairwise_cohen(con, "S1", "A", "nobody")
-    assert none.items == 0 and math.isnan(none.kappa)
+def test_pairwise_agreement(con: duckdb.DuckDBPyConnection) -> None:
+    pairs = pairwise_agreement(con, "S2").set_index(["first", "second"])
+    # S2's three raters agree on every item: kappa 1 for every pair, on the 4 items.
+    assert len(pairs) == 3 and (pairs["kappa"] == 1.0).all() and (pairs["n"] == 4).all()
+    s3 = pairwise_agreement(con, "S3").iloc[0]
+    # One item each way: p_o = 1/2, p_e = (2*1 + 0*1)/4 = 1/2 for A (v, v) and B (v, nv): kappa 0.
+    assert s3["n"] == 2 and s3["kappa"] == pytest.approx(0.0)
 
 
 def test_agreement_by_policy(con: duckdb.DuckDBPyConnection) -> None:
@@ -182,3 +192,34 @@ def test_sample_poor_session_has_the_lowest_agreement(sample_con: duckdb.DuckDBP
     assert worst_alpha.alpha_high < others["alpha"].min()
     detail = session_agreement(sample_con, planted.POOR_CALIBRATION_SESSION, n_boot=100)
     assert detail.disagreements["entropy"].iloc[0] > 0 and len(detail.raters) == worst_alpha.raters
+
+
+def test_an_undated_round_is_listed_whatever_the_dates(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""INSERT INTO calibration (session_id, item_id, rater_id, label, date, policy, market, is_reference,
+                   import_id) VALUES ('R9', 'z1', 'A', 'v', NULL, 'Hate Speech', 'TH', false, 0),
+                                     ('R9', 'z1', 'B', 'v', NULL, 'Hate Speech', 'TH', false, 0)""")
+    narrow = sessions(con, Filters(start=D(2026, 3, 4), end=D(2026, 3, 4)))
+    assert narrow["session_id"].tolist() == ["S2", "R9"]  # undated last, never dropped by the dates
+    assert undated_sessions(con, Filters(start=D(2026, 3, 4))) == 1
+    assert session_agreement(con, "R9").n_items == 1
+
+
+def test_a_severity_scale_is_ordinal_in_the_order_given(empty_store: Store) -> None:
+    """Four raters on a 4-level severity scale with a missing rating: nominal without an order, ordinal with
+    it, and each equal to the `krippendorff` package on the same data."""
+    import krippendorff
+
+    scale = ("none", "mild", "moderate", "severe")
+    data = {"A": ["none", "mild", "severe", "moderate", "mild"], "B": ["none", "moderate", "severe", "moderate", None],
+            "C": ["mild", "mild", "moderate", "severe", "mild"], "D": ["none", "mild", "severe", "severe", "mild"]}
+    con = empty_store.cursor()
+    con.executemany(
+        "INSERT INTO calibration (session_id, item_id, rater_id, label, is_reference, import_id) VALUES (?, ?, ?, ?, false, 0)",
+        [("SEV", f"i{u}", r, v) for r, labels in data.items() for u, v in enumerate(labels) if v is not None])
+    codes = [[scale.index(v) if v else np.nan for v in labels] for labels in data.values()]
+    nominal = session_agreement(con, "SEV", n_boot=0)
+    ordinal = session_agreement(con, "SEV", n_boot=0, order=scale)
+    assert nominal.level.level == "nominal" and ordinal.level.level == "ordinal"
+    assert nominal.alpha.estimate == pytest.approx(krippendorff.alpha(codes, level_of_measurement="nominal"), abs=1e-9)
+    assert ordinal.alpha.estimate == pytest.approx(krippendorff.alpha(codes, level_of_measurement="ordinal"), abs=1e-9)
+    assert sessions(con, Filters(), order=scale)["level"].tolist() == ["ordinal"]

@@ -59,7 +59,7 @@ def test_cell_trend_draws_the_policy_level_only_when_known() -> None:
 def test_rater_chart_draws_intervals_only_when_every_item_was_judged() -> None:
     bars = pd.DataFrame({"rater_id": ["A", "B"], "agreement_with_reference": [0.8, 0.5], "matches": [8, 5],
                          "items": [10, 10], "low": [0.5, 0.2], "high": [0.95, 0.8],
-                         "cohen_kappa_with_reference": [0.6, 0.1]})
+                         "kappa_with_reference": [0.6, 0.1]})
     assert len(spec(charts.rater_agreement(bars, with_interval=True))["layer"]) == 3
     assert len(spec(charts.rater_agreement(bars, with_interval=False))["layer"]) == 2
 

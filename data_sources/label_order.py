@@ -1,0 +1,27 @@
+"""The order of calibration labels (a severity scale: none < mild < moderate < severe), saved in the store
+so that agreement is computed at the ordinal level on every page and for everyone."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from data_sources.store import bump_data_version
+
+_KEY = "calibration_label_order"
+
+
+def saved_order(con: duckdb.DuckDBPyConnection) -> tuple[str, ...] | None:
+    """The saved order of calibration labels, lowest first, or None."""
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [_KEY]).fetchone()
+    return tuple(json.loads(row[0])) if row else None
+
+
+def save_order(con: duckdb.DuckDBPyConnection, labels: list[str] | None) -> None:
+    """Save (or, with None or no labels, forget) the order of calibration labels. Results that depend on it
+    are recomputed: the data version moves."""
+    con.execute("DELETE FROM meta WHERE key = ?", [_KEY])
+    if labels:
+        con.execute("INSERT INTO meta VALUES (?, ?)", [_KEY, json.dumps(list(labels), ensure_ascii=False)])
+    bump_data_version(con)
