@@ -15,9 +15,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from metrics.curves import kaplan_meier, km_median
 from metrics.effects_stats import hake_class_gain, hake_gain
 from metrics.filters import ALL, COHORT_SQL, Filters, where
-from metrics.inference import PairedComparison, paired_comparison
+from metrics.inference import (
+    ChiSquare,
+    PairedComparison,
+    StandardisedDifference,
+    TwoSampleT,
+    chi_square_proportions,
+    paired_comparison,
+    standardised_difference,
+    two_sample_t,
+)
 from metrics.rates import add_rate_columns
 from metrics.stats import Interval
 
@@ -36,7 +46,9 @@ class AssessmentGains:
     mean_post: float
     paired: PairedComparison  # post - pre per trainee: paired t-test ("t(9) = 4.74") and Wilcoxon beside it
     hake_class: float  # Hake's class-average <g> = (<post> - <pre>) / (100 - <pre>)
-    hake_mean_individual: float  # mean of individual g = (post - pre) / (100 - pre), pre < 100 only
+    # Marx & Cummings' (2007) normalised change c, averaged over trainees, with its t interval: bounded
+    # in [-1, 1], so people near 100% cannot dominate it as they do an average of individual Hake gains.
+    normalised_change: Interval
     pass_rates: pd.DataFrame = field(repr=False)  # test (pre_test/post_test), attempts, passed, rate, low, high
     pairs: pd.DataFrame = field(repr=False)  # PAIR_COLUMNS
 
@@ -44,6 +56,23 @@ class AssessmentGains:
     def gain(self) -> Interval:
         """Mean of post - pre, in percentage points, with its paired t interval."""
         return self.paired.difference
+
+
+def normalised_change(before_pct: np.ndarray, after_pct: np.ndarray) -> np.ndarray:
+    """Marx & Cummings' (2007, Am. J. Phys. 75, 87) normalised change per person on percentage scores:
+    (after - before) / (100 - before) when the score rose, (after - before) / before when it fell, 0 when
+    it stayed; nan (left out) when it stayed at 0 or 100, where no change was possible."""
+    b = np.asarray(before_pct, float)
+    a = np.asarray(after_pct, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(a > b, (a - b) / (100 - b), np.where(a < b, (a - b) / b, 0.0))
+    return np.where((a == b) & ((b == 0) | (b == 100)), np.nan, c)
+
+
+def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
+    """The mean of the finite values with its t interval (the paired t interval of values against 0)."""
+    v = np.asarray(values, float)
+    return paired_comparison(np.zeros(v.size), v, confidence=confidence).difference
 
 
 # Every attempt as a percentage of its maximum, with the trainee's market, project and cohort from the
@@ -64,8 +93,9 @@ def assessment_gains(
     """How much did test scores rise from pre-test to post-test?
 
     Method: pairs each trainee's first-attempt pre-test with a post-test (same training_id, or same policy
-    and the nearest later date); mean gain with a paired t interval, paired t and Wilcoxon tests, Hake's
-    normalised gain both as the class average <g> and as the mean of individual gains; pass rates of
+    and the nearest later date; pre-tests without a training are paired by policy); mean gain with a
+    paired t interval, paired t and Wilcoxon tests, Hake's class-average normalised gain <g> and Marx &
+    Cummings' normalised change c averaged over trainees with its t interval; pass rates of
     pre- and post-tests (score / max_score * 100 >= pass_mark, tests without a pass mark left out) with
     Wilson intervals. Filters: dates (of the pre-test), markets, policies, projects, cohorts."""
     w = where(filters, alias="pre", trainee_alias="pre", source=False)
@@ -103,15 +133,13 @@ def assessment_gains(
     pairs["hake_g"] = hake_gain(pre, post)
     pairs = pairs[PAIR_COLUMNS]
     test = paired_comparison(pre, post)
-    indiv = pairs["hake_g"].to_numpy(float)
-    indiv = indiv[np.isfinite(indiv)]
     return AssessmentGains(
         n=len(pairs),
         mean_pre=float(np.mean(pre)) if pre.size else math.nan,
         mean_post=float(np.mean(post)) if post.size else math.nan,
         paired=test,
         hake_class=hake_class_gain(pre, post),
-        hake_mean_individual=float(np.mean(indiv)) if indiv.size else math.nan,
+        normalised_change=mean_interval(normalised_change(pre, post)),
         pass_rates=_pass_rates(con, filters, training_ids),
         pairs=pairs,
     )
@@ -135,31 +163,110 @@ def _pass_rates(
 
 
 CERT_COLUMNS = [
-    "cohort", "assessment", "trainees", "passed", "rate", "low", "high", "first_attempt_passed",
-    "first_attempt_rate", "first_attempt_low", "first_attempt_high",
+    "group", "assessment", "trainees", "passed", "rate", "low", "high", "first_attempt_passed",
+    "first_attempt_rate", "first_attempt_low", "first_attempt_high", "attempts_to_pass", "attempts_low",
+    "attempts_high",
 ]
+GROUPINGS = {"cohort": "cohort", "market": "market"}  # the SQL columns of the attempts CTE a page may group by
 
 
-def certification_pass_rates(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.DataFrame:
-    """What share of each cohort passed each certification, ever and at the first attempt?
-
-    One row per cohort x certification: trainees who sat it, passed (any attempt), rate with Wilson
-    interval, and the same for first attempts. Pass: score / max_score * 100 >= pass_mark; attempts
-    without a pass mark are left out. Filters: dates (of the attempt), markets, policies, projects, cohorts."""
+def _per_trainee_certifications(con: duckdb.DuckDBPyConnection, filters: Filters, by: str) -> pd.DataFrame:
+    """One row per trainee x certification: group, passed (ever), first attempt passed, attempts up to and
+    including the first pass, the days from the trainee's start to that pass (or to the last attempt)."""
+    group = GROUPINGS[by]  # identifiers only from the whitelist
     w = where(filters, alias="x", trainee_alias="x", source=False)
     sql = f"""
         WITH {ATTEMPTS_CTE},
-        per_trainee AS (
-            SELECT cohort, assessment, trainee_id, bool_or(pct >= pass_mark) AS passed,
-                   arg_min(pct >= pass_mark, (date, attempt)) AS first_passed
-            FROM x WHERE kind = 'certification' AND pass_mark IS NOT NULL AND {w.sql}
-            GROUP BY ALL)
-        SELECT cohort, assessment, count(*) AS trainees, count(*) FILTER (WHERE passed) AS passed,
-               count(*) FILTER (WHERE first_passed) AS first_attempt_passed
-        FROM per_trainee GROUP BY ALL ORDER BY cohort, assessment"""
-    df = con.execute(sql, w.params).df()
-    if df.empty:
+        ranked AS (
+            SELECT x.*, row_number() OVER (PARTITION BY trainee_id, assessment ORDER BY date, attempt) AS nth
+            FROM x WHERE kind = 'certification' AND pass_mark IS NOT NULL AND pct IS NOT NULL AND {w.sql})
+        SELECT coalesce(r.{group}, '(none)') AS "group", r.assessment, r.trainee_id,
+               bool_or(r.pct >= r.pass_mark) AS passed,
+               bool_or(r.pct >= r.pass_mark AND r.nth = 1) AS first_attempt_passed,
+               min(r.nth) FILTER (WHERE r.pct >= r.pass_mark) AS attempts_to_pass,
+               datediff('day', any_value(t.start_date),
+                        coalesce(min(r.date) FILTER (WHERE r.pct >= r.pass_mark), max(r.date))) AS days
+        FROM ranked r LEFT JOIN trainees t USING (trainee_id)
+        GROUP BY ALL"""
+    return con.execute(sql, w.params).df()
+
+
+def certification_pass_rates(
+    con: duckdb.DuckDBPyConnection, filters: Filters = ALL, *, by: str = "cohort"
+) -> pd.DataFrame:
+    """What share of each cohort (or market) passed each certification, at the first attempt and ever,
+    and in how many attempts?
+
+    One row per group x certification: trainees who sat it; passed (any attempt) and first-attempt passes,
+    each a rate with its Wilson interval; attempts_to_pass, the mean number of attempts among those who
+    passed, with a t interval. Pass: score / max_score * 100 >= pass_mark; attempts without a pass mark are
+    left out. Filters: dates (of the attempt), markets, policies, projects, cohorts."""
+    people = _per_trainee_certifications(con, filters, by)
+    if people.empty:
         return pd.DataFrame(columns=CERT_COLUMNS)
-    df = add_rate_columns(df, correct="passed", reviewed="trainees")
+    rows = []
+    for (group, assessment), g in people.groupby(["group", "assessment"], sort=True):
+        attempts = mean_interval(g["attempts_to_pass"].dropna().to_numpy(float))
+        rows.append({"group": group, "assessment": assessment, "trainees": len(g), "passed": int(g["passed"].sum()),
+                     "first_attempt_passed": int(g["first_attempt_passed"].sum()),
+                     "attempts_to_pass": attempts.estimate, "attempts_low": attempts.low,
+                     "attempts_high": attempts.high})
+    df = add_rate_columns(pd.DataFrame(rows), correct="passed", reviewed="trainees")
     df = add_rate_columns(df, correct="first_attempt_passed", reviewed="trainees", prefix="first_attempt_")
     return df[CERT_COLUMNS]
+
+
+def pass_rate_test(rates: pd.DataFrame, assessment: str) -> ChiSquare:
+    """Do the groups' first-attempt pass rates on this certification differ at all, before any pairwise
+    look? The chi-square test of k proportions over a `certification_pass_rates` frame."""
+    one = rates[rates["assessment"] == assessment]
+    return chi_square_proportions(one["first_attempt_passed"].to_numpy(float), one["trainees"].to_numpy(float))
+
+
+TIME_COLUMNS = ["group", "assessment", "trainees", "certified", "median_weeks", "median_low", "median_high"]
+
+
+def time_to_certification(
+    con: duckdb.DuckDBPyConnection, filters: Filters = ALL, *, by: str = "cohort"
+) -> pd.DataFrame:
+    """How long from a trainee's start date to passing each certification? Kaplan-Meier over weeks from
+    the start to the first pass, those who have not passed yet censored at their last attempt (as the
+    learning curves' time to proficiency); the median with its log-log band interval (nan: fewer than
+    half have passed). Trainees without a start date are left out."""
+    people = _per_trainee_certifications(con, filters, by).dropna(subset=["days"])
+    rows = []
+    for (group, assessment), g in people.groupby(["group", "assessment"], sort=True):
+        weeks = np.maximum(g["days"].to_numpy(float), 0) / 7
+        median = km_median(kaplan_meier(weeks, g["passed"].to_numpy(bool)))
+        rows.append({"group": group, "assessment": assessment, "trainees": len(g), "certified": int(g["passed"].sum()),
+                     "median_weeks": median.median, "median_low": median.low, "median_high": median.high})
+    return pd.DataFrame(rows, columns=TIME_COLUMNS)
+
+
+@dataclass(frozen=True)
+class ScoreComparison:
+    """Two groups' first-attempt scores (percent of the maximum) on one assessment."""
+
+    assessment: str
+    first: str
+    second: str
+    test: TwoSampleT  # Welch: mean(second) - mean(first)
+    size: StandardisedDifference  # d_s and Hedges' g_s
+
+
+def compare_scores(
+    con: duckdb.DuckDBPyConnection, filters: Filters, assessment: str, first: str, second: str, *, by: str = "cohort"
+) -> ScoreComparison:
+    """Do two cohorts' (or markets') scores on this assessment differ? Welch's t-test on first attempts,
+    with the interval of the difference and the standardised difference (Hedges' g_s) beside it."""
+    group = GROUPINGS[by]
+    w = where(filters, alias="x", trainee_alias="x", source=False)
+    sql = f"""
+        WITH {ATTEMPTS_CTE}
+        SELECT x.{group} AS "group", x.pct FROM x
+        WHERE x.assessment = ? AND x.pct IS NOT NULL AND list_contains(?::VARCHAR[], x.{group}) AND {w.sql}
+        QUALIFY row_number() OVER (PARTITION BY x.trainee_id ORDER BY x.date, x.attempt) = 1"""
+    scores = con.execute(sql, [assessment, [first, second], *w.params]).df()
+    a = scores.loc[scores["group"] == first, "pct"].to_numpy(float)
+    b = scores.loc[scores["group"] == second, "pct"].to_numpy(float)
+    return ScoreComparison(assessment, first, second, two_sample_t(a, b), standardised_difference(a, b))

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from metrics import words
+from metrics.assessments import ScoreComparison
+from metrics.inference import ChiSquare
 from metrics.stats import Interval, wilson_arrays
 from metrics.weekly import WeeklyImpact
 
@@ -265,3 +267,46 @@ def pairs_table(pairs: pd.DataFrame) -> pd.DataFrame:
                   f"{words.DASH} ({reason})" for k, lo, hi, reason in
                   zip(pairs["kappa"], pairs["low"], pairs["high"], pairs["reason"], strict=True)],
     }).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- Tests and certification
+
+def certification_table(rates: pd.DataFrame, times: pd.DataFrame, group_name: str) -> pd.DataFrame:
+    """One certification's groups: first-attempt and overall pass rates, attempts to pass, weeks to certify."""
+    weeks = times.set_index("group")
+    return pd.DataFrame({
+        group_name: rates["group"], "trainees": rates["trainees"],
+        "passed at the first attempt": _rate_texts(rates, "first_attempt_", "trainees"),
+        "passed in the end": _rate_texts(rates, "", "trainees"),
+        "attempts to pass (95% CI)": [words.value_interval(round(m, 2), round(lo, 2), round(hi, 2))
+                                      if not pd.isna(m) else words.DASH for m, lo, hi in
+                                      zip(rates["attempts_to_pass"], rates["attempts_low"], rates["attempts_high"],
+                                          strict=True)],
+        "weeks from start to certified (95% CI)": [
+            words.value_interval(*(round(float(weeks.loc[g, c]), 1) for c in ("median_weeks", "median_low", "median_high")))
+            if g in weeks.index and not pd.isna(weeks.loc[g, "median_weeks"]) else "fewer than half certified yet"
+            for g in rates["group"]],
+    }).reset_index(drop=True)
+
+
+def omnibus_words(test: ChiSquare, what: str, groups: str) -> str:
+    """Whether k groups (`groups`: their plural noun) differ at all, in words, before anyone compares two."""
+    if pd.isna(test.p_value):
+        return f"Whether the {groups}' {what} differ cannot be tested: {test.reason}."
+    verdict = (f"the {groups}' {what} differ more than chance would explain"
+               if test.p_value < 0.05 else f"no clear difference between the {groups}' {what}")
+    caution = f" ({test.caution})" if test.caution else ""
+    return f"Across all {groups} at once: {verdict} (chi-square test, {test.cite()}){caution}."
+
+
+def score_comparison_words(cmp: ScoreComparison) -> str:
+    """'c2 scored 7.3 points higher than c1 on X (95% CI ...; Welch t(8.1) = ..., p = ...); Hedges' g = ...'."""
+    t, g = cmp.test, cmp.size.g_s
+    if not t.difference.measured or pd.isna(t.p_value):
+        return f"{cmp.second} against {cmp.first} on {cmp.assessment} cannot be compared: {t.reason or cmp.size.reason}."
+    direction = "higher" if t.difference.estimate >= 0 else "lower"
+    verdict = "a real difference" if t.difference.excludes_zero else "no clear difference"
+    return (f"{cmp.second} scored {abs(t.difference.estimate):.1f} points {direction} than {cmp.first} on "
+            f"{cmp.assessment} (first attempts; 95% CI {t.difference.low:+.1f} to {t.difference.high:+.1f}; "
+            f"Welch's {t.cite()}): {verdict}. Standardised difference: Hedges' g = {words.signed(g.estimate)} "
+            f"({words.coefficient_interval(g)}); n = {t.n_first} and {t.n_second}.")

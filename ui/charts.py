@@ -339,3 +339,20 @@ def agreement_over_time(trend: pd.DataFrame) -> alt.LayerChart:
     guide = alt.Chart(pd.DataFrame({"alpha": [0.667, 0.8]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(
         y="alpha:Q")
     return alt.layer(guide, lines, errors, points).properties(height=380)
+
+
+# --------------------------------------------------------------------------- Tests and certification
+
+def pass_rates(rates: pd.DataFrame, group_title: str) -> alt.LayerChart:
+    """First-attempt pass rate per group with its Wilson interval (a `certification_pass_rates` frame)."""
+    base = alt.Chart(rates).encode(y=alt.Y("group:N", title=group_title, sort=None))
+    title = "Passed at the first attempt (95% interval)"
+    bars = base.mark_rule(strokeWidth=2, color=PALETTE[0]).encode(
+        x=alt.X("first_attempt_low:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        x2="first_attempt_high:Q")
+    points = base.mark_point(filled=True, size=90, color=PALETTE[0]).encode(
+        x="first_attempt_rate:Q",
+        tooltip=[alt.Tooltip("group:N", title=group_title), alt.Tooltip("trainees:Q", title="Trainees"),
+                 _pct_tip("first_attempt_rate", "First attempt"), _pct_tip("first_attempt_low", "95% low"),
+                 _pct_tip("first_attempt_high", "95% high"), _pct_tip("rate", "Passed in the end")])
+    return alt.layer(bars, points).properties(height=max(140, 30 * len(rates)))

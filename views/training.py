@@ -163,7 +163,9 @@ def gains_section(gains: AssessmentGains) -> None:
                  f"{gains.mean_pre:.0f}% → {gains.mean_post:.0f}%")
     right.metric("Normalised gain (Hake's g)", f"{gains.hake_class:.2f}", border=True,
                  help="Share of the possible improvement achieved: (post - pre) / (100 - pre) on class averages.")
-    right.caption(f"Mean of individual gains {gains.hake_mean_individual:.2f}")
+    change = gains.normalised_change
+    right.caption(f"Normalised change (Marx & Cummings), averaged over trainees: {words.signed(change.estimate)} "
+                  f"({words.coefficient_interval(change)})")
     if not gains.pass_rates.empty:
         show.table(tables.pass_rates_table(gains.pass_rates), key="training_pass_rates", width="content")
 

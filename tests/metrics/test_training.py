@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -201,7 +202,8 @@ def test_assessment_gains_pairs_by_training_and_by_policy(empty_store: Store) ->
     assert list(pairs["hake_g"]) == [pytest.approx(0.5), pytest.approx(0.5)]
     assert g.gain.estimate == pytest.approx(25.0)
     assert g.hake_class == pytest.approx((75 - 50) / 50)
-    assert g.hake_mean_individual == pytest.approx(0.5)
+    # Marx & Cummings' c: a 40 -> 70 (30 of 60 possible) and b 60 -> 80 (20 of 40): both 0.5.
+    assert g.normalised_change.estimate == pytest.approx(0.5)
     rates = g.pass_rates.set_index("test")
     assert rates.loc["pre_test", "passed"] == 0 and rates.loc["post_test", "attempts"] == 3
     assert rates.loc["post_test", "passed"] == 2
@@ -247,3 +249,16 @@ def test_sample_remedial_gain_is_regression_to_the_mean(sample_con: duckdb.DuckD
     # read here, and the result says so.
     assert e.did.estimate > e.ancova.estimate
     assert any("difference-in-differences) is inflated" in w for w in e.warnings)
+
+
+def test_normalised_change_is_bounded_and_counts_losses_against_the_start() -> None:
+    """Marx & Cummings (2007), eq. 1: c = (post - pre) / (100 - pre) for a gain, (post - pre) / pre for a
+    loss, 0 for no change, undefined (dropped) at 0 -> 0 and 100 -> 100."""
+    from metrics.assessments import normalised_change
+
+    pre = np.array([40.0, 95.0, 80.0, 60.0, 100.0, 0.0])
+    post = np.array([70.0, 90.0, 80.0, 100.0, 100.0, 0.0])
+    c = normalised_change(pre, post)
+    assert c[:4] == pytest.approx([0.5, -5 / 95, 0.0, 1.0]) and np.isnan(c[4:]).all()
+    # A fall from 95 to 90 weighs -0.05 here; as an individual Hake gain it would be -1.0.
+    assert np.nanmin(c) >= -1 and np.nanmax(c) <= 1
