@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from metrics.curves import Model, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
+from metrics.curves import CurveFit, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
 from metrics.filters import ALL, COHORT_SQL, Filters, Where, where
 from metrics.rates import add_rate_columns, dates_cover_all
 from metrics.stats import Interval, bootstrap_interval
@@ -80,49 +80,40 @@ def learning_curves(con: duckdb.DuckDBPyConnection, filters: Filters = ALL, *, m
     return add_rate_columns(df)[CURVE_COLUMNS]
 
 
-FIT_COLUMNS = [
-    "cohort", "points", "chosen", "exp_a", "exp_b", "exp_tau", "exp_aic", "pow_a", "pow_c", "pow_k", "pow_aic",
-]
+@dataclass(frozen=True)
+class CohortFit:
+    """A cohort's learning curve: every shape fitted (metrics.curves.fit_learning_curve), the one chosen
+    by AIC, each parameter with its interval and any parameter that ended on a bound."""
+
+    cohort: str
+    fit: CurveFit
+
+    @property
+    def chosen(self) -> ModelFit | None:
+        return next((f for f in self.fit.fits if f.model == self.fit.chosen), None)
 
 
-def fit_curves(curves: pd.DataFrame) -> pd.DataFrame:
+def fit_curves(curves: pd.DataFrame) -> list[CohortFit]:
     """Which shape does each cohort's learning curve follow, and where does it level off?
 
-    Per cohort, two curves fitted to `learning_curves` output by weighted least squares (weights =
-    reviews in the week): exponential rise acc(t) = a - (a - b) exp(-t / tau) (b: week-0 accuracy, a: the
-    plateau, tau: weeks to close 63% of the gap) and power law acc(t) = a - c (t + 1)^-k. `chosen` is
-    the one with the lower Gaussian AIC, n log(WRSS / n) + 2 (3 + 1) (both have three parameters, so
-    this is the lower weighted residual sum of squares); None when neither fits (fewer than 4 weeks).
-    Columns: cohort, points, chosen, exp_a, exp_b, exp_tau, exp_aic, pow_a, pow_c, pow_k, pow_aic."""
-    rows = []
-    for cohort, g in curves.groupby("cohort", sort=True):
-        fit = fit_learning_curve(g["week"].to_numpy(float), g["rate"].to_numpy(float), g["reviewed"].to_numpy(float))
-        rows.append({
-            "cohort": cohort, "points": fit.n_points, "chosen": fit.chosen,
-            "exp_a": fit.exponential.params["a"], "exp_b": fit.exponential.params["b"],
-            "exp_tau": fit.exponential.params["tau"], "exp_aic": fit.exponential.aic,
-            "pow_a": fit.power.params["a"], "pow_c": fit.power.params["c"], "pow_k": fit.power.params["k"],
-            "pow_aic": fit.power.aic,
-        })
-    return pd.DataFrame(rows, columns=FIT_COLUMNS)
+    Per cohort, four curves fitted to `learning_curves` output by weighted least squares (weights =
+    reviews in the week): exponential rise a - (a - b) exp(-t / tau) (b: week-0 level, a: the plateau, tau:
+    the weeks to close 63% of the gap), power law a - c (t + 1)^-k, and their two-parameter forms (an
+    exponential rise from zero, a power law through the origin). The chosen one has the lowest Gaussian AIC,
+    each penalised by its own number of parameters; none with fewer than 4 weeks. Parameters carry 95%
+    intervals from the fit's covariance; fits on a bound say so (CurveFit.caution)."""
+    return [CohortFit(str(cohort), fit_learning_curve(g["week"].to_numpy(float), g["rate"].to_numpy(float),
+                                                      g["reviewed"].to_numpy(float)))
+            for cohort, g in curves.groupby("cohort", sort=True)]
 
 
-def fitted(curves_fit: pd.DataFrame, weeks: np.ndarray | list[float] | range) -> pd.DataFrame:
-    """Fitted values to draw: one row per cohort x model x week (cohort, model, chosen, week, fitted)."""
+def fitted(fits: list[CohortFit], weeks: np.ndarray | list[float] | range) -> pd.DataFrame:
+    """The chosen curve of each cohort to draw: one row per cohort x week (cohort, model, week, fitted)."""
     t = np.asarray(list(weeks), float)
-    frames = []
-    for row in curves_fit.itertuples(index=False):
-        models: tuple[tuple[Model, tuple[str, ...], str], ...] = (
-            ("exponential", ("a", "b", "tau"), "exp"), ("power", ("a", "c", "k"), "pow"))
-        for model, names, prefix in models:
-            params = {n: float(getattr(row, f"{prefix}_{n}")) for n in names}
-            ok = all(math.isfinite(v) for v in params.values())
-            values = predict(ModelFit(model, params, math.nan, math.nan, ok), t)
-            frames.append(pd.DataFrame({
-                "cohort": row.cohort, "model": model, "chosen": row.chosen == model, "week": t, "fitted": values,
-            }))
+    frames = [pd.DataFrame({"cohort": f.cohort, "model": f.fit.chosen, "week": t, "fitted": predict(f.chosen, t)})
+              for f in fits if f.chosen is not None]
     if not frames:
-        return pd.DataFrame(columns=["cohort", "model", "chosen", "week", "fitted"])
+        return pd.DataFrame(columns=["cohort", "model", "week", "fitted"])
     return pd.concat(frames, ignore_index=True)
 
 

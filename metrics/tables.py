@@ -11,7 +11,9 @@ import pandas as pd
 
 from metrics import words
 from metrics.assessments import ScoreComparison
+from metrics.curves import ModelFit
 from metrics.inference import ChiSquare
+from metrics.learning import CohortFit
 from metrics.stats import Interval, wilson_arrays
 from metrics.weekly import WeeklyImpact
 
@@ -187,14 +189,43 @@ def attendee_slopes(per_trainee: pd.DataFrame, names: Sequence[str]) -> pd.DataF
 
 # ----------------------------------------------------------------------------------- Learning curves
 
-def fit_table(fits: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "Cohort": fits["cohort"], "Weeks fitted": fits["points"],
-        "Chosen model": fits["chosen"].fillna("too few weeks to fit"),
-        "Plateau (exp.)": fits["exp_a"], "Week-0 level (exp.)": fits["exp_b"],
-        "Time constant, weeks (exp.)": fits["exp_tau"], "Plateau (power)": fits["pow_a"],
-        "Rate k (power)": fits["pow_k"], "AIC exponential": fits["exp_aic"], "AIC power": fits["pow_aic"],
-    })
+SHAPES = {"exponential": "exponential rise", "power": "power law", "exp_from_zero": "exponential rise from zero",
+          "power_origin": "power law through the origin"}
+
+
+def _parameter(fit: ModelFit | None, name: str, percent: bool) -> str:
+    """'93.5% (95% CI 92.1–94.9%)', '8.5 (95% CI 6.9 to 10.4)', 'on its bound' or a dash."""
+    if fit is None or name not in fit.params:
+        return words.DASH
+    value = fit.params[name]
+    if name in fit.on_bound:
+        return f"{words.pct(value) if percent else f'{value:.2f}'} (on the edge of its range: no interval)"
+    iv = fit.intervals.get(name)
+    if percent:  # a share cannot leave [0, 1], whatever the covariance's symmetric interval says
+        return words.pct(value) if iv is None or not iv.bounded else \
+            f"{words.pct(value)} (95% CI {words.pct(max(iv.low, 0.0))}–{words.pct(min(iv.high, 1.0))})"
+    if iv is None or not iv.bounded:
+        return f"{value:.2f}"
+    return f"{value:.1f} (95% CI {iv.low:.1f} to {iv.high:.1f})"
+
+
+def fit_table(fits: list[CohortFit]) -> pd.DataFrame:
+    """Each cohort's chosen curve in words, its parameters with intervals, and every shape's AIC."""
+    rows = []
+    for f in fits:
+        chosen = f.chosen
+        model = chosen.model if chosen else None
+        rows.append({
+            "Cohort": f.cohort, "Weeks fitted": f.fit.n_points,
+            "Chosen shape": SHAPES[model] if model else "too few weeks to fit",
+            # A power law through the origin has no plateau: it keeps rising.
+            "Plateau": "none: it keeps rising" if model == "power_origin" else _parameter(chosen, "a", percent=True),
+            "Weeks to close 63% of the gap": _parameter(chosen, "tau", percent=False),
+            "Power-law rate k": _parameter(chosen, "k", percent=False),
+            **{f"AIC {SHAPES[m.model]}": round(m.aic, 1) if pd.notna(m.aic) else None for m in f.fit.fits},
+            "Note": f.fit.caution,
+        })
+    return pd.DataFrame(rows)
 
 
 def proficiency_table(proficiency: pd.DataFrame) -> pd.DataFrame:

@@ -12,16 +12,6 @@ from metrics.filters import Filters
 from ui import charts, downloads, filters, presenter, show
 from ui.cache import measure
 
-FIT_CONFIG = {
-    "Plateau (exp.)": st.column_config.NumberColumn(format="percent"),
-    "Week-0 level (exp.)": st.column_config.NumberColumn(format="percent"),
-    "Plateau (power)": st.column_config.NumberColumn(format="percent"),
-    "Time constant, weeks (exp.)": st.column_config.NumberColumn(format="%.1f"),
-    "Rate k (power)": st.column_config.NumberColumn(format="%.2f"),
-    "AIC exponential": st.column_config.NumberColumn(format="%.1f"),
-    "AIC power": st.column_config.NumberColumn(format="%.1f"),
-}
-
 
 def controls() -> tuple[float, int]:
     left, right = st.columns(2)
@@ -51,13 +41,14 @@ def curves_section(curves: pd.DataFrame, target: float) -> None:
     st.subheader("Accuracy by week of tenure")
     fits = learning.fit_curves(curves)  # a few small least-squares fits: cheap, and pure
     lines = learning.fitted(fits, range(int(curves["week"].min()), int(curves["week"].max()) + 1))
-    show.chart(charts.learning_curves(curves, lines[lines["chosen"]], target), key="learning_curves",
-               name="learning_curves")
-    show.table(tables.fit_table(fits), key="fit_table", column_config=FIT_CONFIG)
+    show.chart(charts.learning_curves(curves, lines, target), key="learning_curves", name="learning_curves")
+    show.table(tables.fit_table(fits), key="fit_table")
     st.caption(
         "Exponential rise: accuracy = plateau − (plateau − week-0 level)·e^(−week / time constant); the time "
-        "constant is the weeks it takes to close 63% of the gap. Power law: plateau − c·(week + 1)^−k. The chosen "
-        "model has the lower AIC (weighted by reviews per week); a difference under 2 is no real preference."
+        "constant is the weeks it takes to close 63% of the gap. Power law: plateau − c·(week + 1)^−k. Their "
+        "two-parameter forms start from zero. The chosen shape has the lowest AIC (weighted by reviews per week, "
+        "each shape penalised for its parameters); a difference under 2 is no real preference. Intervals come "
+        "from each fit's covariance; a parameter on the edge of its range has none."
     )
 
 

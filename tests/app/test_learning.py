@@ -35,9 +35,12 @@ PAGE = "views/learning.py"
 @needs_sample
 def test_learning_page_draws_curves_fits_and_time_to_proficiency(sample_app: AppTest) -> None:
     at = open_page(sample_app, PAGE)
-    fits = frame_with(at, "Chosen model")
+    fits = frame_with(at, "Chosen shape")
     assert set(planted.COHORTS) <= set(fits["Cohort"])
-    assert {"AIC exponential", "AIC power", "Time constant, weeks (exp.)"} <= set(fits.columns)
+    assert {"AIC exponential rise", "AIC power law", "Weeks to close 63% of the gap", "Plateau"} <= set(fits.columns)
+    # Every estimate with its interval, or the reason it has none.
+    fitted = fits[fits["Chosen shape"] != "too few weeks to fit"]
+    assert len(fitted) >= 6 and fitted["Plateau"].str.contains("95% CI|edge of its range|keeps rising").all()
     proficiency = frame_with(at, "Kaplan-Meier median weeks (95% CI)")
     assert (proficiency["Reached"] <= proficiency["Trainees"]).all()
     assert len(at.get("vega_lite_chart")) >= 2

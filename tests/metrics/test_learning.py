@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator
 
 import duckdb
@@ -101,7 +100,7 @@ def test_learning_measures_on_an_empty_store(empty_store: Store) -> None:
     assert learning_curves(con, Filters()).empty
     assert time_to_proficiency(con, Filters()).empty
     assert proficiency_curve(con, Filters()).empty
-    assert fit_curves(learning_curves(con, Filters())).empty
+    assert fit_curves(learning_curves(con, Filters())) == []
     assert not compare_cohorts(con, "a", "b", Filters()).enough_data
 
 
@@ -112,24 +111,25 @@ def test_fit_curves_per_cohort_and_fitted_values() -> None:
     rate = rng.binomial(reviewed, exp_rise(weeks, 0.93, 0.72, 4.0)) / reviewed
     curves = pd.DataFrame({"cohort": "c1", "week": weeks, "reviewed": reviewed, "rate": rate})
     fits = fit_curves(curves)
-    row = fits.iloc[0]
-    assert row["chosen"] == "exponential" and row["points"] == 20
-    assert row["exp_a"] == pytest.approx(0.93, abs=0.01) and row["exp_tau"] == pytest.approx(4.0, rel=0.25)
+    one = fits[0]
+    assert one.fit.chosen == "exponential" and one.fit.n_points == 20 and one.chosen is not None
+    assert one.chosen.params["a"] == pytest.approx(0.93, abs=0.01)
+    tau = one.chosen.intervals["tau"]
+    assert tau.estimate == pytest.approx(4.0, rel=0.25) and tau.low < 4.0 < tau.high  # with its interval
     values = fitted(fits, range(30))
-    chosen = values[values["chosen"]]
-    assert len(chosen) == 30 and chosen["fitted"].iloc[-1] == pytest.approx(0.93, abs=0.01)
-    assert not math.isnan(values[values["model"] == "power"]["fitted"].iloc[0])
+    assert len(values) == 30 and (values["model"] == "exponential").all()
+    assert values["fitted"].iloc[-1] == pytest.approx(0.93, abs=0.01) and not values["fitted"].isna().any()
 
 
 def test_sample_fast_cohort_learns_faster(sample_con: duckdb.DuckDBPyConnection) -> None:
     from sample_data import planted
 
-    fits = fit_curves(learning_curves(sample_con, Filters())).set_index("cohort")
-    if planted.FAST_COHORT not in fits.index:
+    taus = {f.cohort: f.fit.exponential.params["tau"] for f in fit_curves(learning_curves(sample_con, Filters()))}
+    if planted.FAST_COHORT not in taus:
         pytest.skip("sample exports not generated yet")
-    earlier = [c for c in planted.COHORTS if c < planted.FAST_COHORT and c in fits.index]
-    fast_tau = fits.loc[planted.FAST_COHORT, "exp_tau"]
-    assert (fast_tau < fits.loc[earlier, "exp_tau"]).all()  # planted: time constant halved
+    earlier = [c for c in planted.COHORTS if c < planted.FAST_COHORT and c in taus]
+    fast_tau = taus[planted.FAST_COHORT]
+    assert all(fast_tau < taus[c] for c in earlier)  # planted: time constant halved
     assert fast_tau == pytest.approx(planted.FAST_LEARNING_WEEKS, rel=0.4)
 
 
