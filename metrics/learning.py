@@ -341,3 +341,37 @@ def compare_cohorts(
         chi2=lr.chi2 if lr else math.nan, p_value=lr.p_value if lr else math.nan,
         enough_data=enough and lr is not None and math.isfinite(lr.chi2),
     )
+
+
+@dataclass(frozen=True)
+class AllCohorts:
+    """The log-rank test of equal time to proficiency across every cohort at once (k groups, k - 1 df)."""
+
+    cohorts: int
+    trainees: int
+    chi2: float
+    df: int
+    p_value: float
+    reason: str = ""
+
+
+def compare_all_cohorts(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = ALL,
+    *,
+    target: float = 0.90,
+    min_reviews: int = 20,
+    window_weeks: int = 2,
+    max_weeks: int = 52,
+) -> AllCohorts:
+    """Do the cohorts reach proficiency at different paces at all, before any two are compared? The
+    k-sample log-rank test (statsmodels' survdiff) on `time_to_proficiency`'s durations, censored included."""
+    from statsmodels.duration.survfunc import survdiff
+
+    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    k = int(dur["cohort"].nunique()) if not dur.empty else 0
+    if k < 2 or not dur["reached"].any():
+        return AllCohorts(k, len(dur), math.nan, max(k - 1, 0), math.nan,
+                          "fewer than two cohorts, or nobody has reached proficiency yet")
+    chi2, p = survdiff(dur["week"].to_numpy(float), dur["reached"].to_numpy(int), dur["cohort"].to_numpy())
+    return AllCohorts(k, len(dur), float(chi2), k - 1, float(p))

@@ -13,7 +13,7 @@ from metrics import words
 from metrics.assessments import ScoreComparison
 from metrics.curves import ModelFit
 from metrics.inference import ChiSquare
-from metrics.learning import CohortFit
+from metrics.learning import AllCohorts, CohortFit
 from metrics.stats import Interval, wilson_arrays
 from metrics.weekly import WeeklyImpact
 
@@ -341,3 +341,13 @@ def score_comparison_words(cmp: ScoreComparison) -> str:
             f"{cmp.assessment} (first attempts; 95% CI {t.difference.low:+.1f} to {t.difference.high:+.1f}; "
             f"Welch's {t.cite()}): {verdict}. Standardised difference: Hedges' g = {words.signed(g.estimate)} "
             f"({words.coefficient_interval(g)}); n = {t.n_first} and {t.n_second}.")
+
+
+def all_cohorts_words(test: AllCohorts) -> str:
+    """The omnibus log-rank test across every cohort, in words, before two are compared."""
+    if pd.isna(test.p_value):
+        return f"Whether the cohorts' pace differs cannot be tested: {test.reason}."
+    verdict = ("the cohorts reach proficiency at different paces" if test.p_value < 0.05
+               else "no clear difference in pace across the cohorts")
+    return (f"Across all {test.cohorts} cohorts at once: {verdict} (log-rank test, chi2({test.df}) = {test.chi2:.2f}, "
+            f"{words.p_text(test.p_value)}, {test.trainees:,} trainees). Compare two only with this in mind.")

@@ -90,6 +90,8 @@ def comparison_section(cohorts: list[str], f: Filters, target: float, min_review
     if len(cohorts) < 2:
         st.info("Only one cohort is measured under these filters: there is nothing to compare it with.")
         return
+    every = measure(learning.compare_all_cohorts, f, target=target, min_reviews=min_reviews)
+    st.markdown(tables.all_cohorts_words(every))
     a_col, b_col = st.columns(2)
     cohort_a = a_col.selectbox("Cohort", cohorts, index=0, key="compare_a")
     cohort_b = b_col.selectbox("against cohort", cohorts, index=1, key="compare_b")

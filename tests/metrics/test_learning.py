@@ -162,3 +162,16 @@ def test_the_tenure_rollup_and_the_daily_rows_give_the_same_answers(store: Store
         pd.testing.assert_frame_equal(time_to_proficiency(con, rollup), time_to_proficiency(con, daily))
         pd.testing.assert_frame_equal(proficiency_curve(con, rollup), proficiency_curve(con, daily))
         assert compare_cohorts(con, "fast", "slow", rollup) == compare_cohorts(con, "fast", "slow", daily)
+
+
+def test_all_cohorts_log_rank_matches_the_two_group_test_for_two_cohorts(sample_con: duckdb.DuckDBPyConnection) -> None:
+    """With two cohorts the k-sample log-rank statistic is the two-sample one (Mantel-Cox), on 1 df."""
+    from metrics.learning import compare_all_cohorts
+
+    two = Filters(cohorts=("2026-03", "2026-07"))
+    every = compare_all_cohorts(sample_con, two)
+    pair = compare_cohorts(sample_con, "2026-03", "2026-07", two)
+    if not pair.enough_data:
+        pytest.skip("sample exports not generated yet")
+    assert every.df == 1 and every.chi2 == pytest.approx(pair.chi2, rel=1e-6)
+    assert compare_all_cohorts(sample_con, Filters()).df == 7
