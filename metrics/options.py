@@ -35,9 +35,9 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
         "SELECT project FROM decision_daily WHERE project IS NOT NULL UNION SELECT project FROM trainees "
         "WHERE project IS NOT NULL ORDER BY 1"
     )
-    row = con.execute(
-        "SELECT min(d), max(d) FROM (SELECT min(date) d FROM decision_daily UNION ALL SELECT max(date) FROM decision_daily "
-        "UNION ALL SELECT min(date) FROM trainings UNION ALL SELECT max(date) FROM trainings)"
-    ).fetchone()
+    # The range spans every dataset with dates, so that no calibration round or test is out of reach.
+    spans = " UNION ALL ".join(f"SELECT min(date) AS d FROM {t} UNION ALL SELECT max(date) FROM {t}"
+                               for t in ("decision_daily", "trainings", "assessments", "calibration"))
+    row = con.execute(f"SELECT min(d), max(d) FROM ({spans})").fetchone()
     first, last = (row[0], row[1]) if row else (None, None)
     return FilterOptions(markets, policies, cohorts, projects, first, last)

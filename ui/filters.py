@@ -24,11 +24,11 @@ def sidebar(who: User) -> Filters:
     allowed_markets = who.markets
     st.sidebar.subheader("Filters")
     if opts.first_date and opts.last_date:
-        left, right = st.sidebar.columns(2)
-        start = left.date_input("From", value=opts.first_date, min_value=opts.first_date,
-                                max_value=opts.last_date, key="from", bind="query-params")
-        end = right.date_input("To", value=opts.last_date, min_value=opts.first_date,
-                               max_value=opts.last_date, key="to", bind="query-params")
+        follow_the_data(opts.first_date, opts.last_date)
+        start = st.sidebar.date_input("From", value=opts.first_date, min_value=opts.first_date,
+                                      max_value=opts.last_date, key="from", bind="query-params", format="YYYY-MM-DD")
+        end = st.sidebar.date_input("To", value=opts.last_date, min_value=opts.first_date,
+                                    max_value=opts.last_date, key="to", bind="query-params", format="YYYY-MM-DD")
         if start and end and start > end:
             st.sidebar.warning("'From' is after 'To': showing nothing until the range is fixed.")
     market_options = [m for m in opts.markets if not allowed_markets or m in allowed_markets]
@@ -42,6 +42,22 @@ def sidebar(who: User) -> Filters:
         st.sidebar.multiselect("Projects", opts.projects, key="projects", bind="query-params",
                                placeholder="All projects")
     return current(who)
+
+
+def follow_the_data(first: dt.date, last: dt.date) -> None:
+    """When an import or undo moves the data's first or last day, dates still at the old ends move with it
+    (a range the person narrowed stays), so new data shows on every page without a new browser tab."""
+    ss = st.session_state
+    previous = ss.get("data_range")
+    if previous == (first, last):
+        return
+    if previous is not None:
+        old_first, old_last = previous
+        for key, old, new in (("from", old_first, first), ("to", old_last, last)):
+            value = ss.get(key)
+            if value == old or (isinstance(value, dt.date) and not first <= value <= last):
+                ss[key] = new
+    ss["data_range"] = (first, last)
 
 
 def current(who: User | None = None) -> Filters:
