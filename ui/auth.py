@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_sources.roles import LOCAL_USER, RoleConfig, RolesError, User, load_roles
+from access.roles import LOCAL_USER, RoleConfig, RolesError, User, load_roles
 
 # The action each page needs (by url_path); pages not listed need only "view".
 PAGE_ACTIONS = {"data": "import", "trainee": "trainee_data"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from data_sources.roles import RolesError, User, load_roles
+from access.roles import RolesError, User, load_roles
 from tests.app.conftest import assert_clean
 
 ROLES = """

@@ -1,0 +1,1 @@
+"""Data going out of Uplift: spreadsheet-safe CSV, the export log, backups (and, later, the weekly report)."""
