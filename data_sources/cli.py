@@ -12,11 +12,11 @@ from pathlib import Path
 
 from access.roles import RolesError, cli_user, roles_file
 from data_sources import imports
-from data_sources.backup import backup, restore
 from data_sources.readers import NotATable
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
 from data_sources.store import StoreError, cli_memory_limit, db_path, open_store
+from outgoing.backup import backup, restore
 
 SUPPORTED = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from data_sources.export import safe_csv
 from metrics.filters import Filters
 from metrics.weekly import Tile, WeeklyImpact
+from outgoing.safe_csv import safe_csv
 from ui.presenter import MIN_GROUP
 
 TOP_WEAK_SPOTS = 5

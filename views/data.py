@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from data_sources import imports, templates
-from data_sources.audit import export_history
 from data_sources.contract import DATASETS
 from data_sources.readers import NotATable, RawTable, read_path
 from data_sources.sheets import SheetsError, read_sheet
+from outgoing.export_log import export_history
 from ui import auth, presenter, state
 from ui.state import con
 

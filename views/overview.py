@@ -9,11 +9,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data_sources.audit import log_export
 from metrics.rates import rates
 from metrics.trainee import coaching_list
 from metrics.weak_spots import weak_spots
 from metrics.weekly import WeeklyImpact, p_chart, week_training_effects, weekly_impact
+from outgoing.export_log import log_export
 from ui import charts, downloads, filters, nav, presenter, report
 from ui.state import measure, store
 
