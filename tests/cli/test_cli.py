@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from data_sources import cli
+import cli
 
 ROSTER = "trainee_id,market\nT1,TH\nT2,VN\n"
 
@@ -79,7 +79,7 @@ def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_p
         (tmp_path / "r.csv").write_text(ROSTER)
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "data_sources.cli", "--db", db, "import", str(tmp_path / "r.csv")],
+            [sys.executable, "-m", "cli", "--db", db, "import", str(tmp_path / "r.csv")],
             capture_output=True, text=True, timeout=60,
         )
         waited = time.monotonic() - started
@@ -91,7 +91,7 @@ def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_p
     assert waited >= 4  # it waited briefly before giving up
     # Once the other process is gone, the same command works: nothing was corrupted.
     again = subprocess.run(
-        [sys.executable, "-m", "data_sources.cli", "--db", db, "import", str(tmp_path / "r.csv")],
+        [sys.executable, "-m", "cli", "--db", db, "import", str(tmp_path / "r.csv")],
         capture_output=True, text=True, timeout=60,
     )
     assert again.returncode == 0, again.stderr

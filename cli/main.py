@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from access.roles import RolesError, cli_user, roles_file
 from data_sources import imports
+from data_sources.contract import DATASETS
 from data_sources.readers import NotATable
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
@@ -109,58 +111,84 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name and help, the action a roles file must allow, its arguments, its work.
+    A new subcommand is a function taking the parsed arguments and one entry in COMMANDS."""
+
+    name: str
+    help: str
+    needs: str  # an action of access.roles.ACTIONS
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda _p: None
+
+
+def _import_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--dataset", choices=sorted(DATASETS), help="skip recognition: the files hold this dataset")
+    p.add_argument("--date-order", choices=["dmy", "mdy"], help="for dates like 04/03/2026: day-first or month-first")
+    p.add_argument("--keep-going", action="store_true", help="import the good rows and keep bad ones with reasons")
+
+
+def _sheets_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("url")
+    p.add_argument("--credentials", help="service-account key file (default: .streamlit/secrets.toml, else link sharing)")
+    p.add_argument("--date-order", choices=["dmy", "mdy"])
+    p.add_argument("--keep-going", action="store_true")
+
+
+def _undo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("import_id", type=int)
+
+
+def _backup_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", nargs="?", help="where (default: backups/ beside the database)")
+
+
+def _restore_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("backup")
+
+
+def _sample_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--if-empty", action="store_true", help="only into a database with no imports")
+
+
+COMMANDS = (
+    Command("import", "import CSV/TSV/XLSX files or folders of them", "import", cmd_import, _import_arguments),
+    Command("sheets", "import every worksheet of a Google Sheet", "import", cmd_sheets, _sheets_arguments),
+    Command("imports", "the import log", "view", cmd_imports),
+    Command("undo", "take an import back", "undo", cmd_undo, _undo_arguments),
+    Command("backup", "copy the database to a backup file", "backup", cmd_backup, _backup_arguments),
+    Command("restore", "put a backup in place of the database (the current file is kept)", "restore", cmd_restore,
+            _restore_arguments),
+    Command("sample", "load the bundled sample data", "import", cmd_sample, _sample_arguments),
+)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="uplift", description="Import training, QA and assessment data into Uplift.")
     p.add_argument("--db", default=None, help=f"database file (default: $UPLIFT_DB or {db_path()})")
     p.add_argument("--user", default=None, help="who to record in the import log (default: login name)")
     sub = p.add_subparsers(dest="command", required=True)
-
-    imp = sub.add_parser("import", help="import CSV/TSV/XLSX files or folders of them")
-    imp.add_argument("paths", nargs="+")
-    imp.add_argument("--dataset", choices=sorted(imports.DATASETS), help="skip recognition: the files hold this dataset")
-    imp.add_argument("--date-order", choices=["dmy", "mdy"], help="for dates like 04/03/2026: day-first or month-first")
-    imp.add_argument("--keep-going", action="store_true", help="import the good rows and keep bad ones with reasons")
-    imp.set_defaults(func=cmd_import)
-
-    sh = sub.add_parser("sheets", help="import every worksheet of a Google Sheet")
-    sh.add_argument("url")
-    sh.add_argument("--credentials", help="service-account key file (default: .streamlit/secrets.toml, else link sharing)")
-    sh.add_argument("--date-order", choices=["dmy", "mdy"])
-    sh.add_argument("--keep-going", action="store_true")
-    sh.set_defaults(func=cmd_sheets)
-
-    sub.add_parser("imports", help="the import log").set_defaults(func=cmd_imports)
-    un = sub.add_parser("undo", help="take an import back")
-    un.add_argument("import_id", type=int)
-    un.set_defaults(func=cmd_undo)
-    bk = sub.add_parser("backup", help="copy the database to a backup file")
-    bk.add_argument("target", nargs="?", help="where (default: backups/ beside the database)")
-    bk.set_defaults(func=cmd_backup)
-    rs = sub.add_parser("restore", help="put a backup in place of the database (the current file is kept)")
-    rs.add_argument("backup")
-    rs.set_defaults(func=cmd_restore)
-    sa = sub.add_parser("sample", help="load the bundled sample data")
-    sa.add_argument("--if-empty", action="store_true", help="only into a database with no imports")
-    sa.set_defaults(func=cmd_sample)
+    for command in COMMANDS:
+        one = sub.add_parser(command.name, help=command.help)
+        command.arguments(one)
+        one.set_defaults(command_spec=command)
     return p
-
-
-# What each command needs when a roles file exists (data_sources/roles.py).
-NEEDS = {cmd_import: "import", cmd_sheets: "import", cmd_sample: "import", cmd_undo: "undo",
-         cmd_imports: "view", cmd_backup: "backup", cmd_restore: "restore"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         who = cli_user(args.user)
-        action = NEEDS[args.func]
+        command: Command = args.command_spec
+        action = command.needs
         if not who.can(action):
             print(f"uplift: {who.email} is a {who.role}; {args.command} needs the role that may {action} "
                   f"(see {roles_file()})", file=sys.stderr)
             return 3
         args.user = who.email
-        return int(args.func(args))
+        return int(command.run(args))
     except (StoreError, imports.ImportError_, NotATable, SheetsError, RolesError) as exc:
         print(f"uplift: {exc}", file=sys.stderr)
         return 1
@@ -172,5 +200,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
