@@ -16,6 +16,7 @@ Roles, each including the ones before it:
 
 from __future__ import annotations
 
+import getpass
 import os
 import tomllib
 from dataclasses import dataclass
@@ -90,10 +91,16 @@ def load_roles(path: Path | None = None) -> RoleConfig | None:
     return RoleConfig(users, default)
 
 
+def os_user() -> str:
+    """The operating system's login name, recorded as who imported or undid when nobody else is named."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
 def cli_user(name: str | None) -> User:
     """The CLI's user: `--user` or the login name, with their role when a roles file exists."""
-    import getpass
-
     who = name or getpass.getuser()
     config = load_roles()
     if config is None:

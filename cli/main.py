@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from access.roles import RolesError, cli_user, roles_file
-from data_sources import imports
 from data_sources.contract import DATASETS
+from data_sources.imports import import_path
+from data_sources.log import history
+from data_sources.plan import ImportRefused
 from data_sources.readers import NotATable
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
 from data_sources.store import StoreError, cli_memory_limit, db_path, open_store
+from data_sources.undo import undo
+from data_sources.write import ImportResult
 from outgoing.backup import backup, restore
 
 SUPPORTED = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
@@ -33,7 +37,7 @@ def _files(paths: Sequence[str]) -> list[Path]:
     return out
 
 
-def _print_results(results: Sequence[imports.ImportResult]) -> int:
+def _print_results(results: Sequence[ImportResult]) -> int:
     failed = 0
     for r in results:
         stream = sys.stdout if r.ok else sys.stderr
@@ -51,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     con = store.cursor()
     results = []
     for f in files:
-        results.extend(imports.import_path(
+        results.extend(import_path(
             con, f, dataset=args.dataset, date_order=args.date_order, keep_going=args.keep_going,
             user=args.user, strict_dates=True,
         ))
@@ -70,7 +74,7 @@ def cmd_sheets(args: argparse.Namespace) -> int:
 
 def cmd_imports(args: argparse.Namespace) -> int:
     store = open_store(args.db)
-    frame = imports.history(store.cursor())
+    frame = history(store.cursor())
     if frame.empty:
         print("no imports yet")
         return 0
@@ -82,7 +86,7 @@ def cmd_imports(args: argparse.Namespace) -> int:
 
 def cmd_undo(args: argparse.Namespace) -> int:
     store = open_store(args.db, memory_limit=cli_memory_limit())
-    print(imports.undo(store.cursor(), args.import_id, user=args.user))
+    print(undo(store.cursor(), args.import_id, user=args.user))
     return 0
 
 
@@ -189,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 3
         args.user = who.email
         return int(command.run(args))
-    except (StoreError, imports.ImportError_, NotATable, SheetsError, RolesError) as exc:
+    except (StoreError, ImportRefused, NotATable, SheetsError, RolesError) as exc:
         print(f"uplift: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -20,9 +20,10 @@ from typing import Any
 
 import duckdb
 
-from data_sources import imports
+from data_sources.imports import import_raw
 from data_sources.readers import NotATable, read_workbook, stage_values
 from data_sources.values import DateOrder
+from data_sources.write import ImportResult
 
 Fetch = Callable[[str], bytes]
 SECRETS = Path(".streamlit") / "secrets.toml"
@@ -93,10 +94,10 @@ def import_sheet(
     keep_going: bool = False,
     user: str | None = None,
     date_order: DateOrder | None = None,
-) -> list[imports.ImportResult]:
+) -> list[ImportResult]:
     """Import every worksheet of the spreadsheet at `url`; each worksheet is recognised on its own."""
     raws = read_sheet(con, url, credentials=credentials, client=client, fetch=fetch)
-    return [imports.import_raw(con, raw, keep_going=keep_going, user=user, date_order=date_order) for raw in raws]
+    return [import_raw(con, raw, keep_going=keep_going, user=user, date_order=date_order) for raw in raws]
 
 
 def read_sheet(

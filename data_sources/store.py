@@ -74,6 +74,29 @@ class CommitGate:
 
 GATE = CommitGate()
 
+# Imports and undos in one process take turns: DuckDB would otherwise abort the second with a write
+# conflict on the data version. Other processes cannot open the file while this one holds it.
+WRITE_LOCK = threading.Lock()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction for an import or undo; its COMMIT passes the gate, so readers never see half."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        with GATE.committing():
+            con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    """The first cell of a query's one row as an int (0 when the query gives none)."""
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
 
 def db_path() -> Path:
     """`UPLIFT_DB` if set, else data/uplift.duckdb under the working directory."""

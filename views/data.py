@@ -148,7 +148,7 @@ def import_history() -> None:
         if right.button("Undo", key="undo_button") and target is not None:
             try:
                 st.success(imports.undo(con(), int(target), user=auth.actor()))
-            except imports.ImportError_ as exc:
+            except imports.ImportRefused as exc:
                 st.error(str(exc))
             state.clear_caches()
     downloads = export_history(con())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_sources.imports import dataset_counts, history
+from data_sources.log import dataset_counts, history
 from data_sources.sample import is_sample_loaded
 from ui import nav, presenter
 from ui.state import measure
