@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from data_sources import values as V
-from data_sources.contract import Dataset
+from data_sources.contract import Column, Dataset
 from data_sources.keys import content_sql, key_sql
 from data_sources.plan import ImportRefused, Plan
 from data_sources.readers import drop
@@ -40,55 +40,50 @@ def _cell(plan: Plan, column: str) -> str:
 
 
 def _typed_columns(plan: Plan) -> list[tuple[str, str, str, str | None]]:
-    """(column, value SQL, problem SQL, suspect SQL) for each contract column, with the dataset's own
-    rules, over the trimmed cells `c.raw_<column>` (see validate). The suspect condition holds on every row
-    where the problem may be set (None: never), so the problem is built only on those rows."""
+    """(column, value SQL, problem SQL, suspect SQL) for each contract column, by the column's declared rule,
+    over the trimmed cells `c.raw_<column>` (see validate). The suspect condition holds on every row where
+    the problem may be set (None: never), so the problem is built only on those rows."""
     ds = plan.ds
-    dc = plan.decimal_comma
     out: list[tuple[str, str, str, str | None]] = []
     for col in ds.columns:
         v = f"c.raw_{col.name}"
-        name = col.name
-        if col.type == "date":
-            p = V.parse_date(v, name, plan.date_order)
-        elif col.type == "bool":
-            p = V.parse_bool(v, name)
-        elif col.type == "ratio":
-            p = V.parse_ratio(v, name, decimal_comma=dc, percent_scale=plan.percent_scale)
-        elif col.type == "kind":
-            p = V.parse_choice(v, name, V.KIND_WORDS, strict=True)
-        elif col.type == "source":
-            p = V.parse_choice(v, name, V.SOURCE_WORDS, strict=True)
-        elif col.type == "int":
-            low, high = {"rating": (1, 5), "attempt": (1, None), "reviewed": (0, None)}.get(name, (None, None))
-            p = V.parse_int(v, name, decimal_comma=dc, low=low, high=high)
-        elif col.type == "float":
-            floor = 0.0 if name in ("score", "max_score", "duration_hours", "correct", "pass_mark") else None
-            p = V.parse_float(v, name, decimal_comma=dc, low=floor)
-        elif name == "kind" and ds.name == "assessments":
-            p = V.parse_choice(v, name, V.ASSESSMENT_KIND_WORDS, strict=False)
-        elif name == "status":
-            p = V.parse_choice(v, name, V.STATUS_WORDS, strict=False)
-        else:
-            p = V.parse_text(v)
         # The problem re-reads the typed value from the projection that computed it, not a second parse.
-        problem = p.problem.replace(f"({p.value})", f"(c.{name})")
-        suspect = _suspect(v, f"c.{name}", p, problem)
-        if name in ds.required:
-            problem = f"coalesce({V.required_problem(v, name)}, {problem})"
+        p = _parse(plan, col, v, typed=f"c.{col.name}")
+        suspect = _suspect(v, f"c.{col.name}", p)
+        problem = p.problem
+        if col.name in ds.required:
+            problem = f"coalesce({V.required_problem(v, col.name)}, {problem})"
             suspect = f"{v} IS NULL" + (f" OR {suspect}" if suspect else "")
-        out.append((name, p.value, problem, suspect))
+        out.append((col.name, p.value, problem, suspect))
     return out
 
 
-def _suspect(cell: str, value: str, p: V.Parsed, problem: str) -> str | None:
+def _parse(plan: Plan, col: Column, v: str, *, typed: str) -> V.Parsed:
+    """The value builder for the column's rule in the contract (its type, range or word list)."""
+    dc = plan.decimal_comma
+    if col.type == "date":
+        return V.parse_date(v, col.name, plan.date_order, typed=typed)
+    if col.type == "bool":
+        return V.parse_bool(v, col.name, typed=typed)
+    if col.type == "ratio":
+        return V.parse_ratio(v, col.name, decimal_comma=dc, percent_scale=plan.percent_scale, typed=typed)
+    if col.words:
+        return V.parse_choice(v, col.name, col.words, strict=col.strict, typed=typed)
+    if col.type == "int":
+        return V.parse_int(v, col.name, decimal_comma=dc, low=col.low, high=col.high)
+    if col.type == "float":
+        return V.parse_float(v, col.name, decimal_comma=dc, low=col.low, high=col.high, typed=typed)
+    return V.parse_text(v)
+
+
+def _suspect(cell: str, value: str, p: V.Parsed) -> str | None:
     """A cheap condition true wherever `problem` may be set: a cell that gave no value, when that is the
     only problem the parser reports; else the problem itself."""
     if p.problem == "NULL":
         return None
     if p.unreadable_only:
         return f"({cell} IS NOT NULL AND {value} IS NULL)"
-    return f"({problem}) IS NOT NULL"
+    return f"({p.problem}) IS NOT NULL"
 
 
 def _problem_sql(parts: list[tuple[str, str | None]]) -> str:
