@@ -12,6 +12,7 @@ caller that drives them needs only this module.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import duckdb
 
@@ -24,22 +25,25 @@ from data_sources.validate import Validated, discard, rejected_preview, typed_pr
 from data_sources.write import ImportResult, Progress, commit
 
 __all__ = [
-    "ImportRefused", "ImportResult", "Plan", "Validated", "commit", "dataset_counts", "describe_plan", "discard",
+    "ImportOptions", "ImportRefused", "ImportResult", "Plan", "Validated", "commit", "dataset_counts", "describe_plan", "discard",
     "history", "import_path", "import_raw", "plan_import", "rejected", "rejected_preview", "save_mapping",
     "typed_preview", "undo", "validate",
 ]
 
 
+class ImportOptions(TypedDict, total=False):
+    """What the caller settles for a whole import (all optional)."""
+
+    dataset: str | None  # skip recognition: the file holds this dataset
+    date_order: V.DateOrder | None  # for dates like 04/03/2026
+    keep_going: bool  # import the good rows, keep the bad ones with reasons
+    user: str | None  # who to record (default: the login name)
+    strict_dates: bool  # refuse dates that could be day-first or month-first
+    progress: Progress | None
+
+
 def import_path(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    *,
-    display_name: str | None = None,
-    dataset: str | None = None,
-    date_order: V.DateOrder | None = None,
-    keep_going: bool = False,
-    user: str | None = None,
-    strict_dates: bool = False,
+    con: duckdb.DuckDBPyConnection, path: Path, *, display_name: str | None = None, **options: Unpack[ImportOptions]
 ) -> list[ImportResult]:
     """Import one file (each sheet of a workbook). Never raises for bad input: failures are results."""
     name = display_name or path.name
@@ -47,25 +51,16 @@ def import_path(
         raws = read_path(con, path, display_name=name)
     except NotATable as exc:
         return [ImportResult(name, None, None, "failed", str(exc))]
-    return [import_raw(con, raw, dataset=dataset, date_order=date_order, keep_going=keep_going, user=user,
-                       strict_dates=strict_dates) for raw in raws]
+    return [import_raw(con, raw, **options) for raw in raws]
 
 
-def import_raw(
-    con: duckdb.DuckDBPyConnection,
-    raw: RawTable,
-    *,
-    dataset: str | None = None,
-    date_order: V.DateOrder | None = None,
-    keep_going: bool = False,
-    user: str | None = None,
-    strict_dates: bool = False,
-    progress: Progress | None = None,
-) -> ImportResult:
+def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[ImportOptions]) -> ImportResult:
+    """Plan, validate and write one staged table; the staging is dropped whatever happens."""
     validated: Validated | None = None
+    dataset = options.get("dataset")
     try:
-        plan = plan_import(con, raw, dataset=dataset, date_order=date_order)
-        if strict_dates and plan.date_order_ambiguous:
+        plan = plan_import(con, raw, dataset=dataset, date_order=options.get("date_order"))
+        if options.get("strict_dates") and plan.date_order_ambiguous:
             return ImportResult(raw.source, raw.tab, plan.dataset, "failed",
                                 f"{raw.label}: dates like 04/03/2026 could be day-first or month-first; "
                                 "say which with --date-order dmy or --date-order mdy")
@@ -74,7 +69,8 @@ def import_raw(
             # Only rejected rows read the staged text again: free it before the insert, which at millions of
             # rows otherwise runs into DuckDB's memory cap beside it and spills to disk.
             drop(con, raw)
-        return commit(con, validated, keep_going=keep_going, user=user, progress=progress)
+        return commit(con, validated, keep_going=options.get("keep_going", False), user=options.get("user"),
+                      progress=options.get("progress"))
     except ImportRefused as exc:
         return ImportResult(raw.source, raw.tab, dataset, "failed", str(exc))
     finally:
