@@ -117,9 +117,11 @@ def _write(
     unchanged = scalar(con, f"SELECT count(*) FROM {matches} WHERE same")
     _insert_rows(con, ds, good, matches, import_id, skip_unchanged=unchanged > 0)
     flagged, flag_note = _flags(con, ds, good)
+    written = Written(import_id, v.good - unchanged - replaced, replaced, unchanged, flagged, flag_note)
+    if written.added or written.replaced:
+        _record_repeats(con, ds, matches, import_id)
     con.execute(f"DROP TABLE {matches}")
     con.execute(f"DROP VIEW {good}")
-    written = Written(import_id, v.good - unchanged - replaced, replaced, unchanged, flagged, flag_note)
     if written.added == 0 and written.replaced == 0:
         # Every row is already in the store as it is: nothing to record or undo.
         result.status, result.unchanged = "unchanged", unchanged
@@ -148,21 +150,30 @@ def _record_display_names(con: duckdb.DuckDBPyConnection, ds: Dataset, good: str
 
 
 def _match_store(con: duckdb.DuckDBPyConnection, ds: Dataset, good: str, matches: str) -> str:
-    """A table of the incoming rows whose key is already in the store: (rn, rid of the stored row, same
-    content?). Keys first (one hash over the key columns of the store), contents only of the rows whose
-    keys meet: when the incoming keys are new, no row's content is hashed at all."""
+    """A table of the incoming rows whose key is already in the store: (rn, rid of the stored row, key, the
+    stored row's import, same content?). Keys first (one hash over the key columns of the store), contents
+    only of the rows whose keys meet: when the incoming keys are new, no row's content is hashed at all."""
     if not scalar(con, f"SELECT count(*) > 0 FROM {ds.name}"):
-        con.execute(f"CREATE TEMP TABLE {matches} (rn BIGINT, rid BIGINT, same BOOLEAN)")
+        con.execute(f"CREATE TEMP TABLE {matches} (rn BIGINT, rid BIGINT, key UBIGINT, owner INTEGER, same BOOLEAN)")
         return matches
     con.execute(
         f"""CREATE TEMP TABLE {matches} AS
             WITH met AS (
-                SELECT g.rn, e.rid FROM {good} g
+                SELECT g.rn, e.rid, key FROM {good} g
                 JOIN (SELECT rowid AS rid, {key_sql(ds.name, 'x')} AS key FROM {ds.name} x) e USING (key))
-            SELECT met.rn, met.rid, {content_sql(ds.name, 'g')} = {content_sql(ds.name, 'x')} AS same
+            SELECT met.rn, met.rid, met.key, x.import_id AS owner,
+                   {content_sql(ds.name, 'g')} = {content_sql(ds.name, 'x')} AS same
             FROM met JOIN {good} g USING (rn) JOIN {ds.name} x ON x.rowid = met.rid"""
     )
     return matches
+
+
+def _record_repeats(con: duckdb.DuckDBPyConnection, ds: Dataset, matches: str, import_id: int) -> None:
+    """Rows this import delivered again unchanged are owned by it too, so undoing the import that first
+    brought them leaves them in place (data_sources/undo.py)."""
+    con.execute(
+        f"INSERT INTO row_owners SELECT ?, key, owner, ? FROM {matches} WHERE same", [ds.name, import_id]
+    )
 
 
 def _set_aside_replaced(con: duckdb.DuckDBPyConnection, ds: Dataset, matches: str, import_id: int) -> int:
