@@ -21,7 +21,7 @@ from typing import Any, TypedDict, Unpack
 import duckdb
 
 from data_sources.imports import ImportOptions, import_raw
-from data_sources.readers import NotATable, read_workbook, stage_values
+from data_sources.readers import EmptySheet, NotATable, read_workbook, stage_values
 from data_sources.write import ImportResult
 
 Fetch = Callable[[str], bytes]
@@ -131,7 +131,7 @@ def _read_with_gspread(con: duckdb.DuckDBPyConnection, client: Any, key: str, ur
             values = ws.get_all_values()
             try:
                 tables.append(stage_values(con, values, source=url, tab=ws.title))
-            except NotATable:
+            except EmptySheet:
                 continue  # an empty worksheet is not an error in a spreadsheet
     except gspread.exceptions.SpreadsheetNotFound as exc:
         raise SheetsError(f"no spreadsheet at {url}, or the service account has no access: share it with the account's email") from exc

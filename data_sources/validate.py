@@ -163,6 +163,11 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     ).fetchone()
     total, good = (int(counts[0]), int(counts[1])) if counts else (0, 0)
     rejected = total - good - duplicates + len(raw.read_rejects)
+    if raw.rows_in_file is not None and total + len(raw.read_rejects) != raw.rows_in_file:
+        raise ImportRefused(
+            f"{raw.label}: {raw.rows_in_file:,} rows in the file but {total + len(raw.read_rejects):,} were "
+            "read or set aside; nothing was imported"
+        )
     notes = list(raw.notes)
     if plan.date_order_ambiguous:
         notes.append("dates like 04/03/2026 could be day-first or month-first: read as day-first; change if wrong")

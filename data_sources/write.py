@@ -12,6 +12,7 @@ import duckdb
 from access.roles import os_user
 from data_sources.contract import Dataset
 from data_sources.keys import LABELLED, content_sql, key_sql
+from data_sources.plan import ImportRefused
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types
 from data_sources.store import WRITE_LOCK, bump_data_version, scalar, transaction
@@ -72,9 +73,13 @@ def commit(
             base.status, base.import_id, base.unchanged = "unchanged", same, v.good
             base.message = f"{raw.label}: already imported (import #{same}); nothing changed."
             return base
-        with transaction(con):
-            report(0.1, "matching rows against the store")
-            result = _write(con, v, base, user or os_user(), report)
+        try:
+            with transaction(con):
+                report(0.1, "matching rows against the store")
+                result = _write(con, v, base, user or os_user(), report)
+        except ImportRefused as exc:
+            base.message = str(exc)
+            return base
         report(1.0, "done")
         return result
 
@@ -127,6 +132,7 @@ def _write(
         result.status, result.unchanged = "unchanged", unchanged
         result.message = f"{v.plan.raw.label}: all {unchanged} rows are already in the store; nothing changed."
         return result
+    _check_every_row_counted(v, written)
     _keep_rejected(con, v, import_id)
     if ds.name in AFFECTS_ROLLUP:
         report(0.8, "updating rollups")
@@ -134,6 +140,19 @@ def _write(
     _log_import(con, v, written, user)
     bump_data_version(con)
     return _imported(result, v, written)
+
+
+def _check_every_row_counted(v: Validated, w: Written) -> None:
+    """Rows in the file = imported + replaced + already there + duplicates skipped + rejected, or the import
+    is refused (and its transaction rolled back): no row may go missing between the file and the store."""
+    raw = v.plan.raw
+    counted = w.added + w.replaced + w.unchanged + v.duplicates + v.rejected
+    expected = raw.rows_in_file if raw.rows_in_file is not None else v.rows_read
+    if counted != expected:
+        raise ImportRefused(
+            f"{raw.label}: {expected:,} rows in the file but {counted:,} were imported, replaced, already there, "
+            "duplicates or rejected; nothing was imported"
+        )
 
 
 def _record_display_names(con: duckdb.DuckDBPyConnection, ds: Dataset, good: str) -> None:
