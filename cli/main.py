@@ -6,10 +6,13 @@ Exit 0 on success; otherwise non-zero and one line on stderr saying what was wro
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from access.roles import RolesError, cli_user, roles_file
 from data_sources.contract import DATASETS
@@ -19,7 +22,7 @@ from data_sources.plan import ImportRefused
 from data_sources.readers import NotATable
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
-from data_sources.store import StoreError, cli_memory_limit, db_path, open_store
+from data_sources.store import Store, StoreError, cli_memory_limit, db_path, explain_failure, open_store
 from data_sources.undo import undo
 from data_sources.write import ImportResult
 from outgoing.backup import backup, restore
@@ -46,12 +49,20 @@ def _print_results(results: Sequence[ImportResult]) -> int:
     return 1 if failed else 0
 
 
+def _open(args: argparse.Namespace, *, batch: bool = True, create: bool = True) -> Store:
+    """The store for a command, saying on stderr while it waits for a database another process holds.
+    Batch commands (imports, undo, sample) get the command line's memory cap (store.CLI_MEMORY_LIMIT);
+    commands that only read or take back (`create` false) refuse a missing file instead of making one."""
+    return open_store(args.db, memory_limit=cli_memory_limit() if batch else None, create=create,
+                      waiting=lambda message: print(f"uplift: {message}", file=sys.stderr, flush=True))
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     files = _files(args.paths)
     if not files:
         print(f"no .csv, .tsv or .xlsx files found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    store = open_store(args.db, memory_limit=cli_memory_limit())
+    store = _open(args)
     con = store.cursor()
     results = []
     for f in files:
@@ -63,7 +74,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_sheets(args: argparse.Namespace) -> int:
-    store = open_store(args.db, memory_limit=cli_memory_limit())
+    store = _open(args)
     con = store.cursor()
     results = import_sheet(
         con, args.url, credentials=args.credentials, keep_going=args.keep_going, user=args.user,
@@ -73,7 +84,7 @@ def cmd_sheets(args: argparse.Namespace) -> int:
 
 
 def cmd_imports(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
+    store = _open(args, batch=False, create=False)
     frame = history(store.cursor())
     if frame.empty:
         print("no imports yet")
@@ -85,13 +96,13 @@ def cmd_imports(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    store = open_store(args.db, memory_limit=cli_memory_limit())
+    store = _open(args)
     print(undo(store.cursor(), args.import_id, user=args.user))
     return 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    store = open_store(args.db, memory_limit=cli_memory_limit())
+    store = _open(args)
     con = store.cursor()
     if args.if_empty:
         row = con.execute("SELECT count(*) FROM imports WHERE status = 'active'").fetchone()
@@ -183,8 +194,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # Whatever the command writes (the database's WAL, backups) is readable by its owner only.
+    os.umask(0o077)
     try:
-        who = cli_user(args.user)
+        acting = cli_user(args.user)
+        if acting.warning:
+            print(f"uplift: {acting.warning}", file=sys.stderr)
+        who = acting.user
         command: Command = args.command_spec
         action = command.needs
         if not who.can(action):
@@ -195,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(command.run(args))
     except (StoreError, ImportRefused, NotATable, SheetsError, RolesError) as exc:
         print(f"uplift: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        explained = explain_failure(exc, str(args.db or db_path()))
+        print(f"uplift: {explained or f'unexpected error ({type(exc).__name__}: {exc}); nothing was changed'}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("uplift: interrupted; the store is as it was before the interrupted import", file=sys.stderr)

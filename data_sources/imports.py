@@ -11,6 +11,7 @@ caller that drives them needs only this module.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import TypedDict, Unpack
 
@@ -74,10 +75,13 @@ def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[
     except ImportRefused as exc:
         return ImportResult(raw.source, raw.tab, dataset, "failed", str(exc))
     finally:
-        if validated is not None:
-            discard(con, validated)
-        else:
-            drop(con, raw)
+        # Cleaning up must not hide why the import failed (a database stopped by a full disk refuses this
+        # too, and goes with its process).
+        with suppress(duckdb.Error):
+            if validated is not None:
+                discard(con, validated)
+            else:
+                drop(con, raw)
 
 
 def describe_plan(plan: Plan) -> str:

@@ -170,15 +170,66 @@ def detect_delimiter(text: str) -> str:
 
 # ---- CSV and text files ------------------------------------------------------------------------------
 
+# ---- temporary files: uploads and transcodes -----------------------------------------------------------
+# Named uplift-<pid>-..., owner-only, and removed in a `finally`; a process killed before its `finally`
+# leaves them behind, so the next process to open a store removes those of processes no longer running.
+_TEMP_PREFIX = "uplift-"
+
+
+def _temp_file(suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=suffix)  # mode 0600
+    os.close(fd)
+    return Path(name)
+
+
+def sweep_temp_files(folder: Path | None = None) -> int:
+    """Remove temporary files left by Uplift processes that are gone (killed mid-read). Returns how many."""
+    removed = 0
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{_TEMP_PREFIX}*-*"):
+        pid = path.name[len(_TEMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def read_upload(
+    con: duckdb.DuckDBPyConnection, data: bytes | memoryview, name: str
+) -> list[RawTable]:
+    """Stage an uploaded file. DuckDB reads files, not buffers: the bytes go to an owner-only temporary
+    file, removed however the read ends."""
+    path = _temp_file(Path(name).suffix or ".csv")
+    try:
+        path.write_bytes(data)
+        return read_path(con, path, display_name=name)
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _transcode_to_utf8(path: Path, encoding: str) -> Path:
-    """Stream a UTF-16 or cp1252 file into a UTF-8 temporary file DuckDB can read."""
+    """Stream a UTF-16 or cp1252 file into a UTF-8 temporary file DuckDB can read (the caller removes it;
+    here only when the transcoding itself fails)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    out = tempfile.NamedTemporaryFile(prefix="uplift-", suffix=".csv", delete=False)  # noqa: SIM115
-    with open(path, "rb") as fh, out:
-        while chunk := fh.read(CHUNK):
-            out.write(decoder.decode(chunk).encode("utf-8"))
-        out.write(decoder.decode(b"", final=True).encode("utf-8"))
-    return Path(out.name)
+    target = _temp_file(".csv")
+    try:
+        with open(path, "rb") as fh, open(target, "wb") as out:
+            while chunk := fh.read(CHUNK):
+                out.write(decoder.decode(chunk).encode("utf-8"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
 
 
 def _header_line(text: str, delimiter: str) -> list[str]:

@@ -21,7 +21,14 @@ from data_sources.keys import key_sql
 from data_sources.plan import ImportRefused
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types
-from data_sources.store import WRITE_LOCK, bump_data_version, scalar, transaction
+from data_sources.store import (
+    WRITE_LOCK,
+    bump_data_version,
+    database_file,
+    explain_failure,
+    scalar,
+    transaction,
+)
 
 
 def undo(con: duckdb.DuckDBPyConnection, import_id: int, *, user: str | None = None) -> str:
@@ -33,17 +40,31 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, *, user: str | None = N
         dataset, status, source = row
         if status != "active":
             raise ImportRefused(f"import #{import_id} ({source}) was already undone")
-        with transaction(con):
-            _hand_over(con, dataset, import_id)
-            removed, restored = _drop_orphans(con, dataset, import_id)
-            if dataset in AFFECTS_ROLLUP:
-                rebuild_decision_daily(con)
-            con.execute(
-                "UPDATE imports SET status = 'undone', undone_at = ?, undone_by = ? WHERE import_id = ?",
-                [dt.datetime.now(), user or os_user(), import_id],
-            )
-            bump_data_version(con)
+        try:
+            removed, restored = _undo_in_transaction(con, dataset, import_id, user)
+        except duckdb.Error as exc:
+            explained = explain_failure(exc, database_file(con))
+            if explained is None:
+                raise
+            raise ImportRefused(f"import #{import_id} was not undone: {explained}") from exc
     return f"import #{import_id} ({source}) undone: {removed} rows removed, {restored} earlier rows restored."
+
+
+def _undo_in_transaction(
+    con: duckdb.DuckDBPyConnection, dataset: str, import_id: int, user: str | None
+) -> tuple[int, int]:
+    """The undo's steps in one transaction. Returns (rows removed, rows restored)."""
+    with transaction(con):
+        _hand_over(con, dataset, import_id)
+        removed, restored = _drop_orphans(con, dataset, import_id)
+        if dataset in AFFECTS_ROLLUP:
+            rebuild_decision_daily(con)
+        con.execute(
+            "UPDATE imports SET status = 'undone', undone_at = ?, undone_by = ? WHERE import_id = ?",
+            [dt.datetime.now(), user or os_user(), import_id],
+        )
+        bump_data_version(con)
+    return removed, restored
 
 
 def _hand_over(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import cli
+from access.roles import os_user
 
 ROSTER = "trainee_id,market\nT1,TH\nT2,VN\n"
 
@@ -136,7 +137,9 @@ def test_restore_refuses_a_file_that_is_not_an_uplift_database(tmp_path, db, cap
 
 def test_roles_apply_to_the_cli(db, tmp_path, monkeypatch, capsys):
     roles = tmp_path / "roles.toml"
-    roles.write_text('[users]\n"ana@example.com" = "analyst"\n"val@example.com" = "viewer"\n')
+    # This login may name others with --user (issue 10: --user is believed only when the roles file says so).
+    roles.write_text('[users]\n"ana@example.com" = "analyst"\n"val@example.com" = "viewer"\n'
+                     f'[cli]\nact_for_others = ["{os_user()}"]\n')
     monkeypatch.setenv("UPLIFT_ROLES", str(roles))
     (tmp_path / "r.csv").write_text(ROSTER)
     assert cli.main(["--db", db, "--user", "val@example.com", "import", str(tmp_path / "r.csv")]) == 3
