@@ -131,17 +131,32 @@ GATE = CommitGate()
 WRITE_LOCK = threading.Lock()
 
 
+class WriteFailed(StoreError):
+    """An import or undo the database could not save, with the cause people can act on."""
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction for an import or undo; its COMMIT passes the gate, so readers never see half."""
+    """One transaction for an import or undo; its COMMIT passes the gate, so readers never see half.
+    A failure with a cause people can act on (a full disk) is raised as WriteFailed, saying so."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield
         with GATE.committing():
             con.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         _rollback(con)
+        explained = explain_failure(exc, _file_or_unknown(con)) if isinstance(exc, duckdb.Error) else None
+        if explained:
+            raise WriteFailed(explained) from exc
         raise
+
+
+def _file_or_unknown(con: duckdb.DuckDBPyConnection) -> str:
+    try:
+        return database_file(con)
+    except duckdb.Error:  # a database stopped by the failure answers nothing more
+        return "the database"
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

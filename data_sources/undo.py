@@ -21,14 +21,7 @@ from data_sources.keys import key_sql
 from data_sources.plan import ImportRefused
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types
-from data_sources.store import (
-    WRITE_LOCK,
-    bump_data_version,
-    database_file,
-    explain_failure,
-    scalar,
-    transaction,
-)
+from data_sources.store import WRITE_LOCK, WriteFailed, bump_data_version, scalar, transaction
 
 
 def undo(con: duckdb.DuckDBPyConnection, import_id: int, *, user: str | None = None) -> str:
@@ -42,11 +35,8 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, *, user: str | None = N
             raise ImportRefused(f"import #{import_id} ({source}) was already undone")
         try:
             removed, restored = _undo_in_transaction(con, dataset, import_id, user)
-        except duckdb.Error as exc:
-            explained = explain_failure(exc, database_file(con))
-            if explained is None:
-                raise
-            raise ImportRefused(f"import #{import_id} was not undone: {explained}") from exc
+        except WriteFailed as exc:
+            raise ImportRefused(f"import #{import_id} was not undone: {exc}") from exc
     return f"import #{import_id} ({source}) undone: {removed} rows removed, {restored} earlier rows restored."
 
 

@@ -15,14 +15,7 @@ from data_sources.keys import LABELLED, content_sql, key_sql
 from data_sources.plan import ImportRefused
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types
-from data_sources.store import (
-    WRITE_LOCK,
-    bump_data_version,
-    database_file,
-    explain_failure,
-    scalar,
-    transaction,
-)
+from data_sources.store import WRITE_LOCK, WriteFailed, bump_data_version, scalar, transaction
 from data_sources.validate import Validated, raw_json_sql, rejected_preview
 
 Progress = Callable[[float, str], None]
@@ -87,13 +80,9 @@ def commit(
         except ImportRefused as exc:
             base.message = str(exc)
             return base
-        except duckdb.Error as exc:
-            explained = explain_failure(exc, database_file(con))
-            if explained is None:
-                raise
-            failed = ImportResult(raw.source, raw.tab, ds.name, "failed", f"{raw.label}: {explained}. Nothing was imported.",
-                                  rows_read=v.rows_read, duplicates=v.duplicates, rejected=v.rejected)
-            return failed
+        except WriteFailed as exc:
+            return ImportResult(raw.source, raw.tab, ds.name, "failed", f"{raw.label}: {exc}. Nothing was imported.",
+                                rows_read=v.rows_read, duplicates=v.duplicates, rejected=v.rejected)
         report(1.0, "done")
         return result
 
