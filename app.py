@@ -19,10 +19,11 @@ def main() -> None:
     # Viewers see aggregates only: presenter mode is always on for them.
     presenter.switch(forced=not who.can("trainee_data"))
     presenter.style()
-    filters.sidebar(who)
     try:
+        filters.sidebar(who)
         page.run()
-    except Exception:  # the last guard: a sentence for people, the details in the server log
+    except Exception as exc:  # the last guard: a sentence for people, the details in the server log
+        cache.stop_if_broken(exc)  # a damaged database or a full disk: say so, with the way back
         logging.getLogger("uplift").exception("page %s failed", page.title)
         st.error(
             "Something went wrong while drawing this page. The data is safe; try another filter or reload. "

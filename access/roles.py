@@ -6,6 +6,8 @@
     "somchai@example.com" = { role = "trainer", markets = ["TH", "VN"] }
     [default]
     role = "viewer"        # for signed-in people not listed; leave out to refuse them
+    [cli]
+    act_for_others = ["etl"]  # OS login names whose `uplift --user EMAIL` is believed (a scheduler)
 
 Roles, each including the ones before it:
     viewer   aggregates only, always presenter-safe
@@ -16,6 +18,7 @@ Roles, each including the ones before it:
 
 from __future__ import annotations
 
+import getpass
 import os
 import tomllib
 from dataclasses import dataclass
@@ -60,6 +63,8 @@ def roles_file() -> Path:
 class RoleConfig:
     users: dict[str, User]
     default_role: str | None
+    # OS login names allowed to name someone else with the CLI's --user (anyone else's --user is ignored).
+    act_for_others: frozenset[str] = frozenset()
 
     def user(self, email: str) -> User | None:
         """The signed-in person's role, or None if they are not allowed in."""
@@ -87,18 +92,48 @@ def load_roles(path: Path | None = None) -> RoleConfig | None:
     default = (data.get("default") or {}).get("role")
     if default is not None and default not in ROLES:
         raise RolesError(f"{target}: default role {default!r} is not one of {', '.join(ROLES)}")
-    return RoleConfig(users, default)
+    others = (data.get("cli") or {}).get("act_for_others", [])
+    if not isinstance(others, list) or not all(isinstance(o, str) for o in others):
+        raise RolesError(f"{target}: [cli] act_for_others must be a list of login names, e.g. [\"etl\"]")
+    return RoleConfig(users, default, frozenset(others))
 
 
-def cli_user(name: str | None) -> User:
-    """The CLI's user: `--user` or the login name, with their role when a roles file exists."""
-    import getpass
+def os_user() -> str:
+    """The operating system's login name, recorded as who imported or undid when nobody else is named."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
 
-    who = name or getpass.getuser()
+
+@dataclass(frozen=True)
+class CliUser:
+    """Who the command line acts as, and a warning when a --user it was given was not believed."""
+
+    user: User
+    warning: str | None = None
+
+
+def cli_user(name: str | None) -> CliUser:
+    """The CLI's user: the login name, with its role when a roles file exists. `--user` (`name`) is believed
+    only when the roles file lets this login act for others ([cli] act_for_others); otherwise it is ignored
+    with a warning, since anyone can type an admin's email."""
+    login = os_user()
     config = load_roles()
+    warning = None
+    who = login
+    if name and name != login:
+        if config is not None and login in config.act_for_others:
+            who = name
+        else:
+            where = roles_file() if config is not None else f"a roles file ({roles_file()})"
+            warning = (
+                f"--user {name} ignored: the login {login} may not act for others (list it under [cli] "
+                f"act_for_others in {where}); acting as {login}"
+            )
     if config is None:
-        return User(who, "admin")
+        return CliUser(User(who, "admin"), warning)
     user = config.user(who)
     if user is None:
-        raise RolesError(f"{who} is not in {roles_file()}: pass --user with an analyst's or admin's email")
-    return user
+        raise RolesError(f"{who} is not in {roles_file()}: add this login, or run as someone who is")
+    return CliUser(user, warning)

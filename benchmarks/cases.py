@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from data_sources.imports import dataset_counts, history
+from data_sources.log import dataset_counts, history
 from data_sources.sample import is_sample_loaded
 from metrics import calibration as cal
 from metrics import learning

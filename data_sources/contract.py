@@ -11,18 +11,69 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ColumnType = Literal["text", "date", "bool", "int", "float", "ratio", "kind", "source", "policy", "market"]
+# A vocabulary: each accepted value with the spellings exports use for it (matched ignoring case, spaces,
+# underscores and hyphens).
+Words = dict[str, tuple[str, ...]]
 
-TRAINING_KINDS = ("onboarding", "refresher", "policy_update", "calibration", "coaching", "other")
-SOURCES = ("qa_audit", "golden_set")
-ASSESSMENT_KINDS = ("pre_test", "post_test", "certification", "quiz")
+TRAINING_KIND_WORDS: Words = {
+    "onboarding": ("onboarding", "onboard", "new hire", "new hire training", "induction", "nesting"),
+    "refresher": ("refresher", "refresher training", "refresh", "upskilling", "remedial", "retraining"),
+    "policy_update": ("policy update", "policy_update", "policy change", "policy briefing", "update briefing"),
+    "calibration": ("calibration", "calibration session", "calib"),
+    "coaching": ("coaching", "coaching session", "1:1", "one on one", "1 on 1", "feedback session"),
+    "other": ("other", "misc", "general"),
+}
+SOURCE_WORDS: Words = {
+    "qa_audit": ("qa_audit", "qa audit", "qa", "audit", "quality", "quality audit"),
+    "golden_set": ("golden_set", "golden set", "golden", "gold", "golden check", "accuracy", "gs", "gold set"),
+}
+ASSESSMENT_KIND_WORDS: Words = {
+    "pre_test": ("pre_test", "pre test", "pre-test", "pre", "pretest", "baseline"),
+    "post_test": ("post_test", "post test", "post-test", "post", "posttest"),
+    "certification": ("certification", "cert", "certificate", "final exam", "certification exam"),
+    "quiz": ("quiz", "knowledge check", "check"),
+}
+STATUS_WORDS: Words = {
+    "active": ("active", "current", "working", "on floor", "production"),
+    "exited": ("exited", "exit", "inactive", "left", "resigned", "terminated", "attrition", "separated"),
+}
+# Yes/no cells, compared lower-cased as they are (no spelling normalisation).
+TRUE_WORDS = ("true", "yes", "y", "1", "pass", "passed", "correct", "t", "accurate", "right", "ok", "✓", "1.0")
+FALSE_WORDS = ("false", "no", "n", "0", "fail", "failed", "incorrect", "f", "inaccurate", "wrong", "✗", "0.0")
+
+TRAINING_KINDS = tuple(TRAINING_KIND_WORDS)
+SOURCES = tuple(SOURCE_WORDS)
+ASSESSMENT_KINDS = tuple(ASSESSMENT_KIND_WORDS)
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a dataset, with the rule its values follow: the importer types and checks a cell by
+    these fields alone, so a rule changed here is changed in the importer, the templates and the docs."""
+
     name: str
     type: ColumnType
     synonyms: tuple[str, ...] = ()
     help: str = ""
+    low: float | None = None  # numbers below are rejected
+    high: float | None = None  # numbers above are rejected
+    words: Words | None = field(default=None, hash=False)  # the values a word column accepts
+    strict: bool = True  # a word outside `words` is rejected (else kept as written, lower-cased)
+
+    @property
+    def rule(self) -> str:
+        """The column's rule in words, for templates and docs ("" when any value of its type goes)."""
+        if self.words:
+            return _one_of(list(self.words)) + ("" if self.strict else " (other values are kept)")
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g} to {self.high:g}"
+        if self.low is not None:
+            return f"{self.low:g} or more"
+        return ""
+
+
+def _one_of(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
 
 
 @dataclass(frozen=True)
@@ -44,8 +95,22 @@ class Dataset:
         return next(c for c in self.columns if c.name == name)
 
 
-def _c(name: str, type_: ColumnType, *synonyms: str, help: str = "") -> Column:
-    return Column(name, type_, synonyms, help)
+def _c(
+    name: str,
+    type_: ColumnType,
+    *synonyms: str,
+    help: str = "",
+    low: float | None = None,
+    high: float | None = None,
+    words: Words | None = None,
+    strict: bool = True,
+) -> Column:
+    column = Column(name, type_, synonyms, help, low, high, words, strict)
+    if help or not (words or low is not None):
+        return column
+    # Without a help text of its own, a column with a rule says it (without "other values are kept").
+    shown = _one_of(list(words)) if words else column.rule
+    return Column(name, type_, synonyms, shown, low, high, words, strict)
 
 
 TRAINEE_ID = _c(
@@ -63,6 +128,7 @@ POLICY = _c(
     "policy tag", "abuse type", help="the policy area, e.g. Hate Speech",
 )
 MARKET = _c("market", "market", "region", "country", "locale", "market code", help="market code or name, e.g. TH")
+TRAINING_ID = _c("training_id", "text", "session id", "training session id", "course id", "training code")
 PROJECT = _c("project", "text", "queue", "workflow", "project name", help="labelling project or queue")
 
 DATASETS: dict[str, Dataset] = {
@@ -80,7 +146,7 @@ DATASETS: dict[str, Dataset] = {
             _c("team", "text", "team name", "squad", "pod"),
             PROJECT,
             _c("trainer", "text", "trainer name", "coach", "team lead", "tl"),
-            _c("status", "text", "employment status", "active", help="active or exited"),
+            _c("status", "text", "employment status", "active", words=STATUS_WORDS, strict=False),
         ),
         required=("trainee_id", "market"),
         key=("trainee_id",),
@@ -89,16 +155,15 @@ DATASETS: dict[str, Dataset] = {
         "trainings",
         "one training session delivered",
         (
-            _c("training_id", "text", "session id", "training session id", "course id", "training code"),
+            TRAINING_ID,
             DATE,
-            _c("kind", "kind", "training type", "type", "session type", "training kind",
-               help="onboarding, refresher, policy_update, calibration, coaching or other"),
+            _c("kind", "kind", "training type", "type", "session type", "training kind", words=TRAINING_KIND_WORDS),
             _c("title", "text", "training title", "session title", "course", "course name", "topic", "name"),
             POLICY,
             MARKET,
             PROJECT,
             _c("trainer", "text", "trainer name", "facilitator", "instructor", "delivered by"),
-            _c("duration_hours", "float", "duration", "hours", "length hours", "duration h"),
+            _c("duration_hours", "float", "duration", "hours", "length hours", "duration h", low=0),
             _c("delivery", "text", "mode", "delivery mode", "format", help="classroom or virtual"),
         ),
         required=("training_id", "date", "kind", "title"),
@@ -108,7 +173,7 @@ DATASETS: dict[str, Dataset] = {
         "attendance",
         "a trainee at a session",
         (
-            _c("training_id", "text", "session id", "training session id", "course id", "training code"),
+            TRAINING_ID,
             TRAINEE_ID,
             _c("attended", "bool", "present", "attendance", "showed up", "completed training",
                help="yes/no; missing means yes"),
@@ -127,7 +192,7 @@ DATASETS: dict[str, Dataset] = {
             POLICY,
             _c("correct", "bool", "result", "is correct", "qa result", "outcome", "pass fail", "accurate",
                "verdict", help="Pass/Fail, Yes/No, 1/0, Correct/Incorrect"),
-            _c("source", "source", "check type", "audit type", "review type", "source type",
+            _c("source", "source", "check type", "audit type", "review type", "source type", words=SOURCE_WORDS,
                help="qa_audit (quality) or golden_set (accuracy); missing means qa_audit"),
             _c("item_id", "text", "content id", "item", "video id", "post id"),
             _c("given_label", "text", "agent label", "moderator label", "decision", "agent decision", "label given",
@@ -152,11 +217,11 @@ DATASETS: dict[str, Dataset] = {
             DATE,
             POLICY,
             _c("reviewed", "int", "audited", "total", "checks", "sample size", "reviews", "decisions", "volume",
-               "n"),
-            _c("correct", "float", "correct count", "passed", "n correct", "correct decisions"),
+               "n", low=0),
+            _c("correct", "float", "correct count", "passed", "n correct", "correct decisions", low=0),
             _c("accuracy", "ratio", "accuracy rate", "quality", "quality score", "qa score", "score",
                "accuracy %", help="0-1 or a percentage"),
-            _c("source", "source", "check type", "audit type", "review type"),
+            _c("source", "source", "check type", "audit type", "review type", words=SOURCE_WORDS),
         ),
         required=("trainee_id", "date", "policy", "reviewed"),
         one_of=(("correct",), ("accuracy",)),
@@ -171,14 +236,13 @@ DATASETS: dict[str, Dataset] = {
             DATE,
             _c("assessment", "text", "assessment name", "test", "test name", "quiz", "quiz name", "exam",
                "certification"),
-            _c("score", "float", "marks", "points", "result score", "test score", "score %"),
-            _c("max_score", "float", "max", "out of", "total marks", "max marks", "maximum"),
-            _c("pass_mark", "float", "pass score", "passing score", "threshold", "cut off"),
-            _c("kind", "text", "assessment type", "test type", "type",
-               help="pre_test, post_test, certification or quiz"),
+            _c("score", "float", "marks", "points", "result score", "test score", "score %", low=0),
+            _c("max_score", "float", "max", "out of", "total marks", "max marks", "maximum", low=0),
+            _c("pass_mark", "float", "pass score", "passing score", "threshold", "cut off", low=0),
+            _c("kind", "text", "assessment type", "test type", "type", words=ASSESSMENT_KIND_WORDS, strict=False),
             POLICY,
-            _c("attempt", "int", "attempt number", "attempt no", "try"),
-            _c("training_id", "text", "session id", "training session id", "course id"),
+            _c("attempt", "int", "attempt number", "attempt no", "try", low=1),
+            TRAINING_ID,
         ),
         required=("trainee_id", "date", "assessment", "score"),
         key=("trainee_id", "assessment", "date", "attempt"),
@@ -206,9 +270,9 @@ DATASETS: dict[str, Dataset] = {
         "feedback",
         "a trainee's rating of a session",
         (
-            _c("training_id", "text", "session id", "training session id", "course id"),
+            TRAINING_ID,
             TRAINEE_ID,
-            _c("rating", "int", "score", "stars", "satisfaction", "csat", help="1 to 5"),
+            _c("rating", "int", "score", "stars", "satisfaction", "csat", low=1, high=5),
             _c("comment", "text", "comments", "feedback", "remarks", "notes"),
         ),
         required=("training_id", "trainee_id", "rating"),
@@ -283,3 +347,8 @@ def detect_dataset(headers: list[str]) -> Detection:
 
 def template_header(dataset: str) -> list[str]:
     return list(DATASETS[dataset].column_names)
+
+
+assert all(
+    c.words for ds in DATASETS.values() for c in ds.columns if c.type in ("kind", "source")
+), "word columns say their words"

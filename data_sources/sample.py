@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from data_sources.imports import ImportResult, import_path
+from data_sources.imports import import_path
+from data_sources.write import ImportResult
 
 EXPORTS = Path(__file__).resolve().parent.parent / "sample_data" / "exports"
 # The roster first, so that other datasets' trainee ids are found on it.

@@ -126,11 +126,22 @@ def _v4(con: duckdb.DuckDBPyConnection) -> None:
         ORDER BY 1, 2""")
 
 
+def _v5(con: duckdb.DuckDBPyConnection) -> None:
+    # Which later imports delivered a row again, unchanged (cumulative exports repeat earlier rows): undoing
+    # the import that first brought the row must leave it while one of them is active (data_sources/undo.py).
+    # `key` is the natural key's hash (data_sources/keys.py); `version_import` the import that created the
+    # version of the row that `import_id` delivered again.
+    con.execute("""
+        CREATE TABLE row_owners (dataset VARCHAR NOT NULL, key UBIGINT NOT NULL, version_import INTEGER NOT NULL,
+            import_id INTEGER NOT NULL)""")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
     (3, "tenure rollup", _v3),
     (4, "trainee x policy totals rollup", _v4),
+    (5, "row owners, for exact undo", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -16,13 +16,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import duckdb
 
-from data_sources import imports
-from data_sources.readers import NotATable, read_workbook, stage_values
-from data_sources.values import DateOrder
+from data_sources.imports import ImportOptions, import_raw
+from data_sources.readers import EmptySheet, NotATable, read_workbook, stage_values
+from data_sources.write import ImportResult
 
 Fetch = Callable[[str], bytes]
 SECRETS = Path(".streamlit") / "secrets.toml"
@@ -83,39 +83,41 @@ def _default_fetch(url: str) -> bytes:
         raise SheetsError(f"could not reach Google Sheets ({exc}); check the network and try again") from exc
 
 
-def import_sheet(
-    con: duckdb.DuckDBPyConnection,
-    url: str,
-    *,
-    credentials: str | None = None,
-    client: Any = None,
-    fetch: Fetch | None = None,
-    keep_going: bool = False,
-    user: str | None = None,
-    date_order: DateOrder | None = None,
-) -> list[imports.ImportResult]:
+class Reach(TypedDict, total=False):
+    """How to reach a spreadsheet: a service-account key file, a gspread client, or the link fetcher (tests
+    pass the last two; by default the key comes from the app's secrets, else the link is fetched)."""
+
+    credentials: str | None
+    client: Any
+    fetch: Fetch | None
+
+
+class SheetImport(Reach, ImportOptions, total=False):
+    """How to reach the spreadsheet and what to settle for its import."""
+
+
+def import_sheet(con: duckdb.DuckDBPyConnection, url: str, **options: Unpack[SheetImport]) -> list[ImportResult]:
     """Import every worksheet of the spreadsheet at `url`; each worksheet is recognised on its own."""
-    raws = read_sheet(con, url, credentials=credentials, client=client, fetch=fetch)
-    return [imports.import_raw(con, raw, keep_going=keep_going, user=user, date_order=date_order) for raw in raws]
+    reach = Reach(credentials=options.get("credentials"), client=options.get("client"), fetch=options.get("fetch"))
+    raws = read_sheet(con, url, **reach)
+    return [
+        import_raw(con, raw, keep_going=options.get("keep_going", False), user=options.get("user"),
+                   date_order=options.get("date_order"))
+        for raw in raws
+    ]
 
 
-def read_sheet(
-    con: duckdb.DuckDBPyConnection,
-    url: str,
-    *,
-    credentials: str | None = None,
-    client: Any = None,
-    fetch: Fetch | None = None,
-) -> list[Any]:
+def read_sheet(con: duckdb.DuckDBPyConnection, url: str, **reach: Unpack[Reach]) -> list[Any]:
     """Stage every non-empty worksheet of the spreadsheet (see module docstring for the two ways in)."""
     key = sheet_key(url)
+    client = reach.get("client")
     if client is None:
-        info = service_account_info(credentials)
+        info = service_account_info(reach.get("credentials"))
         if info is not None:
             client = gspread_client(info)
     if client is not None:
         return _read_with_gspread(con, client, key, url)
-    return _read_shared_link(con, key, url, fetch or _default_fetch)
+    return _read_shared_link(con, key, url, reach.get("fetch") or _default_fetch)
 
 
 def _read_with_gspread(con: duckdb.DuckDBPyConnection, client: Any, key: str, url: str) -> list[Any]:
@@ -129,7 +131,7 @@ def _read_with_gspread(con: duckdb.DuckDBPyConnection, client: Any, key: str, ur
             values = ws.get_all_values()
             try:
                 tables.append(stage_values(con, values, source=url, tab=ws.title))
-            except NotATable:
+            except EmptySheet:
                 continue  # an empty worksheet is not an error in a spreadsheet
     except gspread.exceptions.SpreadsheetNotFound as exc:
         raise SheetsError(f"no spreadsheet at {url}, or the service account has no access: share it with the account's email") from exc

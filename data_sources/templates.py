@@ -50,5 +50,6 @@ def dataset_docs() -> list[dict[str, str]]:
             "dataset": ds.name, "one row is": ds.one_row_is, "required": ", ".join(required),
             "optional": ", ".join(optional),
             "re-import replaces by": ", ".join(ds.key) + (" (else the whole row)" if ds.name == "decisions" else ""),
+            "values": "; ".join(f"{c.name}: {c.rule}" for c in ds.columns if c.rule),
         })
     return rows

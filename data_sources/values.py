@@ -1,15 +1,18 @@
 """SQL that turns a staged text cell into a typed value, and says in words why when it cannot.
 
-Each builder takes a SQL expression for the trimmed cell (`v`, NULL when blank) and returns
-(value_sql, problem_sql): `problem_sql` is NULL when the cell is fine, else a sentence fragment such as
-"date '31/02/2026' is not a date". All SQL here is built from fixed fragments and whitelisted column
-names; cell values only ever flow through the query as data.
+Each builder takes a SQL expression for the trimmed cell (`v`, NULL when blank) and returns a Parsed
+(value SQL, problem SQL): the problem is NULL when the cell is fine, else a sentence fragment such as
+"date '31/02/2026' is not a date". A query that has already computed the typed value passes its expression
+as `typed`, and the problem reads it instead of computing the value a second time. All SQL here is built
+from fixed fragments and whitelisted column names; cell values only ever flow through the query as data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from data_sources.contract import FALSE_WORDS, TRUE_WORDS, Words
 
 DateOrder = Literal["dmy", "mdy"]
 
@@ -23,33 +26,6 @@ _MDY_FORMATS = [
     "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p",
 ]
 _NAMED_MONTH_FORMATS = ["%d %b %Y", "%d-%b-%Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%y", "%b %d %Y"]
-
-TRUE_WORDS = ("true", "yes", "y", "1", "pass", "passed", "correct", "t", "accurate", "right", "ok", "✓", "1.0")
-FALSE_WORDS = ("false", "no", "n", "0", "fail", "failed", "incorrect", "f", "inaccurate", "wrong", "✗", "0.0")
-
-KIND_WORDS = {
-    "onboarding": ("onboarding", "onboard", "new hire", "new hire training", "induction", "nesting"),
-    "refresher": ("refresher", "refresher training", "refresh", "upskilling", "remedial", "retraining"),
-    "policy_update": ("policy update", "policy_update", "policy change", "policy briefing", "update briefing"),
-    "calibration": ("calibration", "calibration session", "calib"),
-    "coaching": ("coaching", "coaching session", "1:1", "one on one", "1 on 1", "feedback session"),
-    "other": ("other", "misc", "general"),
-}
-SOURCE_WORDS = {
-    "qa_audit": ("qa_audit", "qa audit", "qa", "audit", "quality", "quality audit"),
-    "golden_set": ("golden_set", "golden set", "golden", "gold", "golden check", "accuracy", "gs", "gold set"),
-}
-ASSESSMENT_KIND_WORDS = {
-    "pre_test": ("pre_test", "pre test", "pre-test", "pre", "pretest", "baseline"),
-    "post_test": ("post_test", "post test", "post-test", "post", "posttest"),
-    "certification": ("certification", "cert", "certificate", "final exam", "certification exam"),
-    "quiz": ("quiz", "knowledge check", "check"),
-}
-STATUS_WORDS = {
-    "active": ("active", "current", "working", "on floor", "production"),
-    "exited": ("exited", "exit", "inactive", "left", "resigned", "terminated", "attrition", "separated"),
-}
-
 
 def _sql_str(text: str) -> str:
     """A SQL string literal for one of this module's fixed words (never a user value)."""
@@ -94,7 +70,7 @@ def parse_text(v: str) -> Parsed:
     return Parsed(v, "NULL")
 
 
-def parse_date(v: str, column: str, order: DateOrder) -> Parsed:
+def parse_date(v: str, column: str, order: DateOrder, *, typed: str | None = None) -> Parsed:
     """ISO, the chosen day/month order, named months, or an Excel serial number (days since 1899-12-30)."""
     formats = _ISO_FORMATS + (_DMY_FORMATS if order == "dmy" else _MDY_FORMATS) + _NAMED_MONTH_FORMATS
     # Year-first text (the usual export, and ISO timestamps) takes the cheap cast; the rest the slow paths.
@@ -104,17 +80,20 @@ def parse_date(v: str, column: str, order: DateOrder) -> Parsed:
         WHEN regexp_full_match({v}, '\\d{{5}}(\\.\\d+)?') AND TRY_CAST({v} AS DOUBLE) BETWEEN 20000 AND 80000
             THEN CAST(DATE '1899-12-30' + CAST(floor(CAST({v} AS DOUBLE)) AS INTEGER) AS DATE)
         ELSE CAST(try_strptime({v}, {_list(formats)}) AS DATE) END"""
-    problem = f"CASE WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a date' END"
+    problem = f"CASE WHEN {v} IS NOT NULL AND ({typed or value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a date' END"
     return Parsed(value, problem, unreadable_only=True)
 
 
-def parse_bool(v: str, column: str) -> Parsed:
+def parse_bool(
+    v: str, column: str, *, true_words: tuple[str, ...] = TRUE_WORDS, false_words: tuple[str, ...] = FALSE_WORDS,
+    typed: str | None = None,
+) -> Parsed:
     # Exports mostly say true/false: those skip lower() and the word lists.
-    truth = ["TRUE"] * len(TRUE_WORDS) + ["FALSE"] * len(FALSE_WORDS)
+    truth = ["TRUE"] * len(true_words) + ["FALSE"] * len(false_words)
     value = f"""CASE WHEN {v} = 'true' THEN TRUE WHEN {v} = 'false' THEN FALSE
-        ELSE CAST({_lookup(f"lower({v})", [*TRUE_WORDS, *FALSE_WORDS], truth)} AS BOOLEAN) END"""
+        ELSE CAST({_lookup(f"lower({v})", [*true_words, *false_words], truth)} AS BOOLEAN) END"""
     problem = (
-        f"CASE WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
+        f"CASE WHEN {v} IS NOT NULL AND ({typed or value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
         "|| ' is not yes/no (use Yes/No, Pass/Fail, Correct/Incorrect, 1/0 or TRUE/FALSE)' END"
     )
     return Parsed(value, problem, unreadable_only=True)
@@ -131,17 +110,22 @@ def _number(v: str, decimal_comma: bool) -> str:
     return f"TRY_CAST(replace({cleaned}, ',', '') AS DOUBLE)"
 
 
-def parse_float(v: str, column: str, *, decimal_comma: bool, low: float | None = None, high: float | None = None) -> Parsed:
+def parse_float(
+    v: str, column: str, *, decimal_comma: bool, low: float | None = None, high: float | None = None,
+    typed: str | None = None,
+) -> Parsed:
     value = _number(v, decimal_comma)
-    checks = [f"WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a number'"]
+    read = typed or value
+    checks = [f"WHEN {v} IS NOT NULL AND ({read}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a number'"]
     if low is not None:
-        checks.append(f"WHEN ({value}) < {float(low)} THEN {_sql_str(f'{column} ')} || {_quoted(v)} || {_sql_str(f' is below {low:g}')}")
+        checks.append(f"WHEN ({read}) < {float(low)} THEN {_sql_str(f'{column} ')} || {_quoted(v)} || {_sql_str(f' is below {low:g}')}")
     if high is not None:
-        checks.append(f"WHEN ({value}) > {float(high)} THEN {_sql_str(f'{column} ')} || {_quoted(v)} || {_sql_str(f' is above {high:g}')}")
+        checks.append(f"WHEN ({read}) > {float(high)} THEN {_sql_str(f'{column} ')} || {_quoted(v)} || {_sql_str(f' is above {high:g}')}")
     return Parsed(value, "CASE " + " ".join(checks) + " END")
 
 
-def parse_int(v: str, column: str, *, decimal_comma: bool, low: int | None = None, high: int | None = None) -> Parsed:
+def parse_int(v: str, column: str, *, decimal_comma: bool, low: float | None = None, high: float | None = None) -> Parsed:
+    # No `typed`: the checks read the number before rounding (2.5 is not a whole number, 0.6 is below 1).
     f = parse_float(v, column, decimal_comma=decimal_comma, low=low, high=high)
     value = f"CAST(round({f.value}) AS BIGINT)"
     whole = (
@@ -151,18 +135,18 @@ def parse_int(v: str, column: str, *, decimal_comma: bool, low: int | None = Non
     return Parsed(value, f"coalesce({f.problem}, {whole})")
 
 
-def parse_ratio(v: str, column: str, *, decimal_comma: bool, percent_scale: bool) -> Parsed:
+def parse_ratio(v: str, column: str, *, decimal_comma: bool, percent_scale: bool, typed: str | None = None) -> Parsed:
     """A share given as 0-1 or as a percentage (92.5% or, when the column holds values above 1, 92.5)."""
     number = _number(v, decimal_comma)
     scaled = f"CASE WHEN contains({v}, '%') OR {percent_scale!s} THEN ({number}) / 100.0 ELSE ({number}) END"
     problem = (
         f"CASE WHEN {v} IS NOT NULL AND ({number}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not a number' "
-        f"WHEN ({scaled}) NOT BETWEEN 0 AND 1 THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not between 0 and 100%' END"
+        f"WHEN ({typed or scaled}) NOT BETWEEN 0 AND 1 THEN {_sql_str(column + ' ')} || {_quoted(v)} || ' is not between 0 and 100%' END"
     )
     return Parsed(scaled, problem)
 
 
-def parse_choice(v: str, column: str, words: dict[str, tuple[str, ...]], *, strict: bool) -> Parsed:
+def parse_choice(v: str, column: str, words: Words, *, strict: bool, typed: str | None = None) -> Parsed:
     """Map spelling variants to a fixed vocabulary. Unknown values are problems when `strict`."""
     normalised = f"regexp_replace(lower({v}), '[\\s_\\-]+', ' ', 'g')"
     spellings = [(w.replace("_", " ").replace("-", " "), canonical) for canonical, variants in words.items() for w in variants]
@@ -173,7 +157,7 @@ def parse_choice(v: str, column: str, words: dict[str, tuple[str, ...]], *, stri
         return Parsed(f"coalesce({mapped}, lower({v}))", "NULL")
     allowed = ", ".join(words)
     problem = (
-        f"CASE WHEN {v} IS NOT NULL AND ({mapped}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
+        f"CASE WHEN {v} IS NOT NULL AND ({typed or mapped}) IS NULL THEN {_sql_str(column + ' ')} || {_quoted(v)} "
         f"|| {_sql_str(' is not one of: ' + allowed)} END"
     )
     return Parsed(mapped, problem, unreadable_only=True)

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 import pandas as pd
 
 from access import privacy
-from data_sources.export import safe_csv
 from metrics import tables, words
 from metrics.filters import Filters
 from metrics.weekly import Tile, WeeklyImpact
+from outgoing.safe_csv import safe_csv
 
 _CSS = """
 body { font-family: 'Source Sans Pro', Arial, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }

@@ -10,7 +10,16 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
-from data_sources.store import GATE, Store, StoreError, data_version, open_store
+from data_sources.store import (
+    GATE,
+    Store,
+    StoreError,
+    data_version,
+    db_path,
+    explain_failure,
+    is_stopped,
+    open_store,
+)
 from metrics.stats import one_blas_thread
 
 T = TypeVar("T")
@@ -31,6 +40,20 @@ def store() -> Store:
         st.error(f"The database could not be opened. {exc}")
         st.stop()
         raise  # unreachable: st.stop() ends the run
+
+
+def stop_if_broken(exc: BaseException) -> None:
+    """A database failing for a cause people can act on (damaged, disk full, stopped after a failed
+    write) gets one clear message with the way back, on whichever page met it; a stopped database is
+    reopened on the next run. Other errors return, for the caller's own guard."""
+    message = explain_failure(exc, str(db_path())) if isinstance(exc, duckdb.Error) else None
+    if message is None:
+        return
+    if is_stopped(exc):
+        _store().close()
+        _store.clear()
+    st.error(message[:1].upper() + message[1:])
+    st.stop()
 
 
 def con() -> duckdb.DuckDBPyConnection:

@@ -7,8 +7,8 @@ import getpass
 import pandas as pd
 import streamlit as st
 
-from data_sources.audit import log_export
-from data_sources.export import safe_csv
+from outgoing.export_log import log_export
+from outgoing.safe_csv import safe_csv
 from ui import auth, presenter
 from ui.cache import store
 

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from data_sources import imports, templates
-from data_sources.audit import export_history
 from data_sources.contract import DATASETS
-from data_sources.readers import NotATable, RawTable, read_path
+from data_sources.readers import NotATable, RawTable, read_upload
 from data_sources.sheets import SheetsError, read_sheet
+from outgoing.export_log import export_history
 from ui import auth, cache, presenter, show
 from ui.cache import con
 
 
 def _stage_upload(upload: st.runtime.uploaded_file_manager.UploadedFile) -> list[RawTable]:
-    # DuckDB reads files, not buffers: the upload goes to a temporary file, which DuckDB then streams.
-    suffix = Path(upload.name).suffix or ".csv"
-    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as tmp:
-        tmp.write(upload.getbuffer())
-        path = Path(tmp.name)
-    try:
-        return read_path(con(), path, display_name=upload.name)
-    finally:
-        path.unlink(missing_ok=True)
+    # DuckDB reads files, not buffers: the reader stages the upload in a temporary file it removes on every
+    # exit path (and sweeps after a kill).
+    return read_upload(con(), upload.getbuffer(), upload.name)
 
 
 def _mapping_editor(plan: imports.Plan, key: str) -> imports.Plan:
@@ -142,7 +133,7 @@ def import_history() -> None:
         if right.button("Undo", key="undo_button") and target is not None:
             try:
                 st.success(show.esc(imports.undo(con(), int(target), user=auth.actor())))
-            except imports.ImportError_ as exc:
+            except imports.ImportRefused as exc:
                 st.error(show.esc(exc))
             cache.clear_caches()
     downloads = export_history(con())

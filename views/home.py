@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_sources.imports import dataset_counts, history
+from data_sources.log import dataset_counts, history
 from data_sources.sample import is_sample_loaded
 from ui import nav, presenter, show
 from ui.cache import measure

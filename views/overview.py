@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from access import privacy
-from data_sources.audit import log_export
 from metrics import tables, words
 from metrics.filters import Filters, Source
 from metrics.rates import lead_measure
@@ -27,6 +26,7 @@ from metrics.weekly import (
     weekly_impact,
 )
 from outgoing import weekly_report
+from outgoing.export_log import log_export
 from ui import charts, downloads, filters, nav, presenter, show
 from ui.cache import measure, store
 

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data_sources.contract import detect_dataset
-from data_sources.export import safe_csv
 from data_sources.imports import import_path
 from data_sources.store import open_store
+from outgoing.safe_csv import safe_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

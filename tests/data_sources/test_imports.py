@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from data_sources import imports
+from data_sources import write as writing
 from data_sources.imports import import_path
 from data_sources.store import data_version, open_store
 
@@ -294,7 +295,7 @@ def test_corrected_file_replaces_by_natural_key_and_undo_restores(con, tmp_path)
     assert data_version(con) == version + 1
     assert con.execute("SELECT correct FROM decisions WHERE decision_id = 'D2'").fetchone() == (False,)
     assert count(con, "decisions") == 3
-    with pytest.raises(imports.ImportError_, match="already undone"):
+    with pytest.raises(imports.ImportRefused, match="already undone"):
         imports.undo(con, result.import_id)
 
 
@@ -322,7 +323,7 @@ def test_failure_late_in_an_import_leaves_the_store_as_it_was(con, tmp_path, mon
     def boom(_con):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "rebuild_decision_daily", boom)
+    monkeypatch.setattr(writing, "rebuild_decision_daily", boom)
     with pytest.raises(RuntimeError):
         one(con, write(tmp_path, "d.csv", DECISIONS))
     assert snapshot(con) == before

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from data_sources import values as V
+from data_sources.contract import FALSE_WORDS, SOURCE_WORDS, STATUS_WORDS, TRAINING_KIND_WORDS, TRUE_WORDS
 
 CELLS = [
     None, "", " ", "   ", "a", " a", "a ", " a ", "\ta\t", "a\n", "\u00a0a\u00a0", "\u3000a", "a\u2003",
@@ -30,12 +31,12 @@ def test_trimmed_is_nullif_trim(con):
 @pytest.mark.parametrize(
     ("parsed", "cells"),
     [
-        (V.parse_bool("v", "correct"), [*V.TRUE_WORDS, *V.FALSE_WORDS, "TRUE", "Yes", "PASS", "maybe", None]),
-        (V.parse_choice("v", "source", V.SOURCE_WORDS, strict=True),
+        (V.parse_bool("v", "correct"), [*TRUE_WORDS, *FALSE_WORDS, "TRUE", "Yes", "PASS", "maybe", None]),
+        (V.parse_choice("v", "source", SOURCE_WORDS, strict=True),
          ["qa_audit", "golden_set", "QA Audit", "gold-set", "Golden_Check", "gs", "nope", None]),
-        (V.parse_choice("v", "kind", V.KIND_WORDS, strict=True),
+        (V.parse_choice("v", "kind", TRAINING_KIND_WORDS, strict=True),
          ["onboarding", "New Hire", "policy-update", "1:1", "One on One", "misc", "lunch", None]),
-        (V.parse_choice("v", "status", V.STATUS_WORDS, strict=False), ["active", "On Floor", "left", "Other"]),
+        (V.parse_choice("v", "status", STATUS_WORDS, strict=False), ["active", "On Floor", "left", "Other"]),
     ],
 )
 def test_word_lookups_match_the_word_lists(con, parsed, cells):
@@ -49,8 +50,8 @@ def _expected(parsed: V.Parsed, cell: str | None) -> object:
         return None
     if "correct" in parsed.problem:
         word = cell.lower()
-        return True if word in V.TRUE_WORDS else False if word in V.FALSE_WORDS else None
-    vocab = next(w for w in (V.SOURCE_WORDS, V.KIND_WORDS, V.STATUS_WORDS) if all(k in parsed.value for k in w))
+        return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+    vocab = next(w for w in (SOURCE_WORDS, TRAINING_KIND_WORDS, STATUS_WORDS) if all(k in parsed.value for k in w))
     if cell in vocab:
         return cell
     norm = " ".join(cell.lower().replace("_", " ").replace("-", " ").split())

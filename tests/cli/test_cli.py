@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from data_sources import cli
+import cli
+from access.roles import os_user
 
 ROSTER = "trainee_id,market\nT1,TH\nT2,VN\n"
 
@@ -79,7 +80,7 @@ def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_p
         (tmp_path / "r.csv").write_text(ROSTER)
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "data_sources.cli", "--db", db, "import", str(tmp_path / "r.csv")],
+            [sys.executable, "-m", "cli", "--db", db, "import", str(tmp_path / "r.csv")],
             capture_output=True, text=True, timeout=60,
         )
         waited = time.monotonic() - started
@@ -91,7 +92,7 @@ def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_p
     assert waited >= 4  # it waited briefly before giving up
     # Once the other process is gone, the same command works: nothing was corrupted.
     again = subprocess.run(
-        [sys.executable, "-m", "data_sources.cli", "--db", db, "import", str(tmp_path / "r.csv")],
+        [sys.executable, "-m", "cli", "--db", db, "import", str(tmp_path / "r.csv")],
         capture_output=True, text=True, timeout=60,
     )
     assert again.returncode == 0, again.stderr
@@ -136,7 +137,9 @@ def test_restore_refuses_a_file_that_is_not_an_uplift_database(tmp_path, db, cap
 
 def test_roles_apply_to_the_cli(db, tmp_path, monkeypatch, capsys):
     roles = tmp_path / "roles.toml"
-    roles.write_text('[users]\n"ana@example.com" = "analyst"\n"val@example.com" = "viewer"\n')
+    # This login may name others with --user (issue 10: --user is believed only when the roles file says so).
+    roles.write_text('[users]\n"ana@example.com" = "analyst"\n"val@example.com" = "viewer"\n'
+                     f'[cli]\nact_for_others = ["{os_user()}"]\n')
     monkeypatch.setenv("UPLIFT_ROLES", str(roles))
     (tmp_path / "r.csv").write_text(ROSTER)
     assert cli.main(["--db", db, "--user", "val@example.com", "import", str(tmp_path / "r.csv")]) == 3

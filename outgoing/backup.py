@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
 import duckdb
 
-from data_sources.store import StoreError, open_store
+from data_sources.store import StoreError, open_store, private
 
 
 def backup(db: Path, target: Path | None = None) -> Path:
@@ -16,14 +17,14 @@ def backup(db: Path, target: Path | None = None) -> Path:
 
     The store is opened (so no other process is writing: DuckDB's lock) and checkpointed, so the file on
     disk holds every committed import before it is copied."""
-    store = open_store(db)
+    store = open_store(db, create=False)
     try:
         store.con.execute("CHECKPOINT")
         if target is None:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             target = db.parent / "backups" / f"{db.stem}-{stamp}.duckdb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(db, target)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_copy(db, target)
     finally:
         store.close()
     _check(target)
@@ -69,6 +70,14 @@ def restore(db: Path, source: Path) -> tuple[int, Path | None]:
         wal = db.with_name(db.name + ".wal")
         if wal.exists():
             wal.rename(kept.with_name(kept.name + ".wal"))
-    db.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, db)
+    db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private_copy(source, db)
     return imports, kept
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    """Copy into a file readable by its owner only, from the first byte: backups hold everyone's data."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+        shutil.copyfileobj(src, out, 4 * 1024 * 1024)
+    private(target)  # an existing file keeps its mode through O_TRUNC

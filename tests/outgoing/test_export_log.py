@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from data_sources.audit import export_history, log_export
 from data_sources.store import open_store
+from outgoing.export_log import export_history, log_export
 
 
 def test_exports_are_attributed():
