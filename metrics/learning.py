@@ -369,9 +369,17 @@ def compare_all_cohorts(
     from statsmodels.duration.survfunc import survdiff
 
     dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    if not dur.empty and dur["reached"].any():
+        # A cohort whose trainees all left the data before anyone reached proficiency is never at risk at an
+        # event time: it carries no information and makes the statistic's covariance singular.
+        first_event = dur.loc[dur["reached"], "week"].min()
+        dur = dur[dur.groupby("cohort")["week"].transform("max") >= first_event]
     k = int(dur["cohort"].nunique()) if not dur.empty else 0
     if k < 2 or not dur["reached"].any():
         return AllCohorts(k, len(dur), math.nan, max(k - 1, 0), math.nan,
-                          "fewer than two cohorts, or nobody has reached proficiency yet")
-    chi2, p = survdiff(dur["week"].to_numpy(float), dur["reached"].to_numpy(int), dur["cohort"].to_numpy())
+                          "fewer than two cohorts followed long enough, or nobody has reached proficiency yet")
+    try:
+        chi2, p = survdiff(dur["week"].to_numpy(float), dur["reached"].to_numpy(int), dur["cohort"].to_numpy())
+    except np.linalg.LinAlgError:
+        return AllCohorts(k, len(dur), math.nan, k - 1, math.nan, "too few trainees at risk in some cohort to test")
     return AllCohorts(k, len(dur), float(chi2), k - 1, float(p))

@@ -351,3 +351,15 @@ def all_cohorts_words(test: AllCohorts) -> str:
                else "no clear difference in pace across the cohorts")
     return (f"Across all {test.cohorts} cohorts at once: {verdict} (log-rank test, chi2({test.df}) = {test.chi2:.2f}, "
             f"{words.p_text(test.p_value)}, {test.trainees:,} trainees). Compare two only with this in mind.")
+
+
+def curve_point(fits: list[CohortFit], cohort: str, target: float) -> str:
+    """The learning chart's point in words: where the picked cohort levels off, against the target."""
+    fit = next((f for f in fits if f.cohort == cohort), None)
+    if fit is None or fit.chosen is None:
+        return f"Cohort {cohort}: too few weeks to fit a curve yet"
+    if fit.chosen.model == "power_origin":
+        return f"Cohort {cohort}: still rising, no plateau in sight yet"
+    plateau = fit.chosen.params["a"]
+    reach = "above" if plateau >= target else "below"
+    return f"Cohort {cohort} levels off near {words.pct(plateau, 0)}, {reach} the {words.pct(target, 0)} target"

@@ -44,6 +44,17 @@ def png(chart: alt.TopLevelMixin) -> bytes:
     return bytes(vlc.vegalite_to_png(chart.to_json(), scale=2))
 
 
+def presenting(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart with the type sizes of a shared screen (axis, legend and title text a third larger)."""
+    return chart.configure_axis(labelFontSize=17, titleFontSize=18).configure_legend(
+        labelFontSize=17, titleFontSize=17).configure_title(fontSize=20)
+
+
+def titled(chart: alt.TopLevelMixin, point: str | None) -> alt.TopLevelMixin:
+    """The chart with its point as its title (what a reader should take from it), when there is one."""
+    return chart.properties(title=alt.TitleParams(point, anchor="start", fontSize=15)) if point else chart
+
+
 def _pct_tip(field: str, title: str) -> alt.Tooltip:
     return alt.Tooltip(f"{field}:Q", title=title, format=".1%")
 
@@ -123,10 +134,12 @@ def policy_strengths(strengths: pd.DataFrame, measure: str) -> alt.LayerChart:
 def coaching_dots(dots: pd.DataFrame) -> alt.LayerChart:
     """Shrunk rate with its interval per trainee (columns trainee, market, rate, low, high, reviews), in
     the frame's order."""
-    base = alt.Chart(dots).encode(y=alt.Y("trainee:N", sort=None, title=None))
+    # Every name in full (no label dropped for overlap), and ticks fine enough not to repeat "73% 73%".
+    base = alt.Chart(dots).encode(y=alt.Y("trainee:N", sort=None, title=None,
+                                          axis=alt.Axis(labelLimit=0, labelOverlap=False)))
     return alt.layer(
         base.mark_rule(color=PALETTE[0]).encode(
-            x=alt.X("low:Q", title="Shrunk rate, 95% interval", axis=alt.Axis(format=".0%"),
+            x=alt.X("low:Q", title="Shrunk rate, 95% interval", axis=alt.Axis(format=".1%", tickCount=5),
                     scale=alt.Scale(zero=False)), x2="high:Q"),
         base.mark_point(filled=True, size=70, color=PALETTE[0]).encode(
             x="rate:Q",
@@ -181,22 +194,30 @@ def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.Chart:
 
 # ----------------------------------------------------------------------------------- Learning curves
 
-def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float) -> alt.LayerChart:
+def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float,
+                    highlight: str | None = None) -> alt.LayerChart:
     """Rate by tenure week per cohort with Wilson bands (a `metrics.learning.learning_curves` frame), the
-    chosen fitted curve dashed, and the proficiency target."""
-    colour = alt.Color("cohort:N", title="Cohort")
+    chosen fitted curve dashed, and the proficiency target. With `highlight`, that cohort is drawn strong
+    (with its band) and the others thin and grey, so the one that matters can be picked out of eight."""
+    if highlight is not None:
+        strong = f"datum.cohort == {highlight!r}"
+        colour = alt.when(strong).then(alt.value(PALETTE[0])).otherwise(alt.value(GREY))
+        width = alt.when(strong).then(alt.value(3.5)).otherwise(alt.value(1.2))
+    else:
+        colour, width = alt.Color("cohort:N", title="Cohort"), alt.value(2)
     base = alt.Chart(curves).encode(x=alt.X("week:Q", title="Tenure week", axis=alt.Axis(tickMinStep=1)))
-    band = base.mark_area(opacity=0.15).encode(
+    banded = base.transform_filter(f"datum.cohort == {highlight!r}") if highlight is not None else base
+    band = banded.mark_area(opacity=0.15).encode(
         y=alt.Y("low:Q", title="Accuracy", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
-        y2="high:Q", color=colour)
+        y2="high:Q", color=alt.value(PALETTE[0]) if highlight is not None else colour)
     observed = base.mark_line(point=True).encode(
-        y="rate:Q", color=colour,
+        y="rate:Q", color=colour, strokeWidth=width, detail="cohort:N",
         tooltip=[alt.Tooltip("cohort:N", title="Cohort"), alt.Tooltip("week:Q", title="Tenure week"),
                  _pct_tip("rate", "Accuracy"), *_interval_tips(), alt.Tooltip("reviewed:Q", title="Reviews"),
                  alt.Tooltip("trainees:Q", title="Trainees")],
     )
     fit_lines = alt.Chart(fitted).mark_line(strokeDash=[6, 4], strokeWidth=2).encode(
-        x="week:Q", y="fitted:Q", color=colour,
+        x="week:Q", y="fitted:Q", color=colour, detail="cohort:N",
         tooltip=[alt.Tooltip("cohort:N", title="Cohort"), alt.Tooltip("model:N", title="Fitted model"),
                  alt.Tooltip("week:Q", title="Tenure week"), _pct_tip("fitted", "Fitted")],
     )
@@ -323,8 +344,9 @@ def rating_grid(grid: pd.DataFrame) -> alt.LayerChart:
 
 
 def agreement_over_time(trend: pd.DataFrame) -> alt.LayerChart:
-    """Each session's alpha on each policy with its interval (an `agreement_by_policy` frame with a
-    boolean `this_policy`), the chosen policy highlighted, Krippendorff's 0.667 and 0.80 dashed."""
+    """Each session's alpha on each policy with its interval (an `agreement_by_policy` frame with booleans
+    `this_policy` and `chosen`, the picked session), the chosen policy highlighted and the rest grey, the
+    picked session and every session under 0.667 named, Krippendorff's 0.667 and 0.80 dashed."""
     tips = [alt.Tooltip("policy:N", title="Policy"), alt.Tooltip("date:T", title="Session date"),
             alt.Tooltip("session_id:N", title="Session"), alt.Tooltip("alpha:Q", title="α", format=".2f"),
             alt.Tooltip("alpha_low:Q", title="95% low", format=".2f"),
@@ -338,7 +360,10 @@ def agreement_over_time(trend: pd.DataFrame) -> alt.LayerChart:
     points = base.mark_point(filled=True, size=70).encode(y="alpha:Q", color=highlight, tooltip=tips)
     guide = alt.Chart(pd.DataFrame({"alpha": [0.667, 0.8]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(
         y="alpha:Q")
-    return alt.layer(guide, lines, errors, points).properties(height=380)
+    # Name the sessions that matter: the chosen one and any below Krippendorff's 0.667, not grey dots.
+    named = base.transform_filter("datum.chosen || datum.alpha < 0.667").mark_text(
+        align="left", dx=7, dy=-7, fontSize=12, color="#222222").encode(y="alpha:Q", text="session_id:N")
+    return alt.layer(guide, lines, errors, points, named).properties(height=380)
 
 
 # --------------------------------------------------------------------------- Tests and certification

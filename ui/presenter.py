@@ -92,10 +92,18 @@ def mask(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Larger type on a shared screen: body text, tiles (labels wrap rather than being cut), buttons, and the
+# tables (drawn on a canvas, so scaled as a whole). Charts are enlarged by ui.show.chart.
+_PRESENTER_CSS = """<style>
+html, body, [data-testid='stAppViewContainer'] { font-size: 1.2rem; }
+[data-testid='stMetricLabel'] p { font-size: 1.1rem; white-space: normal; overflow: visible; }
+[data-testid='stMetricValue'] { font-size: 2.6rem; }
+[data-testid='stBaseButton-secondary'] p, [data-testid='stBaseButton-primary'] p { white-space: normal; }
+[data-testid='stDataFrame'] { zoom: 1.2; }
+</style>"""
+
+
 def style() -> None:
     """Larger type while presenting, for screen-sharing. Fixed CSS only: no user value goes in here."""
     if is_on():
-        st.markdown(
-            "<style>html, body, [data-testid='stAppViewContainer'] { font-size: 1.15rem; }</style>",
-            unsafe_allow_html=True,
-        )
+        st.markdown(_PRESENTER_CSS, unsafe_allow_html=True)

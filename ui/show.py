@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui import charts
+from ui import charts, presenter
 
 # Characters that start Markdown emphasis, code, links and images, GitHub tables, HTML, maths and
 # strikethrough; a colon before a word or a bracket starts an emoji shortcode (`:smile:`), a material icon
@@ -38,7 +38,10 @@ def esc(value: object) -> str:
 
 def chart(figure: alt.TopLevelMixin, key: str, *, name: str = "chart", on_select: Any = "ignore",
           downloads: bool = True) -> Any:
-    """Draw a chart with PNG and SVG downloads beside it. Returns the selection event when `on_select`."""
+    """Draw a chart with PNG and SVG downloads beside it (its text larger while presenting, for a shared
+    screen). Returns the selection event when `on_select`."""
+    if presenter.is_on():
+        figure = charts.presenting(figure)
     event = st.altair_chart(figure, key=key, on_select=on_select, width="stretch")
     if downloads:
         left, right, _ = st.columns([1, 1, 6])

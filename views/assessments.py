@@ -23,7 +23,7 @@ def certification_section(f: Filters, by: str) -> None:
         st.info("No certification attempts with a pass mark match these filters.")
         return
     names = sorted(rates.frame["assessment"].unique())
-    assessment = st.selectbox("Certification", names, key="certification") if len(names) > 1 else names[0]
+    assessment = st.selectbox("Certification", names, key="certification", bind="query-params") if len(names) > 1 else names[0]
     one = rates.frame[rates.frame["assessment"] == assessment]
     times = measure(assessments.time_to_certification, f, by=by)
     table = tables.certification_table(one, times[times["assessment"] == assessment], GROUPINGS[by])
@@ -73,9 +73,9 @@ def comparison_section(f: Filters, by: str) -> None:
         st.info(f"Fewer than two {PLURALS[by]} with certification scores to compare.")
         return
     a_col, b_col, c_col = st.columns(3)
-    assessment = c_col.selectbox("On", sorted(rates["assessment"].unique()), key="compare_assessment")
-    first = a_col.selectbox(GROUPINGS[by], kept, index=0, key="compare_first")
-    second = b_col.selectbox("against", kept, index=1, key="compare_second")
+    assessment = c_col.selectbox("On", sorted(rates["assessment"].unique()), key="compare_assessment", bind="query-params")
+    first = a_col.selectbox(GROUPINGS[by], kept, index=0, key="compare_first", bind="query-params")
+    second = b_col.selectbox("against", kept, index=1, key="compare_second", bind="query-params")
     if first == second:
         st.info("Pick two different groups to compare.")
         return
@@ -88,7 +88,8 @@ def main() -> None:
     st.caption("Certification pass rates with their intervals, attempts and time to certify; pre-test to post-test "
                "gains that a near-perfect start cannot distort; and a test before any group is called better.")
     f = filters.current()
-    by = st.radio("Group by", list(GROUPINGS), format_func=GROUPINGS.get, horizontal=True, key="assessment_groups")
+    by = st.radio("Group by", list(GROUPINGS), format_func=GROUPINGS.get, horizontal=True, key="assessment_groups",
+                  bind="query-params")
     certification_section(f, by)
     gains_section(f)
     comparison_section(f, by)

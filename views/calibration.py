@@ -61,7 +61,8 @@ def session_list(f: Filters, order: tuple[str, ...] | None) -> pd.DataFrame:
 def pick_session(sessions: pd.DataFrame) -> tuple[str, str]:
     labels = {row.session_id: f"{'undated' if pd.isna(row.date) else f'{row.date:%Y-%m-%d}'} · {row.policy} · "
                               f"{row.market} · {row.session_id}" for row in sessions.itertuples()}
-    session_id = st.selectbox("Session", list(labels), index=len(labels) - 1, format_func=labels.get, key="session")
+    session_id = st.selectbox("Session", list(labels), index=len(labels) - 1, format_func=labels.get, key="session",
+                              bind="query-params")
     return session_id, labels[session_id]
 
 
@@ -165,8 +166,13 @@ def over_time_section(f: Filters, sessions: pd.DataFrame, session_id: str, order
         st.info("No per-policy agreement to show under these filters.")
         return
     chosen_policy = str(sessions.loc[sessions["session_id"] == session_id, "policy"].iloc[0])
-    show.chart(charts.agreement_over_time(by_policy.assign(this_policy=by_policy["policy"] == chosen_policy)),
-               key="agreement_over_time", name="agreement_by_policy")
+    trend = by_policy.assign(this_policy=by_policy["policy"] == chosen_policy,
+                             chosen=by_policy["session_id"] == session_id)
+    low = trend[trend["alpha"] < 0.667]
+    point = (f"{words.count(low['session_id'].nunique(), 'session')} below 0.667 on some policy" if len(low)
+             else "Every session at or above 0.667")
+    show.chart(charts.titled(charts.agreement_over_time(trend), point), key="agreement_over_time",
+               name="agreement_by_policy")
     st.caption(f"Each point is one session's α on one policy's items, with its 95% bootstrap interval; "
                f"{show.esc(chosen_policy)} (this session's policy) is highlighted. Dashed: 0.667 and 0.80.")
 

@@ -16,7 +16,8 @@ from ui.cache import measure
 def controls() -> tuple[float, int]:
     left, right = st.columns(2)
     target = left.slider("Proficiency target (rolling two-week accuracy)", min_value=0.50, max_value=0.99,
-                         value=0.90, step=0.01, key="target", format="%.2f")
+                         value=0.90, step=0.01, key="target", format="%.2f",
+                         bind="query-params")
     min_reviews = int(right.number_input("Minimum reviews in the two-week window", min_value=1, max_value=1000,
                                          value=20, step=5, key="min_reviews"))
     return float(target), min_reviews
@@ -41,7 +42,13 @@ def curves_section(curves: pd.DataFrame, target: float) -> None:
     st.subheader("Accuracy by week of tenure")
     fits = learning.fit_curves(curves)  # a few small least-squares fits: cheap, and pure
     lines = learning.fitted(fits, range(int(curves["week"].min()), int(curves["week"].max()) + 1))
-    show.chart(charts.learning_curves(curves, lines, target), key="learning_curves", name="learning_curves")
+    cohorts = sorted(curves["cohort"].unique())
+    fitted_cohorts = [f.cohort for f in fits if f.chosen is not None] or cohorts
+    highlight = st.selectbox("Cohort to pick out (the others are drawn in grey)", cohorts,
+                             index=cohorts.index(fitted_cohorts[-1]), key="highlight_cohort", bind="query-params")
+    point = tables.curve_point(fits, highlight, target)
+    show.chart(charts.titled(charts.learning_curves(curves, lines, target, highlight=highlight), point),
+               key="learning_curves", name="learning_curves")
     show.table(tables.fit_table(fits), key="fit_table")
     st.caption(
         "Exponential rise: accuracy = plateau − (plateau − week-0 level)·e^(−week / time constant); the time "
@@ -93,8 +100,8 @@ def comparison_section(cohorts: list[str], f: Filters, target: float, min_review
     every = measure(learning.compare_all_cohorts, f, target=target, min_reviews=min_reviews)
     st.markdown(tables.all_cohorts_words(every))
     a_col, b_col = st.columns(2)
-    cohort_a = a_col.selectbox("Cohort", cohorts, index=0, key="compare_a")
-    cohort_b = b_col.selectbox("against cohort", cohorts, index=1, key="compare_b")
+    cohort_a = a_col.selectbox("Cohort", cohorts, index=0, key="compare_a", bind="query-params")
+    cohort_b = b_col.selectbox("against cohort", cohorts, index=1, key="compare_b", bind="query-params")
     if cohort_a == cohort_b:
         st.info("Pick two different cohorts to compare.")
         return

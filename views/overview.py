@@ -75,7 +75,7 @@ def pick_week(f: Filters) -> WeekOption | None:
                 "to see a week.")
         return None
     labels = {o.start: week_label(o) for o in options}
-    start = st.selectbox("ISO week", list(labels), index=default_week(options), key="week", format_func=labels.get,
+    start = st.selectbox("ISO week", list(labels), index=default_week(options), key="week", format_func=labels.get, bind="query-params",
                          help="Opens on the last complete week; a week the data does not cover to its Sunday is "
                               "marked partial.")
     return next(o for o in options if o.start == start)

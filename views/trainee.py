@@ -30,7 +30,7 @@ BAND = ("cohort_p25", "cohort_median", "cohort_p75")
 
 
 def pick_trainee(labels: dict[str, str]) -> str | None:
-    return st.selectbox("Trainee", list(labels), index=None, format_func=labels.get, key="trainee",
+    return st.selectbox("Trainee", list(labels), index=None, format_func=labels.get, key="trainee", bind="query-params",
                         placeholder="Type a pseudonym" if presenter.is_on() else "Type a name or an id")
 
 
@@ -122,8 +122,8 @@ def coaching_controls() -> tuple[int, bool, str]:
     left, right = st.columns([3, 2])
     min_reviews = left.slider("At least this many reviews", 10, 500, 50, step=10, key="min_reviews",
                               help="Fewer reviews than this: too uncertain to rank, left out.")
-    only_needing = right.toggle("Only those who need coaching", value=True, key="coaching_only")
-    level = right.radio("Compare each trainee with", list(LEVELS), format_func=LEVELS.get, key="coaching_level",
+    only_needing = right.toggle("Only those who need coaching", value=True, key="coaching_only", bind="query-params")
+    level = right.radio("Compare each trainee with", list(LEVELS), format_func=LEVELS.get, key="coaching_level", bind="query-params",
                         help="Against their market, new hires still learning show up; against their hire class, "
                              "only those behind their own classmates do.")
     return int(min_reviews), bool(only_needing), str(level)

@@ -28,12 +28,14 @@ def controls() -> tuple[Filters, int, float]:
     counts = measure(reviews_by_source, f)
     # Opens on the measure with the most reviews: a team with QA audits only sees quality at once.
     lead = measure(lead_measure, f) or "golden_set"
+    # Labels stay the same whatever the data (a shared link names the measure by its label).
     source = c1.segmented_control("Measure", list(SOURCES), default=lead, required=True, key="measure_source",
-                                  format_func=lambda s: f"{SOURCES[s]} · {words.count(counts[s], 'review')}")
+                                  bind="query-params", format_func=SOURCES.get,
+                                  help=" · ".join(f"{SOURCES[s]}: {words.count(counts[s], 'review')}" for s in SOURCES))
     min_reviewed = int(c2.number_input("Minimum reviews per cell", min_value=1, max_value=10_000, value=30, step=5,
-                                       key="min_reviewed"))
+                                       key="min_reviewed", bind="query-params"))
     fdr = float(c3.selectbox("False-discovery rate", FDR_LEVELS, index=1, format_func=lambda x: f"{x:.0%}",
-                             key="fdr", help="Benjamini-Hochberg level: of the flagged cells, at most this share "
+                             key="fdr", bind="query-params", help="Benjamini-Hochberg level: of the flagged cells, at most this share "
                                              "are expected to be false alarms."))
     return f.with_(source=source or lead), min_reviewed, fdr
 
@@ -75,8 +77,8 @@ def heatmap(spots: pd.DataFrame, min_reviewed: int) -> None:
 def cell_detail(spots: pd.DataFrame, f: Filters, min_reviewed: int, fdr: float) -> None:
     st.subheader("Cell detail")
     p1, p2 = st.columns(2)
-    market = p1.selectbox("Market", sorted(spots["market"].unique()), key="cell_market")
-    policy = p2.selectbox("Policy", sorted(spots["policy"].unique()), key="cell_policy")
+    market = p1.selectbox("Market", sorted(spots["market"].unique()), key="cell_market", bind="query-params")
+    policy = p2.selectbox("Policy", sorted(spots["policy"].unique()), key="cell_policy", bind="query-params")
     row = spots[(spots["market"] == market) & (spots["policy"] == policy)]
     with st.container(border=True):
         st.markdown(f"### {show.esc(market)} × {show.esc(policy)}")

@@ -67,9 +67,10 @@ def test_rater_chart_draws_intervals_only_when_every_item_was_judged() -> None:
 def test_agreement_over_time_highlights_the_chosen_policy() -> None:
     trend = pd.DataFrame({"policy": ["A", "B"], "date": [pd.Timestamp("2026-05-01")] * 2, "session_id": ["S1", "S1"],
                           "alpha": [0.7, 0.4], "alpha_low": [0.6, 0.2], "alpha_high": [0.8, 0.6], "items": [10, 10],
-                          "raters": [6, 6], "this_policy": [True, False]})
+                          "raters": [6, 6], "this_policy": [True, False], "chosen": [True, False]})
     t = text(charts.agreement_over_time(trend))
     assert "datum.this_policy" in t and charts.PALETTE[5] in t and charts.GREY in t and "0.667" in t
+    assert "datum.chosen || datum.alpha < 0.667" in t  # the picked session and the poor ones are named
 
 
 def test_learning_and_proficiency_curves() -> None:
@@ -79,6 +80,9 @@ def test_learning_and_proficiency_curves() -> None:
                            "week": [0.0, 1.0], "fitted": [0.6, 0.74]})
     chart = charts.learning_curves(curves, fitted, 0.9)
     assert len(spec(chart)["layer"]) == 4 and '"strokeDash"' in text(chart)
+    picked = text(charts.learning_curves(curves, fitted, 0.9, highlight="2026-03"))
+    assert "datum.cohort == '2026-03'" in picked and charts.GREY in picked  # one cohort strong, the rest grey
+    assert text(charts.titled(chart, "Cohort 2026-03 levels off near 93%")).count("levels off") == 1
     km = pd.DataFrame({"cohort": ["2026-03"] * 2, "week": [0, 1], "share_reached": [0.0, 0.5], "low": [0.0, 0.2],
                        "high": [0.0, 0.8], "at_risk": [5, 4]})
     assert "step-after" in text(charts.proficiency_curve(km))
