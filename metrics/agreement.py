@@ -165,7 +165,8 @@ def kappa_from_table(
     p_e = float((agree * np.outer(p.sum(axis=1), p.sum(axis=0))).sum())
     if math.isclose(p_e, 1.0):
         return empty("both used one and the same label: chance agreement is total", p_o, p_e)
-    res = cohens_kappa(t, weights=disagreement) if name != "none" else cohens_kappa(t)
+    with np.errstate(invalid="ignore"):  # a variance of 0 (perfect agreement) rounds below 0: nan, handled below
+        res = cohens_kappa(t, weights=disagreement) if name != "none" else cohens_kappa(t)
     kappa, se, se0 = float(res.kappa), float(res.std_kappa), float(res.std_kappa0)
     half = float(sps.norm.ppf(1 - (1 - confidence) / 2)) * se
     z = kappa / se0 if se0 > 0 else NAN
