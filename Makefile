@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-12)
 PORT ?= 8501
 export UPLIFT_DB ?= data/uplift.duckdb
 
-.PHONY: install run sample test lint types unit app browser bench soak screenshots clean
+.PHONY: install run sample test lint types unit app browser bench soak screenshots look clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ soak: install
 
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+
+## look: every page at 1400 px, normal and presenting, in test-artifacts/look/ (to check by eye)
+look: install
+	$(BIN)/python -m tests.browser.screenshots look test-artifacts/look
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

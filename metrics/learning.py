@@ -107,11 +107,20 @@ def fit_curves(curves: pd.DataFrame) -> list[CohortFit]:
             for cohort, g in curves.groupby("cohort", sort=True)]
 
 
-def fitted(fits: list[CohortFit], weeks: np.ndarray | list[float] | range) -> pd.DataFrame:
-    """The chosen curve of each cohort to draw: one row per cohort x week (cohort, model, week, fitted)."""
+def fitted(fits: list[CohortFit], weeks: np.ndarray | list[float] | range,
+           observed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The chosen curve of each cohort to draw: one row per cohort x week (cohort, model, week, fitted).
+    With `observed` (a `learning_curves` frame), each curve is drawn only over the weeks its cohort was
+    seen: a fit says nothing beyond its data, and a power law through the origin has no ceiling at all."""
     t = np.asarray(list(weeks), float)
-    frames = [pd.DataFrame({"cohort": f.cohort, "model": f.fit.chosen, "week": t, "fitted": predict(f.chosen, t)})
-              for f in fits if f.chosen is not None]
+    last = observed.groupby("cohort")["week"].max().to_dict() if observed is not None else {}
+    frames = []
+    for f in fits:
+        if f.chosen is None:
+            continue
+        seen = t[t <= last[f.cohort]] if f.cohort in last else t
+        frames.append(pd.DataFrame({"cohort": f.cohort, "model": f.fit.chosen, "week": seen,
+                                    "fitted": predict(f.chosen, seen)}))
     if not frames:
         return pd.DataFrame(columns=["cohort", "model", "week", "fitted"])
     return pd.concat(frames, ignore_index=True)

@@ -98,7 +98,7 @@ def top_weak_spots(weak: pd.DataFrame, top: int = TOP_WEAK_SPOTS) -> pd.DataFram
         "other markets": [words.pct(x) for x in flagged["policy_level"]],
         "gap (shrunk)": [words.points(x) for x in flagged["gap"]],
         "avoidable errors": flagged["avoidable_errors"].round().astype("int64"),
-        "q value": flagged["q_value"].round(4),
+        "q value": [words.p_text(q).removeprefix("p ").removeprefix("= ") for q in flagged["q_value"]],
     }).reset_index(drop=True)  # fmt: skip
 
 
@@ -249,7 +249,8 @@ AGENDA_NAMES = {
 
 
 def agenda_table(disagreements: pd.DataFrame) -> pd.DataFrame:
-    return disagreements.rename(columns=AGENDA_NAMES)
+    out = disagreements.assign(majority_share=[words.pct(x, 0) for x in disagreements["majority_share"]])
+    return out.rename(columns=AGENDA_NAMES)
 
 
 def rater_bars(raters: pd.DataFrame, *, with_interval: bool) -> pd.DataFrame:
@@ -363,3 +364,13 @@ def curve_point(fits: list[CohortFit], cohort: str, target: float) -> str:
     plateau = fit.chosen.params["a"]
     reach = "above" if plateau >= target else "below"
     return f"Cohort {cohort} levels off near {words.pct(plateau, 0)}, {reach} the {words.pct(target, 0)} target"
+
+
+def weak_spot_point(spots: pd.DataFrame, measure: str) -> str:
+    """The weak-spot map's point in words: how many cells are flagged and which is worst."""
+    flagged = spots[spots["flagged"]]
+    if flagged.empty:
+        return f"No cell flagged on {measure} among the {words.count(int(spots['testable'].sum()), 'cell')} tested"
+    worst = flagged.iloc[0]
+    return (f"{words.count(len(flagged), 'cell')} flagged on {measure}; most errors to save: {worst['market']} × "
+            f"{worst['policy']}")

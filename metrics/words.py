@@ -119,9 +119,9 @@ def value_interval(estimate: float, low: float, high: float) -> str:
     """'4 (3–6)' for a count such as weeks; an open upper bound reads 'not reached'; no estimate -> '—'."""
     if missing(estimate):
         return DASH
-    lo = "?" if missing(low) else f"{low:g}"
-    hi = "not reached" if missing(high) else f"{high:g}"
-    return f"{estimate:g} ({lo}–{hi})"
+    lo = "?" if missing(low) else f"{round(low, 1):g}"
+    hi = "not reached" if missing(high) else f"{round(high, 1):g}"
+    return f"{round(estimate, 1):g} ({lo}–{hi})"
 
 
 # ------------------------------------------------------------------------------------- weekly tiles

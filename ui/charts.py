@@ -208,7 +208,7 @@ def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float,
     base = alt.Chart(curves).encode(x=alt.X("week:Q", title="Tenure week", axis=alt.Axis(tickMinStep=1)))
     banded = base.transform_filter(f"datum.cohort == {highlight!r}") if highlight is not None else base
     band = banded.mark_area(opacity=0.15).encode(
-        y=alt.Y("low:Q", title="Accuracy", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+        y=alt.Y("low:Q", title="Accuracy", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False, domainMax=1)),
         y2="high:Q", color=alt.value(PALETTE[0]) if highlight is not None else colour)
     observed = base.mark_line(point=True).encode(
         y="rate:Q", color=colour, strokeWidth=width, detail="cohort:N",
@@ -226,15 +226,22 @@ def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float,
     return alt.layer(band, observed, fit_lines, target_rule).properties(height=480)
 
 
-def proficiency_curve(km: pd.DataFrame) -> alt.LayerChart:
-    """Share of each cohort proficient by tenure week, 1 - Kaplan-Meier, with its band."""
-    colour = alt.Color("cohort:N", title="Cohort")
+def proficiency_curve(km: pd.DataFrame, highlight: str | None = None) -> alt.LayerChart:
+    """Share of each cohort proficient by tenure week, 1 - Kaplan-Meier, with its band; with `highlight`
+    that cohort strong with its band, the others thin and grey (as on the learning curves)."""
+    if highlight is not None:
+        strong = f"datum.cohort == {highlight!r}"
+        colour = alt.when(strong).then(alt.value(PALETTE[0])).otherwise(alt.value(GREY))
+        width = alt.when(strong).then(alt.value(3.5)).otherwise(alt.value(1.2))
+    else:
+        colour, width = alt.Color("cohort:N", title="Cohort"), alt.value(2)
     base = alt.Chart(km).encode(x=alt.X("week:Q", title="Tenure week", axis=alt.Axis(tickMinStep=1)))
-    band = base.mark_area(opacity=0.15, interpolate="step-after").encode(
+    banded = base.transform_filter(f"datum.cohort == {highlight!r}") if highlight is not None else base
+    band = banded.mark_area(opacity=0.15, interpolate="step-after").encode(
         y=alt.Y("low:Q", title="Share proficient", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        y2="high:Q", color=colour)
+        y2="high:Q", color=alt.value(PALETTE[0]) if highlight is not None else colour)
     line = base.mark_line(interpolate="step-after").encode(
-        y="share_reached:Q", color=colour,
+        y="share_reached:Q", color=colour, strokeWidth=width, detail="cohort:N",
         tooltip=[alt.Tooltip("cohort:N", title="Cohort"), alt.Tooltip("week:Q", title="Tenure week"),
                  alt.Tooltip("share_reached:Q", title="Share proficient", format=".0%"),
                  alt.Tooltip("low:Q", title="95% low", format=".0%"), alt.Tooltip("high:Q", title="95% high", format=".0%"),
@@ -255,7 +262,7 @@ def weak_spot_heatmap(spots: pd.DataFrame, min_reviewed: int) -> alt.LayerChart:
     few = f"n<{min_reviewed}"
     cell_pick = alt.selection_point(name="cell", fields=["market", "policy"], on="click", clear="dblclick")
     base = alt.Chart(spots[HEAT_COLUMNS]).encode(
-        x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=180, labelOverlap=False)),
+        x=alt.X("policy:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=0, labelOverlap=False)),
         y=alt.Y("market:N", title=None),
     )
     tooltip = [
@@ -370,7 +377,8 @@ def agreement_over_time(trend: pd.DataFrame) -> alt.LayerChart:
 
 def pass_rates(rates: pd.DataFrame, group_title: str) -> alt.LayerChart:
     """First-attempt pass rate per group with its Wilson interval (a `certification_pass_rates` frame)."""
-    base = alt.Chart(rates).encode(y=alt.Y("group:N", title=group_title, sort=None))
+    base = alt.Chart(rates).encode(y=alt.Y("group:N", title=group_title, sort=None,
+                                           axis=alt.Axis(labelOverlap=False, labelLimit=0)))
     title = "Passed at the first attempt (95% interval)"
     bars = base.mark_rule(strokeWidth=2, color=PALETTE[0]).encode(
         x=alt.X("first_attempt_low:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),

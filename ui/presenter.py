@@ -103,7 +103,11 @@ html, body, [data-testid='stAppViewContainer'] { font-size: 1.2rem; }
 </style>"""
 
 
+# On every screen: a tile's label wraps instead of being cut ("Assessment pass r...").
+_BASE_CSS = "<style>[data-testid='stMetricLabel'] p { white-space: normal; overflow: visible; }</style>"
+
+
 def style() -> None:
-    """Larger type while presenting, for screen-sharing. Fixed CSS only: no user value goes in here."""
-    if is_on():
-        st.markdown(_PRESENTER_CSS, unsafe_allow_html=True)
+    """Tile labels that wrap, and larger type while presenting, for screen-sharing. Fixed CSS only: no user
+    value goes in here."""
+    st.markdown(_PRESENTER_CSS if is_on() else _BASE_CSS, unsafe_allow_html=True)

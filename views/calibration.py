@@ -17,8 +17,7 @@ LEVEL_HELP = ("Nominal: labels are names, any disagreement counts the same. Ordi
               "severity scale, scorecard points), a near miss counts less than a far one. Interval: scores, "
               "differences between them count by their size.")
 
-AGENDA_CONFIG = {"Share most given": st.column_config.NumberColumn(format="percent"),
-                 "Entropy (bits)": st.column_config.NumberColumn(format="%.2f")}
+AGENDA_CONFIG = {"Entropy (bits)": st.column_config.NumberColumn(format="%.2f")}
 
 
 def label_order_section(f: Filters) -> tuple[str, ...] | None:

@@ -38,14 +38,15 @@ def without_small_cohorts(curves: pd.DataFrame, proficiency: pd.DataFrame) -> tu
     return curves, proficiency[~proficiency["cohort"].isin(small)]
 
 
-def curves_section(curves: pd.DataFrame, target: float) -> None:
+def curves_section(curves: pd.DataFrame, target: float) -> str:
     st.subheader("Accuracy by week of tenure")
     fits = learning.fit_curves(curves)  # a few small least-squares fits: cheap, and pure
-    lines = learning.fitted(fits, range(int(curves["week"].min()), int(curves["week"].max()) + 1))
+    lines = learning.fitted(fits, range(int(curves["week"].min()), int(curves["week"].max()) + 1), curves)
     cohorts = sorted(curves["cohort"].unique())
-    fitted_cohorts = [f.cohort for f in fits if f.chosen is not None] or cohorts
+    # Open on the newest cohort whose curve has levelled off enough to read a plateau.
+    settled = [f.cohort for f in fits if f.chosen is not None and f.chosen.model != "power_origin"] or cohorts
     highlight = st.selectbox("Cohort to pick out (the others are drawn in grey)", cohorts,
-                             index=cohorts.index(fitted_cohorts[-1]), key="highlight_cohort", bind="query-params")
+                             index=cohorts.index(settled[-1]), key="highlight_cohort", bind="query-params")
     point = tables.curve_point(fits, highlight, target)
     show.chart(charts.titled(charts.learning_curves(curves, lines, target, highlight=highlight), point),
                key="learning_curves", name="learning_curves")
@@ -57,9 +58,11 @@ def curves_section(curves: pd.DataFrame, target: float) -> None:
         "each shape penalised for its parameters); a difference under 2 is no real preference. Intervals come "
         "from each fit's covariance; a parameter on the edge of its range has none."
     )
+    return str(highlight)
 
 
-def proficiency_section(proficiency: pd.DataFrame, f: Filters, target: float, min_reviews: int) -> None:
+def proficiency_section(proficiency: pd.DataFrame, f: Filters, target: float, min_reviews: int,
+                        highlight: str) -> None:
     st.subheader("Time to proficiency")
     st.caption(
         f"Proficient = the first tenure week whose rolling two-week accuracy reaches {target:.0%} on at least "
@@ -75,8 +78,8 @@ def proficiency_section(proficiency: pd.DataFrame, f: Filters, target: float, mi
     )
     with st.spinner("Estimating proficiency curves"):
         km = measure(learning.proficiency_curve, f, target=target, min_reviews=min_reviews)
-    show.chart(charts.proficiency_curve(km[km["cohort"].isin(proficiency["cohort"])]), key="proficiency_curve",
-               name="proficiency_curve")
+    show.chart(charts.proficiency_curve(km[km["cohort"].isin(proficiency["cohort"])], highlight=highlight),
+               key="proficiency_curve", name="proficiency_curve")
 
 
 def _median_words(median: float) -> str:
@@ -140,13 +143,13 @@ def main() -> None:
         st.info(f"Every cohort under these filters has fewer than {presenter.MIN_GROUP} trainees, so nothing is "
                 "shown while presenting.")
         return
-    curves_section(curves, target)
+    highlight = curves_section(curves, target)
     if proficiency.empty:
         st.subheader("Time to proficiency")
         st.info("No trainee under these filters started while the data was being collected, so time to proficiency "
                 "cannot be measured.")
         return
-    proficiency_section(proficiency, f, target, min_reviews)
+    proficiency_section(proficiency, f, target, min_reviews, highlight)
     comparison_section(proficiency["cohort"].tolist(), f, target, min_reviews)
 
 

@@ -55,8 +55,9 @@ def _clicked(event: object) -> tuple[str, str] | None:
 def heatmap(spots: pd.DataFrame, min_reviewed: int) -> None:
     """The map; a click on it moves the cell pickers below to that cell."""
     st.subheader("Market × policy")
-    event = show.chart(charts.weak_spot_heatmap(spots, min_reviewed), key="heatmap", name="weak_spots",
-                       on_select="rerun")
+    point = tables.weak_spot_point(spots, tables.SOURCE_NAMES[str(spots["source"].iloc[0])])
+    event = show.chart(charts.titled(charts.weak_spot_heatmap(spots, min_reviewed), point), key="heatmap",
+                       name="weak_spots", on_select="rerun")
     st.caption(f"● flagged (bold border) · grey “n<{min_reviewed}”: fewer than {min_reviewed} reviews, not judged · "
                "orange: below the policy's level in the other markets, blue: above. Click a cell for its detail, "
                "double-click to clear.")
