@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from access.roles import RolesError, cli_user, roles_file
+from cli import reports
 from data_sources.contract import DATASETS
 from data_sources.imports import import_path
 from data_sources.log import history
@@ -177,6 +178,8 @@ COMMANDS = (
     Command("restore", "put a backup in place of the database (the current file is kept)", "restore", cmd_restore,
             _restore_arguments),
     Command("sample", "load the bundled sample data", "import", cmd_sample, _sample_arguments),
+    Command("alerts", f"print figures beyond their control limits and new weak spots (exit {reports.ALERTS_FOUND} "
+            "when there is something to send)", "view", reports.cmd_alerts, reports.alerts_arguments),
 )
 
 

@@ -1,0 +1,69 @@
+"""`uplift report` and `uplift alerts`: the weekly figures for schedulers (cron), under the same roles and
+presenter rules as the app."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+
+from access.roles import cli_user
+from data_sources import alert_state
+from data_sources.store import open_store
+from metrics.alerts import new_since, week_alerts
+from metrics.filters import Filters, within_markets
+
+ALERTS_FOUND = 10  # the exit code when there is something to send (1 is an error, 0 nothing new)
+_ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+
+
+def iso_week(text: str) -> dt.date:
+    """'2026-W40' (or '2026W40') -> that ISO week's Monday."""
+    match = _ISO_WEEK.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO week: write it like 2026-W40")
+    try:
+        return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO week of that year") from exc
+
+
+def markets(text: str) -> tuple[str, ...]:
+    return tuple(m.strip() for m in text.split(",") if m.strip())
+
+
+def scope(args: argparse.Namespace) -> tuple[Filters, tuple[str, ...]]:
+    """The filters a report or alert is made for: the markets asked for, within those the user may see."""
+    who = cli_user(args.user).user
+    return within_markets(Filters(markets=args.markets or ()), who.markets), who.markets
+
+
+def last_week(con: object) -> dt.date:
+    """The Monday of the last ISO week the data covers to its Sunday (the week a Monday cron job reports)."""
+    row = con.execute("SELECT max(date) FROM decision_daily").fetchone()  # type: ignore[attr-defined]
+    latest = row[0] if row and row[0] else dt.date.today()
+    return latest - dt.timedelta(days=latest.weekday() + (7 if latest.weekday() < 6 else 0))
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    store = open_store(args.db)
+    con = store.cursor()
+    filters, visible = scope(args)
+    week = args.week or last_week(con)
+    found = week_alerts(con, filters, week, visible_markets=visible)
+    where = ",".join(filters.markets) or "all"
+    to_send = new_since(found, alert_state.known(con, where))
+    for alert in to_send:
+        print(alert.text)
+    if not args.dry_run:
+        alert_state.remember(con, where, {a.key for a in found if a.kind == "new_weak_spot"})
+    if not to_send:
+        print(f"no alerts for {week.isocalendar().year}-W{week.isocalendar().week:02d}", file=sys.stderr)
+    return ALERTS_FOUND if to_send else 0
+
+
+def alerts_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--week", type=iso_week, help="the ISO week, e.g. 2026-W40 (default: the last complete week)")
+    p.add_argument("--markets", type=markets, help="comma-separated markets, e.g. TH,VN (default: all you may see)")
+    p.add_argument("--dry-run", action="store_true", help="print the alerts without remembering them as sent")
