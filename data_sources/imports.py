@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from data_sources import values as V
-from data_sources.contract import DATASETS, Dataset, detect_dataset, match_columns, missing_required
+from data_sources.contract import AUDIENCE_WORDS, DATASETS, Dataset, detect_dataset, match_columns, missing_required
 from data_sources.readers import NotATable, RawTable, drop, read_path
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types
@@ -214,6 +214,8 @@ def _typed_columns(plan: Plan) -> list[tuple[str, str, str, str | None]]:
             p = V.parse_choice(v, name, V.KIND_WORDS, strict=True)
         elif col.type == "source":
             p = V.parse_choice(v, name, V.SOURCE_WORDS, strict=True)
+        elif col.type == "audience":
+            p = V.parse_choice(v, name, AUDIENCE_WORDS, strict=True)
         elif col.type == "int":
             low, high = {"rating": (1, 5), "attempt": (1, None), "reviewed": (0, None)}.get(name, (None, None))
             p = V.parse_int(v, name, decimal_comma=dc, low=low, high=high)
@@ -535,7 +537,8 @@ def _write(
         con.execute(f"CREATE TEMP TABLE {matches} (rn BIGINT, rid BIGINT, same BOOLEAN)")
     report(0.4, "replacing changed rows")
     con.execute(
-        f"""INSERT INTO {ds.name}__replaced SELECT {col_list}, import_id, ? FROM {ds.name}
+        # By name: a column added by a later migration sits after replaced_by in the __replaced table.
+        f"""INSERT INTO {ds.name}__replaced ({col_list}, import_id, replaced_by) SELECT {col_list}, import_id, ? FROM {ds.name}
             WHERE rowid IN (SELECT rid FROM {matches} WHERE NOT same)""",
         [import_id],
     )

@@ -4,17 +4,16 @@ and in a CSV download. Pure pandas over the measures' frames; pages only draw wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from metrics import words
-from metrics.stats import Interval, wilson_arrays
+from metrics.stats import wilson_arrays
 from metrics.weekly import WeeklyImpact
 
 TOP_WEAK_SPOTS = 5
-SOURCE_NAMES = {"qa_audit": "quality", "golden_set": "accuracy"}
 
 
 def _rate_texts(frame: pd.DataFrame, prefix: str = "", n: str = "reviewed") -> list[str]:
@@ -39,43 +38,36 @@ def tiles_frame(impact: WeeklyImpact) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def effect_text(row: Mapping[str, object]) -> str:
-    """The measured effect of one session from a `week_training_effects` row, in a trainer's words."""
-    if not bool(row.get("enough_data")):
-        return "not enough data yet"
-    interval = Interval(float(row["estimate"]), float(row["low"]), float(row["high"]))  # type: ignore[arg-type]
-    text = words.interval_points(interval)
-    measure = SOURCE_NAMES.get(str(row.get("source")))
-    if measure:
-        text = text.replace(" points", f" points of {measure}", 1)
-    text += (f" against non-attendees (n={int(row['n_attendees']):,} attended, "  # type: ignore[call-overload]
-             f"{int(row['n_comparison']):,} compared)")  # type: ignore[call-overload]
-    if not bool(row.get("window_closed")):
-        text += "; the after-window is still open, so this may move"
-    return text
-
-
-WEEK_SESSION_COLUMNS = ["date", "title", "kind", "policy", "attendees", "effect", "caveats"]
+WEEK_SESSION_COLUMNS = ["date", "title", "kind", "policy", "attendees", "effect", "measured", "n"]
+WEEK_EFFECT_WORDS = {"effect": "effect", "measured": "how", "n": "n"}  # table column <- week_training_effects
 
 
 def week_sessions(impact: WeeklyImpact, effects: pd.DataFrame | None) -> pd.DataFrame:
-    """The week's sessions with their attendance and measured effect so far."""
+    """The week's sessions with their attendance and the headline of their measured effect so far (the
+    same words as on Training impact); the caveats go under the table (`week_caveats`)."""
     table = impact.trainings.copy()
     if table.empty:
         return pd.DataFrame(columns=WEEK_SESSION_COLUMNS)
     measured = effects.set_index("training_id") if effects is not None and not effects.empty else None
-    texts, caveats = [], []
-    for row in table.to_dict("records"):
-        if measured is None or row["training_id"] not in measured.index:
-            texts.append("not measured")
-            caveats.append("")
-            continue
-        effect = measured.loc[row["training_id"]].to_dict()
-        texts.append(effect_text(effect))
-        caveats.append(str(effect.get("warnings") or ""))
-    table["effect"], table["caveats"] = texts, caveats
+    for column, source in WEEK_EFFECT_WORDS.items():
+        table[column] = [str(measured.loc[t, source]) if measured is not None and t in measured.index
+                         else ("not measured" if column == "effect" else "") for t in table["training_id"]]
     table["date"] = pd.to_datetime(table["date"]).dt.date
     return table[WEEK_SESSION_COLUMNS]
+
+
+def week_caveats(impact: WeeklyImpact, effects: pd.DataFrame | None, shown: pd.DataFrame) -> list[str]:
+    """'<title>: <caveat>' for each caveat of the week's measured sessions whose effect `shown` (the
+    `week_sessions` table as drawn, row for row) still shows: a session hidden while presenting has none."""
+    if effects is None or effects.empty or shown.empty:
+        return []
+    measured = effects.set_index("training_id")
+    out = []
+    for training_id, title, effect in zip(impact.trainings["training_id"], impact.trainings["title"], shown["effect"],
+                                          strict=True):
+        if training_id in measured.index and measured.loc[training_id, "effect"] == effect:
+            out += [f"{title}: {c}" for c in str(measured.loc[training_id, "caveats"] or "").split("; ") if c]
+    return out
 
 
 WEAK_SPOT_SUMMARY_COLUMNS = ["market", "policy", "accuracy", "other markets", "gap (shrunk)", "avoidable errors",
