@@ -24,7 +24,14 @@ import duckdb
 import pandas as pd
 
 from data_sources import values as V
-from data_sources.contract import AUDIENCE_WORDS, DATASETS, Dataset, detect_dataset, match_columns, missing_required
+from data_sources.contract import (
+    AUDIENCE_WORDS,
+    DATASETS,
+    Dataset,
+    detect_dataset,
+    match_columns,
+    missing_required,
+)
 from data_sources.readers import NotATable, RawTable, drop, read_path
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types

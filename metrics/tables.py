@@ -4,7 +4,8 @@ and in a CSV download. Pure pandas over the measures' frames; pages only draw wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ import pandas as pd
 from metrics import words
 from metrics.stats import wilson_arrays
 from metrics.weekly import WeeklyImpact
+
+if TYPE_CHECKING:  # the effects are built elsewhere; only their type is needed here
+    from metrics.training import TrainingEffect
 
 TOP_WEAK_SPOTS = 5
 
@@ -40,6 +44,7 @@ def tiles_frame(impact: WeeklyImpact) -> pd.DataFrame:
 
 WEEK_SESSION_COLUMNS = ["date", "title", "kind", "policy", "attendees", "effect", "measured", "n"]
 WEEK_EFFECT_WORDS = {"effect": "effect", "measured": "how", "n": "n"}  # table column <- week_training_effects
+WEEK_EFFECT_COLUMNS = list(WEEK_EFFECT_WORDS)  # what presenter mode hides for a small session
 
 
 def week_sessions(impact: WeeklyImpact, effects: pd.DataFrame | None) -> pd.DataFrame:
@@ -129,13 +134,29 @@ def strengths_table(strengths: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def trainee_trainings_table(sessions: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "date": pd.to_datetime(sessions["date"]).dt.date, "title": sessions["title"], "kind": sessions["kind"],
-        "policy": sessions["policy"], "attended": sessions["attended"], "rating": sessions["rating"],
-        "before": _rate_texts(sessions, "pre_", "pre_reviews"), "after": _rate_texts(sessions, "post_", "post_reviews"),
-        "change": [words.points(x) for x in sessions["change"]],
-    })  # fmt: skip
+def trainee_trainings_table(by_source: Mapping[str, pd.DataFrame], effects: Mapping[str, TrainingEffect]) -> pd.DataFrame:
+    """A trainee's sessions (`trainee_trainings` per source, same rows) with their own before and after on
+    the measure each session's effect reads, and that effect's headline (the words of Training impact)."""
+    sessions = next(iter(by_source.values()))
+    rows = []
+    for i, training_id in enumerate(sessions["training_id"]):
+        effect = effects[training_id]
+        own = by_source[effect.source].iloc[i]
+        assert own["training_id"] == training_id, "trainee_trainings gives the same rows for every source"
+        rows.append({
+            "date": pd.Timestamp(own["date"]).date(), "title": own["title"], "kind": own["kind"],
+            "policy": own["policy"], "attended": own["attended"], "rating": own["rating"],
+            "measure": effect.headline.measure,
+            "before": words.rate_text(own["pre_rate"], own["pre_low"], own["pre_high"], own["pre_reviews"]),
+            "after": words.rate_text(own["post_rate"], own["post_low"], own["post_high"], own["post_reviews"]),
+            "change": words.points(own["change"]), "session's effect": effect.headline.text,
+            "attendees": effect.attendees_listed,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=TRAINEE_TRAININGS_TABLE)
+
+
+TRAINEE_TRAININGS_TABLE = ["date", "title", "kind", "policy", "attended", "rating", "measure", "before", "after",
+                            "change", "session's effect", "attendees"]
 
 
 def coaching_table(shown: pd.DataFrame, who: Sequence[str]) -> pd.DataFrame:

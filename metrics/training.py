@@ -487,13 +487,51 @@ def _estimate(a: pd.DataFrame, c: pd.DataFrame, design: EffectDesign, *, with_co
 
 def effect_candidates(sessions: pd.DataFrame, latest: dt.date | None, design: EffectDesign = EffectDesign(),
                       limit: int = 5) -> list[str]:
-    """The sessions worth trying first for a result at once: not onboarding (a new class has no 'before'),
-    after-window passed by `latest`, newest first, at most `limit` (each is measured to find one that can be)."""
+    """The sessions worth trying first for a result at once (a `trainings` frame): not onboarding (a new
+    class has no 'before'), at least `min_trainees` attendees, after-window passed by `latest`; newest first,
+    at most `limit` (then screened by `with_enough_attendees` and measured, to find one that can be)."""
     if sessions.empty or latest is None:
         return []
     last_day = pd.to_datetime(sessions["date"]) + pd.Timedelta(days=design.lag_days + design.window_days - 1)
-    done = sessions[(sessions["kind"] != "onboarding") & (last_day <= pd.Timestamp(latest))]
+    done = sessions[(sessions["kind"] != "onboarding") & (sessions["attendees"] >= design.min_trainees)
+                    & (last_day <= pd.Timestamp(latest))]
     return [str(i) for i in done.sort_values(["date", "training_id"], ascending=False)["training_id"].head(limit)]
+
+
+def with_enough_attendees(
+    con: duckdb.DuckDBPyConnection, training_ids: Sequence[str], filters: Filters = ALL,
+    design: EffectDesign = EffectDesign(),
+) -> list[str]:
+    """Which of these sessions, each on its own, have `min_trainees` attendees with `min_reviews` reviews in
+    both windows on one measure (the design's, or either)? A cheap screen, one query for all, before the
+    full `training_effect` (which also needs the comparison group); the order of `training_ids` is kept."""
+    ids = [str(i) for i in dict.fromkeys(training_ids)]
+    if not ids:
+        return []
+    wsql, wparams = _effect_filters(filters)
+    sources = [design.source] if design.source else list(_SOURCES)
+    sql = f"""
+        WITH p AS (SELECT ?::INTEGER AS win, ?::INTEGER AS lag),
+        att AS (
+            SELECT a.trainee_id, tr.training_id, tr.date AS session_date, lower(trim(tr.policy)) AS pkey
+            FROM attendance a JOIN trainings tr USING (training_id)
+            WHERE a.attended AND list_contains(?::VARCHAR[], tr.training_id)),
+        counts AS (
+            SELECT u.training_id, u.trainee_id, d.source,
+                   sum(d.reviewed) FILTER (WHERE d.date < u.session_date) AS pre,
+                   sum(d.reviewed) FILTER (WHERE d.date >= u.session_date + p.lag) AS post
+            FROM att u JOIN trainees t USING (trainee_id) CROSS JOIN p
+            JOIN decision_daily d
+              ON d.trainee_id = u.trainee_id AND (? OR u.pkey IS NULL OR lower(trim(d.policy)) = u.pkey)
+             AND d.date >= u.session_date - p.win AND d.date < u.session_date + p.lag + p.win AND {wsql}
+            WHERE list_contains(?::VARCHAR[], CAST(d.source AS VARCHAR))
+            GROUP BY ALL)
+        SELECT training_id FROM counts WHERE pre >= ? AND post >= ?
+        GROUP BY training_id, source HAVING count(*) >= ?"""
+    params = [design.window_days, design.lag_days, ids, design.policy_scope == "all", *wparams, sources,
+              design.min_reviews, design.min_reviews, design.min_trainees]
+    enough = {str(r[0]) for r in con.execute(sql, params).fetchall()}
+    return [i for i in ids if i in enough]
 
 
 EVENT_WEEKS = 4  # at least this many weeks before and after the session in the event study

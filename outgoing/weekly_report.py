@@ -86,8 +86,9 @@ def weekly_report_html(
     )
     chart = (f"<figure>{inline_svg(p_chart_svg)}</figure>" if p_chart_svg
              else "<p>No weekly accuracy to chart.</p>")
-    trainings = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", ["effect"],
+    trainings = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", tables.WEEK_EFFECT_COLUMNS,
                                     presenting=presenting)
+    caveats = "".join(f"<li>{_esc(c)}</li>" for c in tables.week_caveats(impact, effects, trainings))
     weak = tables.top_weak_spots(weak_spots)
     coaching = (f"{needs_coaching:,} of {coaching_assessed:,} trainees with enough reviews are below their "
                 "market once luck is taken out (the upper end of their 95% interval is under the market's rate).")
@@ -106,7 +107,10 @@ around the 8 weeks before, at this week's number of reviews); otherwise it is wi
 <h2>Weekly accuracy (p-chart)</h2>
 {chart}
 <h2>Trainings this week</h2>
+<p class="small">Each effect is against colleagues who did not attend, or adjusted for where each trainee
+started when that is how attendees were chosen, over the 14 days after the session.</p>
 {_table(trainings, "No trainings were delivered this week.")}
+{f'<ul class="small">{caveats}</ul>' if caveats else ""}
 <h2>Top weak spots</h2>
 <p class="small">Market x policy cells below the same policy in other markets, flagged after
 Benjamini-Hochberg at 5% with enough reviews.</p>

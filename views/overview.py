@@ -65,8 +65,8 @@ def measure_week(f: Filters, start: dt.date) -> Week:
     with st.spinner("Measuring the week"):
         impact: WeeklyImpact = measure(weekly_impact, f, start)
         effects = measure(week_training_effects, f, start)
-        sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", ["effect"],
-                                       presenting=presenter.is_on())
+        sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees",
+                                       tables.WEEK_EFFECT_COLUMNS, presenting=presenter.is_on())
         return Week(start, impact, measure(p_chart, f.with_(end=end), weeks=CHART_WEEKS), effects,
                     measure(weak_spots, window), measure(coaching_list, f, min_reviewed=COACHING_MIN_REVIEWS),
                     sessions)
@@ -97,12 +97,16 @@ def trainings(week: Week) -> None:
     st.subheader("Trainings this week")
     people = week.impact.people_reached
     st.caption(f"{week.impact.trainings_delivered.n:,} sessions, {people.n:,} people reached "
-               f"({int(people.previous):,} last week). Effects are against similar trainees who did not attend, "
-               "over the 14 days after each session.")
+               f"({int(people.previous):,} last week). Each effect is the one Training impact leads with, over the "
+               "14 days after the session: against colleagues who did not attend, or adjusted for where each "
+               "trainee started when that is how attendees were chosen.")
     if week.sessions.empty:
         st.info("No trainings were delivered in this week under the current filters.")
-    else:
-        show.table(week.sessions, key="overview_trainings")
+        return
+    wide = st.column_config.TextColumn(width="large")
+    show.table(week.sessions, key="overview_trainings", column_config={"effect": wide, "measured": wide})
+    for caveat in tables.week_caveats(week.impact, week.effects, week.sessions):
+        st.caption(show.esc(caveat))
 
 
 def top_weak_spots(week: Week) -> None:

@@ -13,10 +13,17 @@ import pytest
 
 from data_sources.rollups import rebuild_decision_tenure, rebuild_decision_totals
 from data_sources.store import Store, open_store
+from metrics import words
 from metrics.assessments import assessment_gains, certification_pass_rates
 from metrics.filters import Filters
-from metrics import words
-from metrics.training import EffectDesign, effect_candidates, timeline, training_effect, trainings
+from metrics.training import (
+    EffectDesign,
+    effect_candidates,
+    timeline,
+    training_effect,
+    trainings,
+    with_enough_attendees,
+)
 
 SESSION = dt.date(2026, 3, 16)
 
@@ -181,13 +188,24 @@ def test_an_after_window_past_the_latest_data_is_a_caveat(store: Store) -> None:
 
 
 def test_effect_candidates_newest_first_without_onboarding_or_open_windows() -> None:
-    sessions = pd.DataFrame({"training_id": ["a", "b", "c", "d", "e"], "kind": ["refresher", "onboarding", "coaching",
-                             "refresher", "refresher"], "date": pd.to_datetime(["2026-03-01", "2026-03-20",
-                             "2026-03-10", "2026-03-05", "2026-03-25"])})
+    sessions = pd.DataFrame({"training_id": ["a", "b", "c", "d", "e", "f"],
+                             "kind": ["refresher", "onboarding", "coaching", "refresher", "refresher", "coaching"],
+                             "date": pd.to_datetime(["2026-03-01", "2026-03-20", "2026-03-10", "2026-03-05",
+                                                     "2026-03-25", "2026-03-09"]),
+                             "attendees": [12, 20, 10, 30, 40, 9]})
     latest = dt.date(2026, 3, 23)  # e's after-window (to 7 April) is still open; c's closed on the 23rd
-    assert effect_candidates(sessions, latest) == ["c", "d", "a"]
+    assert effect_candidates(sessions, latest) == ["c", "d", "a"]  # f: 9 attendees, fewer than 10
     assert effect_candidates(sessions, latest, limit=2) == ["c", "d"]
     assert effect_candidates(sessions, None) == [] and effect_candidates(sessions.iloc[0:0], latest) == []
+
+
+def test_the_screen_keeps_sessions_with_enough_attendees_in_both_windows(store: Store) -> None:
+    con = store.cursor()
+    assert with_enough_attendees(con, ["T0", "T1", "nope"], Filters(), EffectDesign(min_trainees=10)) == ["T1"]
+    assert with_enough_attendees(con, ["T1"], Filters(), EffectDesign(min_trainees=13)) == []  # 12 have enough
+    assert with_enough_attendees(con, ["T1"], Filters(), EffectDesign(min_trainees=10, source="qa_audit")) == []
+    assert with_enough_attendees(con, ["T1"], Filters(markets=("VN",)), EffectDesign(min_trainees=10)) == []
+    assert with_enough_attendees(con, []) == []
 
 
 def test_comparison_group_excludes_trained_other_markets_and_attendees(store: Store) -> None:
