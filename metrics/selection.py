@@ -124,8 +124,8 @@ def pre_trend(
     n_a, n_c = int(mask_a.sum()), int(mask_c.sum())
     if n_a < min_trainees or n_c < min_trainees:
         return PreTrend.unchecked(n_a, n_c, (
-            f"only {n_a} attendees and {n_c} comparison trainees have {min_reviews} or more reviews in the "
-            f"weeks before the before-window (needs {min_trainees} of each)"))
+            f"{words.count(n_a, 'attendee')} and {words.count(n_c, 'comparison trainee')} have {min_reviews} or "
+            f"more reviews in the weeks before the before-window (needs {min_trainees} of each)"))
     change_a, boot_a = _pooled_change(attendees, mask_a, weights_a, "early", "pre")
     change_c, boot_c = _pooled_change(comparison, mask_c, weights_c, "early", "pre")
     placebo = bootstrap_interval(change_a - change_c, boot_a - boot_c)
@@ -226,8 +226,8 @@ def choose_estimator(audience: Audience | None, check: PreTrend, disagreement: I
         return EstimatorChoice("did", None, "agreement", why, (), show_alternative=False)
     why = (f"{NOT_DECLARED} {evidence} If attendees were picked on their recent scores, the estimate adjusted for "
            "where each started is right; if they were assigned by team or at random, the comparison with "
-           "non-attendees is. The effect is most likely between the two. Record the `audience` of the training "
-           "to settle it.")
+           "non-attendees is. The effect is most likely between the two. Recording how attendees were chosen (the "
+           "trainings' audience column) settles it.")
     return EstimatorChoice("bracket", None, "undetermined", why, (), show_alternative=True)
 
 

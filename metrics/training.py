@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from metrics import words
 from metrics.effects_stats import ancova, batched_ancova_effect
 from metrics.filters import ALL, Filters, where
 from metrics.headline import MEASURE_NAMES, EffectHeadline, headline
@@ -294,8 +295,8 @@ def _measure_reason(design: EffectDesign, source: EffectSource, units: dict[Effe
     kept = int(((attendees["pre_reviews"] >= design.min_reviews) & (attendees["post_reviews"] >= design.min_reviews)).sum())
     if int(attendees["pre_reviews"].sum() + attendees["post_reviews"].sum()) == 0:
         return f"{name}: there are no golden-set reviews of these attendees around the session"
-    return (f"{name}: only {kept} attendees have {design.min_reviews} or more golden-set reviews before and after, "
-            "too few for accuracy")
+    who = "no attendee has" if kept == 0 else f"only {words.count(kept, 'attendee')} {'has' if kept == 1 else 'have'}"
+    return f"{name}: {who} {design.min_reviews} or more golden-set reviews before and after, too few for accuracy"
 
 
 @dataclass(frozen=True)

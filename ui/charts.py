@@ -161,7 +161,7 @@ def training_timeline(frame: pd.DataFrame, window: int, lag: int, step: int, mea
     return alt.layer(shade, tags, session, band, line).properties(height=320)
 
 
-def effect_event_study(frame: pd.DataFrame, window: int, lag: int, title: str) -> alt.LayerChart:
+def effect_event_study(frame: pd.DataFrame, window: int, lag: int) -> alt.LayerChart:
     """Attendees minus the comparison group, week by week around the session (a
     `metrics.selection.event_study` frame, gaps in proportion points), each week a point with its 95%
     interval, zero as a rule, the session dashed, and the earlier, before and after windows shaded."""
@@ -174,7 +174,7 @@ def effect_event_study(frame: pd.DataFrame, window: int, lag: int, title: str) -
     session = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeDash=[4, 3]).encode(x="x:Q")
     base = alt.Chart(frame).transform_calculate(
         week="datum.offset + 0.5", gap_pts="datum.gap * 100", low_pts="datum.low * 100", high_pts="datum.high * 100",
-    ).encode(x=alt.X("week:Q", title="Weeks since the session"))
+    ).encode(x=alt.X("week:Q", title="Weeks since the session", axis=alt.Axis(tickMinStep=1, format="d")))
     bars = base.mark_rule(color=ATTENDED, strokeWidth=2).encode(
         y=alt.Y("low_pts:Q", title="Attendees minus comparison (points)"), y2="high_pts:Q")
     dots = base.mark_circle(color=ATTENDED, size=90, opacity=1).encode(
@@ -186,7 +186,7 @@ def effect_event_study(frame: pd.DataFrame, window: int, lag: int, title: str) -
                  alt.Tooltip("attendee_reviews:Q", title="Attendees' reviews"),
                  alt.Tooltip("comparison_reviews:Q", title="Comparison reviews")],
     )
-    return alt.layer(shade, tags, zero, session, bars, dots).properties(height=300, title=title)
+    return alt.layer(shade, tags, zero, session, bars, dots).properties(height=300)
 
 
 def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.Chart:

@@ -29,12 +29,12 @@ SCOPES = {"training": "The session's policy", "all": "All policies"}
 SOURCES = {"auto": "Automatic (follows the data)", "qa_audit": "Quality (QA audits)",
            "golden_set": "Accuracy (golden set)"}
 CARDS = {  # the three estimates: plain words first, the method in the help
-    "did": ("Against colleagues who did not attend", "Difference-in-differences: attendees' change minus the "
-            "comparison group's change, 95% interval from a bootstrap over trainees."),
-    "ancova": ("Against colleagues who started at the same level", "Adjusted for each trainee's starting score "
-               "(ANCOVA): each trainee's after-rate on their before-rate and attendance, one row per trainee."),
-    "naive": ("Attendees' before and after alone (not an effect)", "Attendees' after minus before: it also holds "
-              "whatever changed for everyone, and regression to the mean."),
+    "did": ("Against non-attendees", "Difference-in-differences: attendees' change minus the change of colleagues "
+            "who did not attend, 95% interval from a bootstrap over trainees."),
+    "ancova": ("Adjusted for starting level", "Against colleagues who started at the same level: each trainee's "
+               "after-rate on their before-rate and attendance (ANCOVA), one row per trainee."),
+    "naive": ("Attendees alone (not an effect)", "Attendees' after minus before: it also holds whatever changed "
+              "for everyone, and regression to the mean."),
 }
 
 
@@ -105,7 +105,7 @@ def headline_section(e: TrainingEffect) -> None:
     if not h.enough_data:
         st.info(f"Measured on {h.measure_reason}. {words.count(e.attendees_listed, 'person', 'people')} attended.")
     else:
-        st.markdown(f"Read {show.esc(h.how)}. {show.esc(h.why)}")
+        st.markdown(f"**How it is read:** {show.esc(h.how)}. {show.esc(h.why)}")
         st.caption(f"Measured on {h.measure_reason}. n: {h.n_text} (trainees with at least {e.design.min_reviews} "
                    f"reviews in both windows; {e.attendees_listed:,} attended).")
     for warning in e.warnings:
@@ -135,8 +135,7 @@ def evidence_section(e: TrainingEffect, f: Filters) -> None:
     if e.audience is not None:
         st.markdown(f"Recorded in the data: attendees were {AUDIENCE_NAMES[e.audience]}.")
     else:
-        st.markdown("Not recorded in the data (the trainings' `audience` column). What the weeks before the "
-                    f"session show: {show.esc(pre_trend_words(e.pre_trend))}")
+        st.markdown(f"Not recorded in the data (the trainings' `audience` column). {show.esc(pre_trend_words(e.pre_trend))}")
     if not e.enough_data:
         return
     design = e.design
@@ -146,8 +145,8 @@ def evidence_section(e: TrainingEffect, f: Filters) -> None:
     elif presenter.too_few(e.attendees.trainees):
         st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} attendees with reviews in both windows.")
     else:
-        title = f"Attendees minus the comparison group, {e.headline.measure}, week by week"
-        show.chart(charts.effect_event_study(gaps, design.window_days, design.lag_days, title),
+        st.markdown(f"**Week by week: attendees' {e.headline.measure} minus the comparison group's**")
+        show.chart(charts.effect_event_study(gaps, design.window_days, design.lag_days),
                    key="training_event_study", name="event_study")
         st.caption("Each week's gap with its 95% interval (a bootstrap over trainees). Weeks with too few reviews "
                    "are left out. A dip just before the session that the weeks before it do not show means "

@@ -112,7 +112,6 @@ def test_event_study_draws_each_weeks_gap_in_points_with_its_interval_and_the_wi
                           "high": [0.0, -0.05, 0.05], "attendee_rate": [0.7, 0.7, 0.9],
                           "comparison_rate": [0.8, 0.82, 0.89], "attendee_reviews": [50, 50, 60],
                           "comparison_reviews": [300, 310, 290]})
-    t = text(charts.effect_event_study(frame, window=14, lag=0, title="Attendees against the comparison group"))
+    t = text(charts.effect_event_study(frame, window=14, lag=0))
     assert '"earlier"' in t and '"before"' in t and '"after"' in t
     assert "datum.gap * 100" in t and "Attendees minus comparison (points)" in t and "Weeks since the session" in t
-    assert "Attendees against the comparison group" in t
