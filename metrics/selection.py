@@ -49,9 +49,9 @@ AUDIENCE_NAMES: dict[str, str] = {
 # How each estimate reads, plain words first and the method's name second.
 HOW = {
     "did": "against colleagues who did not attend (difference-in-differences)",
-    "ancova": "against colleagues who started at the same level (adjusted for starting score, ANCOVA)",
-    "bracket": "depending on how attendees were chosen (between the estimate adjusted for starting score, "
-               "ANCOVA, and the one against non-attendees, difference-in-differences)",
+    "ancova": "against colleagues who started at the same level (ANCOVA)",
+    "bracket": "both ways, as it depends on how attendees were chosen: against colleagues who started at the "
+               "same level (ANCOVA) and against those who did not attend (difference-in-differences)",
 }
 NOT_DECLARED = "The data does not say how attendees were chosen."
 

@@ -45,6 +45,7 @@ def tiles_frame(impact: WeeklyImpact) -> pd.DataFrame:
 WEEK_SESSION_COLUMNS = ["date", "title", "kind", "policy", "attendees", "effect", "measured", "n"]
 WEEK_EFFECT_WORDS = {"effect": "effect", "measured": "how", "n": "n"}  # table column <- week_training_effects
 WEEK_EFFECT_COLUMNS = list(WEEK_EFFECT_WORDS)  # what presenter mode hides for a small session
+WEEK_SESSIONS_SHOWN = ["date", "title", "policy", "attendees", "effect"]  # on the page; how and n go under it
 
 
 def week_sessions(impact: WeeklyImpact, effects: pd.DataFrame | None) -> pd.DataFrame:
@@ -58,21 +59,28 @@ def week_sessions(impact: WeeklyImpact, effects: pd.DataFrame | None) -> pd.Data
         table[column] = [str(measured.loc[t, source]) if measured is not None and t in measured.index
                          else ("not measured" if column == "effect" else "") for t in table["training_id"]]
     table["date"] = pd.to_datetime(table["date"]).dt.date
+    table["policy"] = table["policy"].fillna("all policies")
     return table[WEEK_SESSION_COLUMNS]
 
 
-def week_caveats(impact: WeeklyImpact, effects: pd.DataFrame | None, shown: pd.DataFrame) -> list[str]:
+def week_caveats(impact: WeeklyImpact, effects: pd.DataFrame | None, shown: pd.DataFrame, *,
+                 how: bool = False) -> list[str]:
     """'<title>: <caveat>' for each caveat of the week's measured sessions whose effect `shown` (the
-    `week_sessions` table as drawn, row for row) still shows: a session hidden while presenting has none."""
+    `week_sessions` table as drawn, row for row) shows in full; with `how`, first '<title>: read <how>; <n>.'
+    for each of them (for a table drawn without those columns)."""
     if effects is None or effects.empty or shown.empty:
         return []
     measured = effects.set_index("training_id")
     out = []
     for training_id, title, effect in zip(impact.trainings["training_id"], impact.trainings["title"], shown["effect"],
                                           strict=True):
-        if training_id in measured.index and measured.loc[training_id, "effect"] == effect:
-            out += [f"{title}: {c}" for c in str(measured.loc[training_id, "caveats"] or "").split("; ") if c]
-    return out
+        row = measured.loc[training_id] if training_id in measured.index else None
+        # Only for an effect shown in full: a caveat of "not enough data" or of a hidden effect is noise.
+        if row is None or not bool(row["enough_data"]) or row["effect"] != effect:
+            continue
+        out += [f"{title}: read {row['how']}; {row['n']}."] if how else []
+        out += [f"{title}: {c}" for c in str(row["caveats"] or "").split("; ") if c]
+    return list(dict.fromkeys(out))
 
 
 WEAK_SPOT_SUMMARY_COLUMNS = ["market", "policy", "accuracy", "other markets", "gap (shrunk)", "avoidable errors",

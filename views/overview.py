@@ -103,10 +103,12 @@ def trainings(week: Week) -> None:
     if week.sessions.empty:
         st.info("No trainings were delivered in this week under the current filters.")
         return
-    wide = st.column_config.TextColumn(width="large")
-    show.table(week.sessions, key="overview_trainings", column_config={"effect": wide, "measured": wide})
-    for caveat in tables.week_caveats(week.impact, week.effects, week.sessions):
-        st.caption(show.esc(caveat))
+    # The headline's words in full: a wide column and rows tall enough for them to wrap, not be cut off;
+    # how each effect is read, its n and caveats go under the table (the CSV download has every column).
+    show.table(week.sessions[tables.WEEK_SESSIONS_SHOWN], key="overview_trainings", row_height=74,
+               column_config={"effect": st.column_config.TextColumn(width=420)})
+    for note in tables.week_caveats(week.impact, week.effects, week.sessions, how=True):
+        st.caption(show.esc(note))
 
 
 def top_weak_spots(week: Week) -> None:

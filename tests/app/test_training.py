@@ -115,7 +115,7 @@ def test_remedial_session_declared_as_for_low_scorers_reads_the_adjusted_estimat
     assert "Recorded in the data: attendees were chosen for low scores" in text
     assert "regression to the mean" in text
     assert "no clear effect; this design could only detect changes of about ±" in text
-    assert any("adjusted for starting score, ANCOVA" in m.value for m in at.markdown)
+    assert any("against colleagues who started at the same level (ANCOVA)" in m.value for m in at.markdown)
 
 
 @needs_sample
