@@ -189,8 +189,15 @@ def _contradiction(audience: Audience, check: PreTrend) -> tuple[str, ...]:
         return (f"The earlier weeks look like a choice on low recent scores, not {AUDIENCE_NAMES[audience]}: "
                 f"{pre_trend_words(check)} Check how attendees were chosen.",)
     if check.pattern == "rise":
-        return (f"{pre_trend_words(check)} The effect is likely overstated.",)
+        return (_overstated(check),)
     return ()
+
+
+def _overstated(check: PreTrend) -> str:
+    """The caveat of a rise before the session: the windows are equally long, so a rise that simply went on
+    would add about as much again after it."""
+    return (f"Attendees were already gaining {words.points(check.placebo.estimate)} a window on the comparison "
+            "group before the session: if that simply went on, the effect is overstated by about as much.")
 
 
 def choose_estimator(audience: Audience | None, check: PreTrend, disagreement: Interval) -> EstimatorChoice:
@@ -214,8 +221,7 @@ def choose_estimator(audience: Audience | None, check: PreTrend, disagreement: I
     if check.pattern == "rise":
         why = (f"{NOT_DECLARED} {evidence} As with volunteers, part of what follows the session would have "
                "happened anyway: read the effect as an upper end.")
-        return EstimatorChoice("did", None, "evidence", why, ("Attendees were already improving before the "
-                               "session: the effect is likely overstated.",), show_alternative=disagree)
+        return EstimatorChoice("did", None, "evidence", why, (_overstated(check),), show_alternative=disagree)
     if check.pattern == "parallel":
         why = (f"{NOT_DECLARED} {evidence} So colleagues who did not attend show what would have happened, even "
                "where the groups' levels differ.")
