@@ -601,7 +601,8 @@ def timeline(
         {_unit_decisions(wsql)}
         WHERE u.trainee_id IN (SELECT trainee_id FROM kept) AND d.date IS NOT NULL AND d.source = ?
         GROUP BY ALL ORDER BY 1, 2"""
-    head = _unit_params(ids, design, 2 * design.window_days, design.lag_days + design.window_days, wparams)
+    # The two windows only: the weeks before them are the event study's (effect_event_study), with intervals.
+    head = _unit_params(ids, design, design.window_days, design.lag_days + design.window_days, wparams)
     params = [*head, design.min_reviews, design.min_reviews, step, design.policy_scope == "all", *wparams, source]
     df = con.execute(sql, params).df()
     if df.empty:
