@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-12)
 PORT ?= 8501
 export UPLIFT_DB ?= data/uplift.duckdb
 
-.PHONY: install run sample test lint types unit app browser bench soak screenshots look clean
+.PHONY: install run sample test lint types unit app browser bench validate soak screenshots look clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ browser: install
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+## validate: training-effect headline bias and coverage by simulation (benchmarks/validation.md)
+validate: install
+	$(BIN)/python -m benchmarks.validate_effects
 
 soak: install
 	$(BIN)/python -m benchmarks.soak

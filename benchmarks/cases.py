@@ -33,7 +33,7 @@ from metrics.trainee import (
     trainee_trainings,
     trainee_trend,
 )
-from metrics.training import EffectDesign, timeline, training_effect, trainings
+from metrics.training import EffectDesign, effect_event_study, timeline, training_effect, trainings
 from metrics.weak_spots import cell_detail, weak_spots
 from metrics.weekly import p_chart, week_training_effects, weekly_impact
 
@@ -240,6 +240,9 @@ CASES: list[Case] = [
           lambda c: _prepost_sql(c.training_date, "qa_audit", c.training_policy),
           lambda f, c: _prepost_pd(f, c.training_date, "qa_audit", c.training_policy)),
     _case("Training", timeline, lambda c: ((c.training_ids, c.filters, _DESIGN), {"source": "qa_audit", "freq": "day"}),
+          lambda c: _prepost_sql(c.training_date, "qa_audit", c.training_policy),
+          lambda f, c: _prepost_pd(f, c.training_date, "qa_audit", c.training_policy)),
+    _case("Training", effect_event_study, lambda c: ((c.training_ids, c.filters, _DESIGN), {"source": "qa_audit"}),
           lambda c: _prepost_sql(c.training_date, "qa_audit", c.training_policy),
           lambda f, c: _prepost_pd(f, c.training_date, "qa_audit", c.training_policy)),
     _case("Training", assessment_gains, lambda c: ((c.filters, c.training_ids), {}),

@@ -44,6 +44,21 @@ FALSE_WORDS = ("false", "no", "n", "0", "fail", "failed", "incorrect", "f", "ina
 TRAINING_KINDS = tuple(TRAINING_KIND_WORDS)
 SOURCES = tuple(SOURCE_WORDS)
 ASSESSMENT_KINDS = tuple(ASSESSMENT_KIND_WORDS)
+# How a training's attendees were chosen, with the spellings exports use (matched ignoring case, spaces,
+# underscores and hyphens). The training-effect estimator follows it (metrics.selection); missing means
+# unknown, and a value outside these words is a problem the user sees, never a silent "unknown".
+AUDIENCE_WORDS: Words = {
+    "everyone": ("everyone", "all", "all staff", "whole team", "all moderators", "all agents", "mandatory",
+                 "compulsory", "required for all"),
+    "assigned": ("assigned", "by team", "by market", "by site", "by cohort", "by roster", "roster", "scheduled",
+                 "by schedule", "rota"),
+    "low_scorers": ("low_scorers", "low scorers", "remedial", "bottom performers", "low performers",
+                    "underperformers", "under performers", "performance based", "below target", "by score", "pip"),
+    "volunteers": ("volunteers", "volunteer", "opt-in", "opt in", "voluntary", "optional", "self-selected",
+                   "self selected", "self enrolled", "sign up", "signed up"),
+    "random": ("random", "randomised", "randomized", "random draw", "random sample", "lottery", "rct"),
+}
+AUDIENCES = tuple(AUDIENCE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,10 @@ DATASETS: dict[str, Dataset] = {
             _c("trainer", "text", "trainer name", "facilitator", "instructor", "delivered by"),
             _c("duration_hours", "float", "duration", "hours", "length hours", "duration h", low=0),
             _c("delivery", "text", "mode", "delivery mode", "format", help="classroom or virtual"),
+            _c("audience", "text", "target audience", "selection", "selection method", "attendee selection",
+               "how chosen", "how attendees were chosen", "invitation basis", "assignment", words=AUDIENCE_WORDS,
+               help="how attendees were chosen: everyone, assigned, low_scorers, volunteers or random; "
+                    "blank means unknown"),
         ),
         required=("training_id", "date", "kind", "title"),
         key=("training_id",),

@@ -40,14 +40,18 @@ _DATASET_DDL = {
         training_id VARCHAR NOT NULL, trainee_id VARCHAR NOT NULL, rating INTEGER NOT NULL, comment VARCHAR""",
 }
 assert set(_DATASET_DDL) == set(DATASETS), "every dataset of the contract has a table"
+# Columns added by later migrations: (dataset, column, SQL type). Migration 1 creates the tables above as
+# they shipped; each of these is added by its own migration, after import_id (inserts name their columns).
+_ADDED_COLUMNS = (("trainings", "audience", "VARCHAR"),)
 
 
 def column_types(dataset: str) -> dict[str, str]:
-    """Column -> SQL type of a dataset's table, in table order (without import_id)."""
+    """Column -> SQL type of a dataset's table (without import_id): migration 1's columns, then the added."""
     out: dict[str, str] = {}
     for part in _DATASET_DDL[dataset].split(","):
         name, sql_type = part.split()[:2]
         out[name] = "VARCHAR" if sql_type == "source_t" else sql_type
+    out.update({column: sql_type for table, column, sql_type in _ADDED_COLUMNS if table == dataset})
     return out
 
 
@@ -136,12 +140,19 @@ def _v5(con: duckdb.DuckDBPyConnection) -> None:
             import_id INTEGER NOT NULL)""")
 
 
+def _v7(con: duckdb.DuckDBPyConnection) -> None:
+    # How a training's attendees were chosen (data_sources.contract.AUDIENCE_WORDS); NULL = not recorded.
+    for table in ("trainings", "trainings__replaced"):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN audience VARCHAR")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
     (3, "tenure rollup", _v3),
     (4, "trainee x policy totals rollup", _v4),
     (5, "row owners, for exact undo", _v5),
+    (7, "trainings: audience (how attendees were chosen)", _v7),
 ]
 LATEST = MIGRATIONS[-1][0]
 
@@ -152,10 +163,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, "
         "applied_at TIMESTAMP DEFAULT current_timestamp)"
     )
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    current = int(row[0]) if row else 0
+    # Applied by membership, not by "above the highest": migrations numbered on parallel branches (7 merged
+    # before 5 and 6) still run on a store that has the higher one.
+    applied = {int(v) for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    current = max(applied, default=0)
     for version, name, apply in MIGRATIONS:
-        if version <= current:
+        if version in applied:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
@@ -165,5 +178,5 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         except Exception:
             con.execute("ROLLBACK")
             raise
-        current = version
+        current = max(current, version)
     return current

@@ -202,7 +202,8 @@ def _set_aside_replaced(con: duckdb.DuckDBPyConnection, ds: Dataset, matches: st
     """Stored rows whose key comes in with other values move to `<dataset>__replaced`, for undo."""
     cols = ", ".join(column_types(ds.name))
     con.execute(
-        f"""INSERT INTO {ds.name}__replaced SELECT {cols}, import_id, ? FROM {ds.name}
+        # Columns by name: a column added by a later migration sits after import_id and replaced_by.
+        f"""INSERT INTO {ds.name}__replaced ({cols}, import_id, replaced_by) SELECT {cols}, import_id, ? FROM {ds.name}
             WHERE rowid IN (SELECT rid FROM {matches} WHERE NOT same)""",
         [import_id],
     )

@@ -78,15 +78,6 @@ def batched_ancova_effect(pre: np.ndarray, post: np.ndarray, treated: np.ndarray
     return out
 
 
-def welch_less(a: np.ndarray, b: np.ndarray) -> float:
-    """One-sided Welch t-test p-value for mean(a) < mean(b); nan when either group has < 2 values."""
-    a = np.asarray(a, float)
-    b = np.asarray(b, float)
-    if a.size < 2 or b.size < 2 or (np.var(a) == 0 and np.var(b) == 0):
-        return math.nan
-    return float(sps.ttest_ind(a, b, equal_var=False, alternative="less").pvalue)
-
-
 def hake_gain(pre_pct: np.ndarray, post_pct: np.ndarray) -> np.ndarray:
     """Hake's normalised gain per person, (post - pre) / (100 - pre) on percentage scores; nan at pre = 100."""
     pre = np.asarray(pre_pct, float)

@@ -5,6 +5,7 @@ and in a CSV download. Pure pandas over the measures' frames; pages only draw wh
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,10 @@ from metrics.learning import AllCohorts, CohortFit
 from metrics.stats import Interval, wilson_arrays
 from metrics.weekly import WeeklyImpact
 
+if TYPE_CHECKING:  # the effects are built elsewhere; only their type is needed here
+    from metrics.training import TrainingEffect
+
 TOP_WEAK_SPOTS = 5
-SOURCE_NAMES = {"qa_audit": "quality", "golden_set": "accuracy"}
 
 
 def _rate_texts(frame: pd.DataFrame, prefix: str = "", n: str = "reviewed") -> list[str]:
@@ -43,43 +46,45 @@ def tiles_frame(impact: WeeklyImpact) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def effect_text(row: Mapping[str, object]) -> str:
-    """The measured effect of one session from a `week_training_effects` row, in a trainer's words."""
-    if not bool(row.get("enough_data")):
-        return "not enough data yet"
-    interval = Interval(float(row["estimate"]), float(row["low"]), float(row["high"]))  # type: ignore[arg-type]
-    text = words.interval_points(interval)
-    measure = SOURCE_NAMES.get(str(row.get("source")))
-    if measure:
-        text = text.replace(" points", f" points of {measure}", 1)
-    text += (f" against non-attendees (n={int(row['n_attendees']):,} attended, "  # type: ignore[call-overload]
-             f"{int(row['n_comparison']):,} compared)")  # type: ignore[call-overload]
-    if not bool(row.get("window_closed")):
-        text += "; the after-window is still open, so this may move"
-    return text
-
-
-WEEK_SESSION_COLUMNS = ["date", "title", "kind", "policy", "attendees", "effect", "caveats"]
+WEEK_SESSION_COLUMNS = ["date", "title", "kind", "policy", "attendees", "effect", "measured", "n"]
+WEEK_EFFECT_WORDS = {"effect": "effect", "measured": "how", "n": "n"}  # table column <- week_training_effects
+WEEK_EFFECT_COLUMNS = list(WEEK_EFFECT_WORDS)  # what presenter mode hides for a small session
+WEEK_SESSIONS_SHOWN = ["date", "title", "policy", "attendees", "effect"]  # on the page; how and n go under it
 
 
 def week_sessions(impact: WeeklyImpact, effects: pd.DataFrame | None) -> pd.DataFrame:
-    """The week's sessions with their attendance and measured effect so far."""
+    """The week's sessions with their attendance and the headline of their measured effect so far (the
+    same words as on Training impact); the caveats go under the table (`week_caveats`)."""
     table = impact.trainings.copy()
     if table.empty:
         return pd.DataFrame(columns=WEEK_SESSION_COLUMNS)
     measured = effects.set_index("training_id") if effects is not None and not effects.empty else None
-    texts, caveats = [], []
-    for row in table.to_dict("records"):
-        if measured is None or row["training_id"] not in measured.index:
-            texts.append("not measured")
-            caveats.append("")
-            continue
-        effect = measured.loc[row["training_id"]].to_dict()
-        texts.append(effect_text(effect))
-        caveats.append(str(effect.get("warnings") or ""))
-    table["effect"], table["caveats"] = texts, caveats
+    for column, source in WEEK_EFFECT_WORDS.items():
+        table[column] = [str(measured.loc[t, source]) if measured is not None and t in measured.index
+                         else ("not measured" if column == "effect" else "") for t in table["training_id"]]
     table["date"] = pd.to_datetime(table["date"]).dt.date
+    table["policy"] = table["policy"].fillna("all policies")
     return table[WEEK_SESSION_COLUMNS]
+
+
+def week_caveats(impact: WeeklyImpact, effects: pd.DataFrame | None, shown: pd.DataFrame, *,
+                 how: bool = False) -> list[str]:
+    """'<title>: <caveat>' for each caveat of the week's measured sessions whose effect `shown` (the
+    `week_sessions` table as drawn, row for row) shows in full; with `how`, first '<title>: read <how>; <n>.'
+    for each of them (for a table drawn without those columns)."""
+    if effects is None or effects.empty or shown.empty:
+        return []
+    measured = effects.set_index("training_id")
+    out = []
+    for training_id, title, effect in zip(impact.trainings["training_id"], impact.trainings["title"], shown["effect"],
+                                          strict=True):
+        row = measured.loc[training_id] if training_id in measured.index else None
+        # Only for an effect shown in full: a caveat of "not enough data" or of a hidden effect is noise.
+        if row is None or not bool(row["enough_data"]) or row["effect"] != effect:
+            continue
+        out += [f"{title}: read {row['how']}; {row['n']}."] if how else []
+        out += [f"{title}: {c}" for c in str(row["caveats"] or "").split("; ") if c]
+    return list(dict.fromkeys(out))
 
 
 WEAK_SPOT_SUMMARY_COLUMNS = ["market", "policy", "rate", "other markets", "gap (shrunk)", "avoidable errors",
@@ -92,7 +97,7 @@ def top_weak_spots(weak: pd.DataFrame, top: int = TOP_WEAK_SPOTS) -> pd.DataFram
     flagged = weak[weak["flagged"].astype(bool)].head(top) if not weak.empty else weak
     if flagged.empty:
         return pd.DataFrame(columns=WEAK_SPOT_SUMMARY_COLUMNS)
-    measure = SOURCE_NAMES.get(str(flagged["source"].iloc[0]), "rate")
+    measure = words.MEASURE_NAMES.get(str(flagged["source"].iloc[0]), "rate")
     return pd.DataFrame({
         "market": flagged["market"], "policy": flagged["policy"], measure: _rate_texts(flagged),
         "other markets": [words.pct(x) for x in flagged["policy_level"]],
@@ -143,13 +148,29 @@ def strengths_table(strengths: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def trainee_trainings_table(sessions: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "date": pd.to_datetime(sessions["date"]).dt.date, "title": sessions["title"], "kind": sessions["kind"],
-        "policy": sessions["policy"], "attended": sessions["attended"], "rating": sessions["rating"],
-        "before": _rate_texts(sessions, "pre_", "pre_reviews"), "after": _rate_texts(sessions, "post_", "post_reviews"),
-        "change": [words.points(x) for x in sessions["change"]],
-    })  # fmt: skip
+def trainee_trainings_table(by_source: Mapping[str, pd.DataFrame], effects: Mapping[str, TrainingEffect]) -> pd.DataFrame:
+    """A trainee's sessions (`trainee_trainings` per source, same rows) with their own before and after on
+    the measure each session's effect reads, and that effect's headline (the words of Training impact)."""
+    sessions = next(iter(by_source.values()))
+    rows = []
+    for i, training_id in enumerate(sessions["training_id"]):
+        effect = effects[training_id]
+        own = by_source[effect.source].iloc[i]
+        assert own["training_id"] == training_id, "trainee_trainings gives the same rows for every source"
+        rows.append({
+            "date": pd.Timestamp(own["date"]).date(), "title": own["title"], "kind": own["kind"],
+            "policy": own["policy"], "attended": own["attended"], "rating": own["rating"],
+            "measure": effect.headline.measure,
+            "before": words.rate_text(own["pre_rate"], own["pre_low"], own["pre_high"], own["pre_reviews"]),
+            "after": words.rate_text(own["post_rate"], own["post_low"], own["post_high"], own["post_reviews"]),
+            "change": words.points(own["change"]), "session's effect": effect.headline.text,
+            "attendees": effect.attendees_listed,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=TRAINEE_TRAININGS_TABLE)
+
+
+TRAINEE_TRAININGS_TABLE = ["date", "title", "kind", "policy", "attended", "rating", "measure", "before", "after",
+                            "change", "session's effect", "attendees"]
 
 
 def coaching_table(shown: pd.DataFrame, who: Sequence[str]) -> pd.DataFrame:

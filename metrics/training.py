@@ -3,12 +3,15 @@
 Attendees' accuracy on the training's policy before and after the session is compared with that of
 similar trainees who were not trained (difference-in-differences), and with where each trainee started
 (ANCOVA), so that what changed for everyone and regression to the mean are not credited to the training.
+Which of the two leads follows how attendees were chosen (the trainings' `audience`, or the evidence of
+the weeks before: metrics.selection), into one headline (metrics.headline) that every surface shows.
 Feedback ratings (reaction) are listed beside the measured change in work (behaviour). Test scores
 (pre/post tests, certifications) are in metrics.assessments.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,11 +21,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.effects_stats import ancova, batched_ancova_effect, welch_less
+from metrics import words
+from metrics.effects_stats import ancova, batched_ancova_effect
 from metrics.filters import ALL, Filters, where
-from metrics.inference import PairedComparison, paired_comparison
+from metrics.headline import EffectHeadline, headline
+from metrics.inference import PairedComparison, minimum_detectable_effect, paired_comparison
 from metrics.rates import add_rate_columns
+from metrics.selection import Audience, PreTrend, choose_estimator, declared_audience, event_study, pre_trend
 from metrics.stats import Interval, bootstrap_interval
+from metrics.words import MEASURE_NAMES
 
 PolicyScope = Literal["training", "all"]
 EffectSource = Literal["golden_set", "qa_audit"]
@@ -56,13 +63,15 @@ def trainings(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.Data
     return df[TRAINING_COLUMNS] if not df.empty else pd.DataFrame(columns=TRAINING_COLUMNS)
 
 
-# Who is compared with whom. Parameters, in order: training ids, window days, lag days.
+# Who is compared with whom. Parameters, in order: training ids, window days, lag days, then how far
+# before and after each session decisions are read (days).
 # Attendees: attended one of the sessions; a trainee at several is counted once, at the first.
 # Comparison: trainees in the markets of a session's attendees who attended none of the sessions and
 # attended no training on the session's policy within that session's windows; a trainee eligible for
 # several sessions is counted once, against the first, so every trainee is one unit (for the bootstrap).
 _UNITS = """
-    p AS (SELECT ?::VARCHAR[] AS ids, ?::INTEGER AS win, ?::INTEGER AS lag),
+    p AS (SELECT ?::VARCHAR[] AS ids, ?::INTEGER AS win, ?::INTEGER AS lag, ?::INTEGER AS reach_before,
+                 ?::INTEGER AS reach_after),
     sessions AS (
         SELECT tr.training_id, tr.date AS session_date, lower(trim(tr.policy)) AS pkey
         FROM trainings tr, p WHERE list_contains(p.ids, tr.training_id)),
@@ -91,29 +100,37 @@ _UNITS = """
 
 
 _SOURCES: tuple[EffectSource, ...] = ("golden_set", "qa_audit")
+SOURCE_LABELS = {"qa_audit": "QA audits", "golden_set": "golden set"}
+_REVIEWS_OF = {"qa_audit": "QA-audit", "golden_set": "golden-set"}  # "no <...> reviews"
 
 
 def _unit_decisions(where_sql: str) -> str:
-    """Decisions (both sources) of each unit inside its windows. Parameters: all policies?, then
-    `where_sql`'s."""
+    """Decisions (both sources) of each unit from `reach_before` days before its session to `reach_after`
+    days after. Parameters: all policies?, then `where_sql`'s."""
     return f"""
         FROM units u JOIN trainees t USING (trainee_id) CROSS JOIN p
         LEFT JOIN decision_daily d
           ON d.trainee_id = u.trainee_id
          AND (? OR u.pkey IS NULL OR lower(trim(d.policy)) = u.pkey)
-         AND d.date >= u.session_date - p.win AND d.date < u.session_date + p.lag + p.win
+         AND d.date >= u.session_date - p.reach_before AND d.date < u.session_date + p.reach_after
          AND {where_sql}
     """
 
 
-_WINDOWS = (("pre", "d.date < u.session_date"), ("post", "d.date >= u.session_date + p.lag"))
+# The three windows: the usual before (pre) and after (post), and the one before the before-window
+# (early), which the pre-trend check reads (metrics.selection).
+_WINDOWS = (
+    ("early", "d.date < u.session_date - p.win"),
+    ("pre", "d.date >= u.session_date - p.win AND d.date < u.session_date"),
+    ("post", "d.date >= u.session_date + p.lag"),
+)
 _COUNTS = (("reviewed", "reviews"), ("correct", "correct"))
 
 
 def _per_unit_cte(where_sql: str) -> str:
-    """Each unit's reviews and correct answers in its pre and post windows, per source: columns
-    `<source>_pre_reviews`, `<source>_pre_correct`, `<source>_post_reviews`, `<source>_post_correct`.
-    Who is compared with whom is worked out once for both sources."""
+    """Each unit's reviews and correct answers in its three windows, per source: columns
+    `<source>_<window>_reviews`, `<source>_<window>_correct`. Who is compared with whom is worked out once
+    for both sources."""
     # Source names and windows are the constants above, not user values.
     sums = ", ".join(
         f"coalesce(sum(d.{col}) FILTER (WHERE d.source = '{src}' AND {test}), 0)::BIGINT AS {src}_{when}_{out}"
@@ -134,29 +151,41 @@ def _effect_filters(filters: Filters) -> tuple[str, list[object]]:
     return w.sql, w.params
 
 
-UNIT_COUNTS = ["pre_reviews", "pre_correct", "post_reviews", "post_correct"]
+def _unit_params(ids: Sequence[str], design: EffectDesign, reach_before: int, reach_after: int,
+                 wparams: list[object]) -> list[object]:
+    """Parameters of `_UNITS` and `_unit_decisions`, in order."""
+    return [list(ids), design.window_days, design.lag_days, reach_before, reach_after,
+            design.policy_scope == "all", *wparams]
+
+
+UNIT_COUNTS = ["early_reviews", "early_correct", "pre_reviews", "pre_correct", "post_reviews", "post_correct"]
+_BEFORE_AFTER = ["pre_reviews", "pre_correct", "post_reviews", "post_correct"]
 
 
 def _per_unit(
     con: duckdb.DuckDBPyConnection, ids: Sequence[str], filters: Filters, design: EffectDesign
 ) -> dict[EffectSource, pd.DataFrame]:
-    """Every unit (attendee or comparison trainee) with its counts in the two windows, per source."""
+    """Every unit (attendee or comparison trainee) with its counts in the three windows, per source."""
     wsql, wparams = _effect_filters(filters)
     sql = f"WITH {_UNITS}, {_per_unit_cte(wsql)} SELECT * FROM per_unit ORDER BY 2, 1"
-    params = [list(ids), design.window_days, design.lag_days, design.policy_scope == "all", *wparams]
-    both = con.execute(sql, params).df() if ids else pd.DataFrame()
+    reach = (2 * design.window_days, design.lag_days + design.window_days)
+    both = con.execute(sql, _unit_params(ids, design, *reach, wparams)).df() if ids else pd.DataFrame()
     keys = ["trainee_id", "group", "training_id", "session_date"]
     if both.empty:
-        empty = pd.DataFrame({c: pd.Series(dtype="object") for c in keys}
-                             | {c: pd.Series(dtype="int64") for c in UNIT_COUNTS})
-        return dict.fromkeys(_SOURCES, empty)
+        return dict.fromkeys(_SOURCES, empty_units())
     return {src: both[keys + [f"{src}_{c}" for c in UNIT_COUNTS]].set_axis(keys + UNIT_COUNTS, axis=1)
             for src in _SOURCES}
 
 
+def empty_units() -> pd.DataFrame:
+    """A units frame with no rows (the columns `effect_from_units` reads)."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ["trainee_id", "group", "training_id", "session_date"]}
+                        | {c: pd.Series(dtype="int64") for c in UNIT_COUNTS})
+
+
 PER_TRAINEE_COLUMNS = [
-    "trainee_id", "group", "training_id", "pre_reviews", "pre_correct", "pre_rate", "post_reviews",
-    "post_correct", "post_rate",
+    "trainee_id", "group", "training_id", "early_reviews", "early_correct", "pre_reviews", "pre_correct",
+    "pre_rate", "post_reviews", "post_correct", "post_rate",
 ]
 
 
@@ -164,17 +193,17 @@ PER_TRAINEE_COLUMNS = [
 class EffectDesign:
     """How a training's effect is measured: the windows, the decisions read, and the bar for enough data.
 
-    Windows: the `window_days` before the session and the `window_days` starting `lag_days` after it.
-    `policy_scope`: decisions on the session's policy, or on all policies. `source`: accuracy (golden set)
-    or quality (QA audits); None reads accuracy where attendees have enough golden-set reviews, else
-    quality. A trainee counts with >= `min_reviews` reviews in each window; an effect needs
-    `min_trainees` such attendees and as many comparison trainees. Intervals: a bootstrap over trainees
-    with `n_boot` resamples, seeded."""
+    Windows: the `window_days` before the session and the `window_days` starting `lag_days` after it (and,
+    for the pre-trend check, the `window_days` before the before-window). `policy_scope`: decisions on the
+    session's policy, or on all policies. `source`: accuracy (golden set) or quality (QA audits); None
+    reads accuracy where attendees have enough golden-set reviews, else quality. A trainee counts with
+    >= `min_reviews` reviews in each window; an effect needs `min_trainees` such attendees and as many
+    comparison trainees. Intervals: a bootstrap over trainees with `n_boot` resamples, seeded."""
 
     window_days: int = 14
     lag_days: int = 0
     policy_scope: PolicyScope = "training"
-    source: EffectSource | None = "golden_set"
+    source: EffectSource | None = None
     min_trainees: int = 10
     min_reviews: int = 5
     n_boot: int = 1000
@@ -198,8 +227,8 @@ class GroupChange:
 
 @dataclass(frozen=True)
 class TrainingEffect:
-    """What a session did to attendees' accuracy or quality, read several ways. Effects are in proportion
-    points (0.03 = 3 points), each an Interval at 95%."""
+    """What a session did to attendees' accuracy or quality, read several ways, and the one headline every
+    surface shows. Effects are in proportion points (0.03 = 3 points), each an Interval at 95%."""
 
     training_ids: tuple[str, ...]
     design: EffectDesign
@@ -213,20 +242,13 @@ class TrainingEffect:
     comparison: GroupChange
     attendees_listed: int  # attended, before the minimum-review rule
     paired: PairedComparison  # over attendees' per-trainee rates (after - before)
-    selected_low_scorers: bool
-    selection_p: float  # one-sided Welch t: attendees' pre rates below the comparison group's
-    # Which adjusted effect to read: "ancova" when attendees were picked on their pre scores (the
-    # difference-in-differences then holds regression to the mean too), else "did".
-    preferred: Literal["did", "ancova"]
+    audience: Audience | None  # how attendees were chosen, as the data declares it (None: not recorded)
+    pre_trend: PreTrend  # what the earlier weeks say about it (metrics.selection)
+    disagreement: Interval  # did - ancova: the two estimates disagree when it excludes zero
+    headline: EffectHeadline  # the figure to lead with, on every surface
+    window_open: bool  # the after-window runs past the latest data: the figures may still move
     warnings: tuple[str, ...]
     per_trainee: pd.DataFrame = field(repr=False)
-
-    @property
-    def headline(self) -> Interval:
-        """The effect to lead with: the preferred adjusted estimate (nan without enough data)."""
-        if not self.enough_data:
-            return Interval.missing()
-        return self.ancova if self.preferred == "ancova" else self.did
 
 
 def training_effect(
@@ -239,40 +261,72 @@ def training_effect(
     Method. Each attendee's rate (on the session's policy, or all policies) in the window before the
     session and the window after it (see EffectDesign), against a comparison group in the same markets
     who did not attend and were not trained on that policy in those windows (their windows sit on the
-    same session date).
-    - did: difference-in-differences of pooled rates; interval from a bootstrap over trainees (attendees
-      and comparison resampled separately, so a trainee's reviews move together).
-    - naive: attendees' after - before, same bootstrap (attendees only).
-    - paired: tests over attendees' per-trainee rates (paired t-test with d_z, Wilcoxon signed-rank).
-    - ancova: OLS of each trainee's after-rate on their before-rate and an attended indicator, unweighted
-      (one row per trainee); interval from the same bootstrap, p-value from the OLS t-test.
-    - selected_low_scorers: attendees started lower than the comparison group, read as both a one-sided
-      Welch t-test p < 0.05 on per-trainee pre rates and the attendees' mean pre rate below the
-      comparison group's 40th percentile; `preferred` is then "ancova", which compares trainees who
-      started at the same level.
-    Fewer than `min_trainees` attendees or comparison trainees: enough_data is False, effects are nan and
-    a warning says why (rates and counts are still given)."""
+    same session date). The estimates are `effect_from_units`'s; the sessions' `audience` (how attendees
+    were chosen), when they all record the same one, decides which leads (metrics.selection)."""
     ids = tuple(dict.fromkeys(str(i) for i in training_ids))
     units = _per_unit(con, ids, filters, design)
-    warns = _session_warnings(con, ids, design)
-    for source in (design.source,) if design.source else _SOURCES:
-        effect = _effect(ids, units[source], design, source, warns)
-        if effect.enough_data:
-            break
-    return effect
+    info = _sessions_info(con, ids, design)
+    audience, audience_note = declared_audience(info.audiences)
+    notes = [*info.warnings, *([audience_note] if audience_note else [])]
+    if info.window_open:
+        notes.append(f"The after-window runs past the latest data ({info.latest:%d %b %Y}): the figures may move as "
+                     "more reviews arrive.")
+    sources = (design.source,) if design.source else _SOURCES
+    effects = [effect_from_units(units[src], design, source=src, audience=audience, training_ids=ids, notes=notes,
+                                 window_open=info.window_open, measure_reason=_measure_reason(design, src, units))
+               for src in sources[:1]]
+    if design.source is None and not effects[0].enough_data:
+        effects.append(effect_from_units(units["qa_audit"], design, source="qa_audit", audience=audience,
+                                         training_ids=ids, notes=notes, window_open=info.window_open,
+                                         measure_reason=_measure_reason(design, "qa_audit", units)))
+    enough = [e for e in effects if e.enough_data]
+    # Neither measure has enough: show the one that has more attendees to show (quality on a tie).
+    return enough[0] if enough else max(reversed(effects), key=lambda e: e.attendees.trainees)
 
 
-def _session_warnings(con: duckdb.DuckDBPyConnection, ids: tuple[str, ...], design: EffectDesign) -> list[str]:
+def _measure_reason(design: EffectDesign, source: EffectSource, units: dict[EffectSource, pd.DataFrame]) -> str:
+    """Why this measure is read, in words."""
+    name = f"{MEASURE_NAMES[source]} ({SOURCE_LABELS[source]})"
+    if design.source is not None:
+        return f"{name}, as chosen"
+    if source == "golden_set":
+        return f"{name}: these attendees have enough golden-set reviews"
+    golden = units["golden_set"]
+    attendees = golden[golden["group"] == "attended"]
+    kept = int(((attendees["pre_reviews"] >= design.min_reviews) & (attendees["post_reviews"] >= design.min_reviews)).sum())
+    if int(attendees["pre_reviews"].sum() + attendees["post_reviews"].sum()) == 0:
+        return f"{name}: there are no golden-set reviews of these attendees around the session"
+    who = "no attendee has" if kept == 0 else f"only {words.count(kept, 'attendee')} {'has' if kept == 1 else 'have'}"
+    return f"{name}: {who} {design.min_reviews} or more golden-set reviews before and after, too few for accuracy"
+
+
+@dataclass(frozen=True)
+class _SessionsInfo:
+    warnings: list[str]
+    audiences: list[str | None]
+    window_open: bool
+    latest: dt.date | None
+
+
+def _sessions_info(con: duckdb.DuckDBPyConnection, ids: tuple[str, ...], design: EffectDesign) -> _SessionsInfo:
+    """The chosen sessions' problems, declared audiences, and whether an after-window is still open."""
+    row = con.execute("SELECT max(date) FROM decision_daily").fetchone()
+    latest = row[0] if row else None
     if not ids:
-        return ["No session chosen."]
+        return _SessionsInfo(["No session chosen."], [], False, latest)
     rows = con.execute(
-        "SELECT training_id, policy FROM trainings WHERE list_contains(?::VARCHAR[], training_id)", [list(ids)]
+        "SELECT training_id, policy, audience, date FROM trainings WHERE list_contains(?::VARCHAR[], training_id)",
+        [list(ids)],
     ).fetchall()
     if not rows:
-        return ["None of the chosen sessions is in the data: pick a session from the list."]
-    if design.policy_scope == "training" and any(policy is None for _, policy in rows):
-        return ["A chosen session has no policy: its attendees' accuracy on all policies is used."]
-    return []
+        return _SessionsInfo(["None of the chosen sessions is in the data: pick a session from the list."], [], False,
+                             latest)
+    last_day = max(d for *_, d in rows) + dt.timedelta(days=design.lag_days + design.window_days - 1)
+    warns = []
+    if design.policy_scope == "training" and any(policy is None for _, policy, *_ in rows):
+        warns.append("A chosen session has no policy: its attendees' work on all policies is used.")
+    return _SessionsInfo(warns, [audience for _, _, audience, _ in rows], latest is not None and last_day > latest,
+                         latest)
 
 
 def _kept(units: pd.DataFrame, min_reviews: int) -> pd.DataFrame:
@@ -295,48 +349,81 @@ def _group_change(frame: pd.DataFrame) -> GroupChange:
                        int(frame["pre_reviews"].sum()), int(frame["post_reviews"].sum()))
 
 
-def _coverage_warnings(n_a: int, n_c: int, design: EffectDesign) -> list[str]:
-    if n_a < design.min_trainees:
-        return [f"Only {n_a} attendees had at least {design.min_reviews} reviews before and after: not enough "
-                f"data to measure an effect (needs {design.min_trainees})."]
-    if n_c < design.min_trainees:
-        return [f"Only {n_c} comparable trainees (same markets, not trained on this policy) had at least "
-                f"{design.min_reviews} reviews before and after: the attendees' change cannot be told apart "
-                f"from what changed for everyone (needs {design.min_trainees})."]
-    return []
+def _coverage(units: pd.DataFrame, n_a: int, n_c: int, design: EffectDesign, source: EffectSource) -> str:
+    """Why there is not enough data, as a clause ('' when there is): a measure without data is named as such."""
+    measure = MEASURE_NAMES[source]
+    attendees = units[units["group"] == "attended"]
+    m, need = design.min_reviews, design.min_trainees
+    if int(attendees["pre_reviews"].sum() + attendees["post_reviews"].sum()) == 0:
+        return (f"{measure} has no data here: there are no {_REVIEWS_OF[source]} reviews of these attendees "
+                "before or after the session")
+    if n_a < need:
+        return (f"only {n_a} of {len(attendees)} attendees have {m} or more {measure} reviews both before and after "
+                f"(needs {need})")
+    if n_c < need:
+        return (f"only {n_c} comparable colleagues (same markets, not trained on this policy then) have {m} or more "
+                f"{measure} reviews both before and after (needs {need}), so the attendees' change cannot be told "
+                "apart from what changed for everyone")
+    return ""
 
 
-SELECTION_WARNINGS = (
-    "Attendees were picked from low scorers: part of their before/after gain is regression to the mean; "
-    "read the adjusted effect.",
-    "Because attendees were chosen on their scores before the session, the comparison with untrained "
-    "colleagues (difference-in-differences) is inflated too: the low scorers drift up and the others drift "
-    "down by chance. Read the effect adjusted for each trainee's starting score (ANCOVA).",
-)
-
-
-def _effect(
-    ids: tuple[str, ...], units: pd.DataFrame, design: EffectDesign, source: EffectSource, warns: list[str]
+def effect_from_units(
+    units: pd.DataFrame, design: EffectDesign, *, source: EffectSource, audience: Audience | None = None,
+    training_ids: tuple[str, ...] = (), notes: Sequence[str] = (), window_open: bool = False,
+    measure_reason: str = "",
 ) -> TrainingEffect:
-    """`training_effect` on one source's units: who counts, the groups' rates, then the estimates."""
+    """The effect from per-unit counts (columns trainee_id, group 'attended'/'comparison', training_id and
+    UNIT_COUNTS), with no database: `training_effect` calls it on the store's units and
+    benchmarks/validate_effects.py on simulated ones.
+
+    - did: difference-in-differences of pooled rates; interval from a bootstrap over trainees (attendees
+      and comparison resampled separately, so a trainee's reviews move together).
+    - naive: attendees' after - before, same bootstrap (attendees only).
+    - paired: tests over attendees' per-trainee rates (paired t-test with d_z, Wilcoxon signed-rank).
+    - ancova: OLS of each trainee's after-rate on their before-rate and an attended indicator, unweighted
+      (one row per trainee); interval from the same bootstrap, p-value from the OLS t-test.
+    - pre_trend, and the headline: which estimate leads, from `audience` or the earlier weeks
+      (metrics.selection.choose_estimator), with its verdict and the smallest effect this design detects.
+    Fewer than `min_trainees` attendees or comparison trainees: enough_data is False, effects are nan and
+    the headline says why (rates and counts are still given)."""
     per = _kept(units, design.min_reviews)
     a, c = per[per["group"] == "attended"], per[per["group"] == "comparison"]
-    warns = [*warns, *(_coverage_warnings(len(a), len(c), design) if ids else [])]
-    enough_att = len(a) >= design.min_trainees
-    enough = enough_att and len(c) >= design.min_trainees
-    estimates = _Estimates.none()
-    if enough_att:
-        estimates = _estimate(a, c, design, with_comparison=enough)
-        if estimates.selected:
-            warns.extend(SELECTION_WARNINGS)
+    short = _coverage(units, len(a), len(c), design, source) if training_ids or not units.empty else "no session chosen"
+    enough = not short
+    estimates = _estimate(a, c, design, with_comparison=enough) if len(a) >= design.min_trainees else _Estimates.none()
+    choice = choose_estimator(audience, estimates.pre_trend, estimates.disagreement) if enough else None
+    head = headline(
+        measure=MEASURE_NAMES[source], measure_reason=measure_reason, enough_data=enough,
+        not_enough=short, choice=choice, did=estimates.did,
+        ancova=estimates.ancova, n_attendees=len(a), n_comparison=len(c),
+        reviews=int(per["pre_reviews"].sum() + per["post_reviews"].sum()),
+        mde=_mde(a, c) if enough else math.nan, caveats=tuple(notes),
+    )
+    warns = [*([short[0].upper() + short[1:] + "."] if short else []), *head.caveats]
     return TrainingEffect(
-        training_ids=ids, design=design, source=source, enough_data=enough,
+        training_ids=training_ids, design=design, source=source, enough_data=enough,
         did=estimates.did, naive=estimates.naive, ancova=estimates.ancova, ancova_p=estimates.ancova_p,
         attendees=_group_change(a), comparison=_group_change(c),
-        attendees_listed=int((units["group"] == "attended").sum()), paired=estimates.paired,
-        selected_low_scorers=estimates.selected, selection_p=estimates.selection_p,
-        preferred="ancova" if estimates.selected else "did", warnings=tuple(warns), per_trainee=per,
+        attendees_listed=int((units["group"] == "attended").sum()), paired=estimates.paired, audience=audience,
+        pre_trend=estimates.pre_trend, disagreement=estimates.disagreement, headline=head, window_open=window_open,
+        warnings=tuple(dict.fromkeys(warns)), per_trainee=per,
     )
+
+
+def _mde(a: pd.DataFrame, c: pd.DataFrame) -> float:
+    """The smallest difference-in-differences this design detects (80% power, 5% two-sided): reviews per
+    trainee as the mean harmonic mean of each trainee's before and after counts; the between-trainee SD of
+    true changes estimated as the within-group variance of per-trainee changes less their mean binomial
+    variance (floored at 0)."""
+    per = pd.concat([a, c])
+    harmonic = 2 / (1 / per["pre_reviews"] + 1 / per["post_reviews"])
+    baseline = float(per["pre_correct"].sum() / per["pre_reviews"].sum())
+    change = per["post_rate"] - per["pre_rate"]
+    within = change - change.groupby(per["group"]).transform("mean")
+    binomial = baseline * (1 - baseline) * (1 / per["pre_reviews"] + 1 / per["post_reviews"])
+    between = max(0.0, float((within**2).sum() / max(len(per) - 2, 1) - binomial.mean()))
+    return minimum_detectable_effect(len(a), len(c), float(harmonic.mean()), baseline,
+                                     between_sd=math.sqrt(between)).effect
 
 
 @dataclass(frozen=True)
@@ -346,18 +433,25 @@ class _Estimates:
     ancova: Interval
     ancova_p: float
     paired: PairedComparison
-    selected: bool
-    selection_p: float
+    disagreement: Interval
+    pre_trend: PreTrend
 
     @classmethod
-    def none(cls) -> _Estimates:
-        return cls(Interval.missing(), Interval.missing(), Interval.missing(), math.nan,
-                   paired_comparison(np.array([]), np.array([])), False, math.nan)
+    def none(cls, paired: PairedComparison | None = None, naive: Interval | None = None) -> _Estimates:
+        return cls(Interval.missing(), naive or Interval.missing(), Interval.missing(), math.nan,
+                   paired or paired_comparison(np.array([]), np.array([])), Interval.missing(),
+                   PreTrend.unchecked(0, 0, "there is not enough data for an effect"))
 
 
-def _resampled_gains(frame: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
-    """Pooled after - before rate of each bootstrap resample (rows of `idx` index the frame's trainees)."""
-    sums = frame[UNIT_COUNTS].to_numpy(float)[idx].sum(axis=1)  # (n_boot, 4)
+def _draw_counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """Resamples x items: how often each item is drawn in each resample (rows of `idx` index the items)."""
+    flat = (np.arange(idx.shape[0])[:, None] * n + idx).ravel()
+    return np.bincount(flat, minlength=idx.shape[0] * n).reshape(idx.shape[0], n).astype(float)
+
+
+def _resampled_gains(frame: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+    """Pooled after - before rate of each bootstrap resample (`weights`: resamples x the frame's trainees)."""
+    sums = weights @ frame[_BEFORE_AFTER].to_numpy(float)  # (n_boot, 4)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray(sums[:, 3] / sums[:, 2] - sums[:, 1] / sums[:, 0], float)
 
@@ -367,25 +461,113 @@ def _estimate(a: pd.DataFrame, c: pd.DataFrame, design: EffectDesign, *, with_co
     per-trainee counts; one seeded bootstrap over trainees gives every interval."""
     rng = np.random.default_rng(design.seed)
     idx_a = rng.integers(0, len(a), size=(design.n_boot, len(a)))
-    gain_a = _resampled_gains(a, idx_a)
+    w_a = _draw_counts(idx_a, len(a))
+    gain_a = _resampled_gains(a, w_a)
     ga, gc = _group_change(a), _group_change(c)
     naive = bootstrap_interval(ga.change, gain_a)
     paired = paired_comparison(a["pre_rate"].to_numpy(float), a["post_rate"].to_numpy(float))
     if not with_comparison:
-        return _Estimates(Interval.missing(), naive, Interval.missing(), math.nan, paired, False, math.nan)
+        return _Estimates.none(paired, naive)
     idx_c = rng.integers(0, len(c), size=(design.n_boot, len(c)))
-    did = bootstrap_interval(ga.change - gc.change, gain_a - _resampled_gains(c, idx_c))
+    w_c = _draw_counts(idx_c, len(c))
+    did_boot = gain_a - _resampled_gains(c, w_c)
+    did = bootstrap_interval(ga.change - gc.change, did_boot)
     pre = np.concatenate([a["pre_rate"].to_numpy(float), c["pre_rate"].to_numpy(float)])
     post = np.concatenate([a["post_rate"].to_numpy(float), c["post_rate"].to_numpy(float)])
     treated = np.concatenate([np.ones(len(a)), np.zeros(len(c))])
     fit = ancova(pre, post, treated)
     idx = np.concatenate([idx_a, idx_c + len(a)], axis=1)
-    boot = batched_ancova_effect(pre[idx], post[idx], np.broadcast_to(treated, idx.shape))
-    selection_p = welch_less(a["pre_rate"].to_numpy(float), c["pre_rate"].to_numpy(float))
-    comparison_p40 = float(np.quantile(c["pre_rate"].to_numpy(float), 0.4))
-    selected = bool(selection_p < 0.05 and float(a["pre_rate"].mean()) < comparison_p40)
-    return _Estimates(did, naive, bootstrap_interval(float(fit.coef[2]), boot), fit.p_value(2), paired,
-                      selected, selection_p)
+    ancova_boot = batched_ancova_effect(pre[idx], post[idx], np.broadcast_to(treated, idx.shape))
+    ancova_effect = bootstrap_interval(float(fit.coef[2]), ancova_boot)
+    gap = did.estimate - ancova_effect.estimate
+    check = pre_trend(a, c, weights_a=w_a, weights_c=w_c, did_minus_ancova=gap,
+                      did_minus_ancova_boot=did_boot - ancova_boot, min_reviews=design.min_reviews,
+                      min_trainees=design.min_trainees)
+    return _Estimates(did, naive, ancova_effect, fit.p_value(2), paired,
+                      bootstrap_interval(gap, did_boot - ancova_boot), check)
+
+
+def effect_candidates(sessions: pd.DataFrame, latest: dt.date | None, design: EffectDesign = EffectDesign(),
+                      limit: int = 5) -> list[str]:
+    """The sessions worth trying first for a result at once (a `trainings` frame): not onboarding (a new
+    class has no 'before'), at least `min_trainees` attendees, after-window passed by `latest`; newest first,
+    at most `limit` (then screened by `with_enough_attendees` and measured, to find one that can be)."""
+    if sessions.empty or latest is None:
+        return []
+    last_day = pd.to_datetime(sessions["date"]) + pd.Timedelta(days=design.lag_days + design.window_days - 1)
+    done = sessions[(sessions["kind"] != "onboarding") & (sessions["attendees"] >= design.min_trainees)
+                    & (last_day <= pd.Timestamp(latest))]
+    return [str(i) for i in done.sort_values(["date", "training_id"], ascending=False)["training_id"].head(limit)]
+
+
+def with_enough_attendees(
+    con: duckdb.DuckDBPyConnection, training_ids: Sequence[str], filters: Filters = ALL,
+    design: EffectDesign = EffectDesign(),
+) -> list[str]:
+    """Which of these sessions, each on its own, have `min_trainees` attendees with `min_reviews` reviews in
+    both windows on one measure (the design's, or either)? A cheap screen, one query for all, before the
+    full `training_effect` (which also needs the comparison group); the order of `training_ids` is kept."""
+    ids = [str(i) for i in dict.fromkeys(training_ids)]
+    if not ids:
+        return []
+    wsql, wparams = _effect_filters(filters)
+    sources = [design.source] if design.source else list(_SOURCES)
+    sql = f"""
+        WITH p AS (SELECT ?::INTEGER AS win, ?::INTEGER AS lag),
+        att AS (
+            SELECT a.trainee_id, tr.training_id, tr.date AS session_date, lower(trim(tr.policy)) AS pkey
+            FROM attendance a JOIN trainings tr USING (training_id)
+            WHERE a.attended AND list_contains(?::VARCHAR[], tr.training_id)),
+        counts AS (
+            SELECT u.training_id, u.trainee_id, d.source,
+                   sum(d.reviewed) FILTER (WHERE d.date < u.session_date) AS pre,
+                   sum(d.reviewed) FILTER (WHERE d.date >= u.session_date + p.lag) AS post
+            FROM att u JOIN trainees t USING (trainee_id) CROSS JOIN p
+            JOIN decision_daily d
+              ON d.trainee_id = u.trainee_id AND (? OR u.pkey IS NULL OR lower(trim(d.policy)) = u.pkey)
+             AND d.date >= u.session_date - p.win AND d.date < u.session_date + p.lag + p.win AND {wsql}
+            WHERE list_contains(?::VARCHAR[], CAST(d.source AS VARCHAR))
+            GROUP BY ALL)
+        SELECT training_id FROM counts WHERE pre >= ? AND post >= ?
+        GROUP BY training_id, source HAVING count(*) >= ?"""
+    params = [design.window_days, design.lag_days, ids, design.policy_scope == "all", *wparams, sources,
+              design.min_reviews, design.min_reviews, design.min_trainees]
+    enough = {str(r[0]) for r in con.execute(sql, params).fetchall()}
+    return [i for i in ids if i in enough]
+
+
+EVENT_WEEKS = 4  # at least this many weeks before and after the session in the event study
+
+
+def effect_event_study(
+    con: duckdb.DuckDBPyConnection, training_ids: Sequence[str], filters: Filters = ALL,
+    design: EffectDesign = EffectDesign(), *, source: EffectSource = "qa_audit",
+) -> pd.DataFrame:
+    """Week by week around the session, how far were attendees above or below the comparison group?
+    metrics.selection.event_study over the trainees `training_effect` counts with this design and
+    `source`, from max(4, the two windows before) weeks before to max(4, lag + window) weeks after."""
+    ids = [str(i) for i in dict.fromkeys(training_ids)]
+    if not ids:
+        return event_study(pd.DataFrame(columns=["trainee_id", "offset", "reviewed", "correct"]),
+                           pd.DataFrame(columns=["trainee_id", "group"]), min_reviews=design.min_reviews)
+    assert source in _SOURCES
+    before = 7 * max(EVENT_WEEKS, math.ceil(2 * design.window_days / 7))
+    after = 7 * max(EVENT_WEEKS, math.ceil((design.lag_days + design.window_days) / 7))
+    wsql, wparams = _effect_filters(filters)
+    reach = (2 * design.window_days, design.lag_days + design.window_days)
+    kept_sql = f"""WITH {_UNITS}, {_per_unit_cte(wsql)}
+        SELECT trainee_id, "group" FROM per_unit WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?"""
+    kept = con.execute(kept_sql, [*_unit_params(ids, design, *reach, wparams), design.min_reviews,
+                                  design.min_reviews]).df()
+    weekly_sql = f"""WITH {_UNITS}
+        SELECT u.trainee_id, floor(datediff('day', u.session_date, d.date) / 7)::INTEGER AS "offset",
+               sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+        {_unit_decisions(wsql)}
+        WHERE d.date IS NOT NULL AND d.source = ? AND list_contains(?::VARCHAR[], u.trainee_id)
+        GROUP BY ALL"""
+    weekly = con.execute(weekly_sql, [*_unit_params(ids, design, before, after, wparams), source,
+                                      list(kept["trainee_id"])]).df()
+    return event_study(weekly, kept, min_reviews=design.min_reviews, n_boot=design.n_boot, seed=design.seed)
 
 
 TIMELINE_COLUMNS = ["group", "offset", "reviewed", "correct", "rate", "low", "high"]
@@ -420,7 +602,8 @@ def timeline(
         {_unit_decisions(wsql)}
         WHERE u.trainee_id IN (SELECT trainee_id FROM kept) AND d.date IS NOT NULL AND d.source = ?
         GROUP BY ALL ORDER BY 1, 2"""
-    head = [ids, design.window_days, design.lag_days, design.policy_scope == "all", *wparams]
+    # The two windows only: the weeks before them are the event study's (effect_event_study), with intervals.
+    head = _unit_params(ids, design, design.window_days, design.lag_days + design.window_days, wparams)
     params = [*head, design.min_reviews, design.min_reviews, step, design.policy_scope == "all", *wparams, source]
     df = con.execute(sql, params).df()
     if df.empty:

@@ -279,36 +279,35 @@ def default_week(options: list[WeekOption]) -> int:
 
 
 TRAINING_EFFECT_COLUMNS = [
-    "training_id", "title", "date", "source", "estimate", "low", "high", "naive_gain", "n_attendees",
-    "n_comparison", "enough_data", "window_closed", "warnings",
+    "training_id", "title", "date", "source", "estimator", "estimate", "low", "high", "naive_gain", "n_attendees",
+    "n_comparison", "enough_data", "window_closed", "effect", "how", "n", "caveats",
 ]  # fmt: skip
-WEEK_DESIGN = EffectDesign(source=None)  # accuracy where attendees have enough golden-set reviews, else quality
+WEEK_DESIGN = EffectDesign()  # accuracy where attendees have enough golden-set reviews, else quality
 
 
 def week_training_effects(
     con: duckdb.DuckDBPyConnection, filters: Filters, week_start: dt.date, design: EffectDesign = WEEK_DESIGN
 ) -> pd.DataFrame:
     """The effects measured so far of the sessions delivered this ISO week: for each, metrics.training's
-    `training_effect` with `design` (see there) on the data available now. `window_closed` is False while
-    the after-window (date + lag + window) runs past the latest decision, so the estimate may still move.
+    `training_effect` with `design` (see there) on the data available now, as its headline says it.
 
-    Columns: training_id, title, date, source (the measure read), estimate, low, high (the effect's
-    headline and interval), naive_gain, n_attendees, n_comparison, enough_data, window_closed, warnings
+    Columns: training_id, title, date, source (the measure read), estimator, estimate, low, high (the
+    headline's figure and interval), naive_gain, n_attendees, n_comparison, enough_data, window_closed
+    (False while the after-window runs past the latest decision, so the estimate may still move), and the
+    headline's words: effect (figure and verdict), how (the estimate, plain words then method), n, caveats
     (joined with "; ")."""
     monday = iso_week_start(week_start)
     sessions = _trainings_in(con, filters, monday, monday + dt.timedelta(days=6))
-    row = con.execute("SELECT max(date) FROM decision_daily").fetchone()
-    latest = row[0] if row else None
     out = []
     for training_id, title, date in zip(sessions["training_id"], sessions["title"], sessions["date"], strict=True):
         effect = training_effect(con, [str(training_id)], filters, design)
-        closes = pd.Timestamp(date).date() + dt.timedelta(days=design.lag_days + design.window_days)
+        head = effect.headline
         out.append({
             "training_id": training_id, "title": title, "date": date, "source": effect.source,
-            "estimate": effect.headline.estimate, "low": effect.headline.low, "high": effect.headline.high,
-            "naive_gain": effect.naive.estimate, "n_attendees": effect.attendees.trainees,
-            "n_comparison": effect.comparison.trainees, "enough_data": effect.enough_data,
-            "window_closed": latest is not None and closes <= latest, "warnings": "; ".join(effect.warnings),
+            "estimator": head.estimator, "estimate": head.interval.estimate, "low": head.interval.low,
+            "high": head.interval.high, "naive_gain": effect.naive.estimate, "n_attendees": head.n_attendees,
+            "n_comparison": head.n_comparison, "enough_data": head.enough_data, "window_closed": not effect.window_open,
+            "effect": head.text, "how": head.how, "n": head.n_text, "caveats": "; ".join(head.caveats),
         })  # fmt: skip
     if not out:
         dtypes = {"estimate": "float64", "low": "float64", "high": "float64", "naive_gain": "float64",

@@ -25,6 +25,7 @@ def control_window() -> str:
     return f"the pooled rate of the {BASELINE_WEEKS} weeks before"
 
 DASH = "—"
+MEASURE_NAMES = {"qa_audit": "quality", "golden_set": "accuracy"}  # the two measures, as people call them
 
 
 def missing(x: object) -> bool:

@@ -97,10 +97,11 @@ def weekly_report_html(
                if partial_until else "")
     chart = (f"<figure>{inline_svg(p_chart_svg)}</figure>" if p_chart_svg
              else f"<p>No {_esc(measure)} reviews in the weeks before this one to set control limits.</p>")
-    trainings = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", ["effect"],
+    trainings = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", tables.WEEK_EFFECT_COLUMNS,
                                     presenting=presenting)
     if presenting and not weak_spots.empty:
         weak_spots = privacy.keep_groups(weak_spots, "trainees", presenting=True).frame
+    caveats = "".join(f"<li>{_esc(c)}</li>" for c in tables.week_caveats(impact, effects, trainings))
     weak = tables.top_weak_spots(weak_spots)
     weak_verdict = tables.weak_spot_verdict(weak_spots, measure, min_reviewed)
     coaching = (f"{needs_coaching:,} of {coaching_assessed:,} trainees with enough reviews are below their "
@@ -121,7 +122,10 @@ def weekly_report_html(
 <h2>Weekly {_esc(measure)} against its control limits</h2>
 {chart}
 <h2>Trainings this week</h2>
+<p class="small">Each effect is against colleagues who did not attend, or adjusted for where each trainee
+started when that is how attendees were chosen, over the 14 days after the session.</p>
 {_table(trainings, "No trainings were delivered this week.")}
+{f'<ul class="small">{caveats}</ul>' if caveats else ""}
 <h2>Top weak spots</h2>
 <p class="small">Market x policy cells below the same policy in other markets on {_esc(measure)}, flagged
 after Benjamini-Hochberg at 5% with at least {min_reviewed} reviews.</p>

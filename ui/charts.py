@@ -174,6 +174,34 @@ def training_timeline(frame: pd.DataFrame, window: int, lag: int, step: int, mea
     return alt.layer(shade, tags, session, band, line).properties(height=320)
 
 
+def effect_event_study(frame: pd.DataFrame, window: int, lag: int) -> alt.LayerChart:
+    """Attendees minus the comparison group, week by week around the session (a
+    `metrics.selection.event_study` frame, gaps in proportion points), each week a point with its 95%
+    interval, zero as a rule, the session dashed, and the earlier, before and after windows shaded."""
+    weeks = pd.DataFrame({"start": [-2 * window / 7, -window / 7, lag / 7], "end": [-window / 7, 0, (lag + window) / 7],
+                          "window": ["earlier", "before", "after"]})
+    shade = alt.Chart(weeks).mark_rect(opacity=0.08, color="#666").encode(x="start:Q", x2="end:Q")
+    tags = alt.Chart(weeks).transform_calculate(mid="(datum.start + datum.end) / 2").mark_text(
+        baseline="top", color="#555", fontSize=13).encode(x="mid:Q", y=alt.value(4), text="window:N")
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color=GREY).encode(y="y:Q")
+    session = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#000", strokeDash=[4, 3]).encode(x="x:Q")
+    base = alt.Chart(frame).transform_calculate(
+        week="datum.offset + 0.5", gap_pts="datum.gap * 100", low_pts="datum.low * 100", high_pts="datum.high * 100",
+    ).encode(x=alt.X("week:Q", title="Weeks since the session", axis=alt.Axis(tickMinStep=1, format="d")))
+    bars = base.mark_rule(color=ATTENDED, strokeWidth=2).encode(
+        y=alt.Y("low_pts:Q", title="Attendees minus comparison (points)"), y2="high_pts:Q")
+    dots = base.mark_circle(color=ATTENDED, size=90, opacity=1).encode(
+        y="gap_pts:Q",
+        tooltip=[alt.Tooltip("offset:Q", title="Week"), alt.Tooltip("gap_pts:Q", title="Gap (points)", format="+.1f"),
+                 alt.Tooltip("low_pts:Q", title="95% low", format="+.1f"),
+                 alt.Tooltip("high_pts:Q", title="95% high", format="+.1f"),
+                 _pct_tip("attendee_rate", "Attendees"), _pct_tip("comparison_rate", "Comparison"),
+                 alt.Tooltip("attendee_reviews:Q", title="Attendees' reviews"),
+                 alt.Tooltip("comparison_reviews:Q", title="Comparison reviews")],
+    )
+    return alt.layer(shade, tags, zero, session, bars, dots).properties(height=300)
+
+
 def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.Chart:
     """One line per attendee from their rate before to after (columns who, pre_rate, post_rate,
     pre_reviews, post_reviews), coloured by direction."""

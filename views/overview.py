@@ -55,7 +55,7 @@ class Week:
 
     @property
     def measure_name(self) -> str:
-        return tables.SOURCE_NAMES[self.measure]
+        return words.MEASURE_NAMES[self.measure]
 
     @property
     def needing(self) -> int:
@@ -89,8 +89,8 @@ def measure_week(f: Filters, option: WeekOption) -> Week:
     with st.spinner("Measuring the week"):
         impact: WeeklyImpact = measure(weekly_impact, f, start)
         effects = measure(week_training_effects, f, start)
-        sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", ["effect"],
-                                       presenting=presenter.is_on())
+        sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees",
+                                       tables.WEEK_EFFECT_COLUMNS, presenting=presenter.is_on())
         weak = measure(weak_spots, window, min_reviewed=WEAK_SPOT_MIN_REVIEWS,
                        visible_markets=filters.visible_markets())
         return Week(start, option, lead, impact, measure(p_chart, f, start, lead), effects,
@@ -135,12 +135,18 @@ def trainings(week: Week) -> None:
     st.subheader("Trainings this week")
     people = week.impact.people_reached
     st.caption(f"{week.impact.trainings_delivered.n:,} sessions, {people.n:,} people reached "
-               f"({int(people.previous):,} last week). Effects are against similar trainees who did not attend, "
-               "over the 14 days after each session.")
+               f"({int(people.previous):,} last week). Each effect is the one Training impact leads with, over the "
+               "14 days after the session: against colleagues who did not attend, or adjusted for where each "
+               "trainee started when that is how attendees were chosen.")
     if week.sessions.empty:
         st.info("No trainings were delivered in this week under the current filters.")
-    else:
-        show.table(week.sessions, key="overview_trainings")
+        return
+    # The headline's words in full: a wide column and rows tall enough for them to wrap, not be cut off;
+    # how each effect is read, its n and caveats go under the table (the CSV download has every column).
+    show.table(week.sessions[tables.WEEK_SESSIONS_SHOWN], key="overview_trainings", row_height=74,
+               column_config={"effect": st.column_config.TextColumn(width=420)})
+    for note in tables.week_caveats(week.impact, week.effects, week.sessions, how=True):
+        st.caption(show.esc(note))
 
 
 def top_weak_spots(week: Week) -> None:

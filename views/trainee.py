@@ -20,6 +20,7 @@ from metrics.trainee import (
     trainee_trainings,
     trainee_trend,
 )
+from metrics.training import EffectDesign, training_effect
 from ui import charts, downloads, filters, presenter, show
 from ui.cache import measure
 
@@ -79,15 +80,22 @@ def strengths_section(trainee_id: str, f: Filters) -> None:
     show.table(tables.strengths_table(strengths), key="trainee_strengths_table")
 
 
-def trainings_section(trainee_id: str) -> None:
+def trainings_section(trainee_id: str, f: Filters) -> None:
     st.markdown("#### Trainings")
-    sessions = measure(trainee_trainings, trainee_id, source="qa_audit")
-    if sessions.empty:
+    by_source = {source: measure(trainee_trainings, trainee_id, source=source) for source in ("qa_audit", "golden_set")}
+    if by_source["qa_audit"].empty:
         st.info("This trainee is on no training's attendance list.")
         return
-    show.table(tables.trainee_trainings_table(sessions), key="trainee_trainings_table")
-    st.caption("QA-audit quality on the session's policy in the 14 days before and after. One person's "
-               "change is mostly noise, not the session's effect: see Training impact for that.")
+    with st.spinner("Measuring each session's effect"):
+        # The same call, through the same cache, as Training impact: the same headline on both pages.
+        effects = {t: measure(training_effect, (t,), f, EffectDesign()) for t in by_source["qa_audit"]["training_id"]}
+    table = privacy.blank_small(tables.trainee_trainings_table(by_source, effects), "attendees", ["session's effect"],
+                                presenting=presenter.is_on())
+    show.table(table, key="trainee_trainings_table",
+               column_config={"session's effect": st.column_config.TextColumn(width="large")})
+    st.caption("Before and after: this trainee's own rate on the session's policy in the 14 days either side, on "
+               "the measure the session's effect reads. One person's change is mostly noise; the session's effect "
+               "(all its attendees against colleagues, as on Training impact) is what to read.")
 
 
 def tests_section(trainee_id: str) -> None:
@@ -114,7 +122,7 @@ def profile(person: pd.Series, label: str, f: Filters, market_size: int) -> None
     with st.spinner("Loading the profile"):
         trend_section(trainee_id, f)
         strengths_section(trainee_id, f)
-        trainings_section(trainee_id)
+        trainings_section(trainee_id, f)
         tests_section(trainee_id)
 
 

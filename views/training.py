@@ -3,22 +3,39 @@ beyond what changed for colleagues who did not attend? With the caveats in a tra
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
 from metrics import tables, words
 from metrics.assessments import AssessmentGains, assessment_gains
 from metrics.filters import Filters
+from metrics.selection import AUDIENCE_NAMES, pre_trend_words
 from metrics.trainee import trainee_list
-from metrics.training import EffectDesign, TrainingEffect, timeline, training_effect, trainings
+from metrics.training import (
+    EffectDesign,
+    TrainingEffect,
+    effect_candidates,
+    effect_event_study,
+    timeline,
+    training_effect,
+    trainings,
+    with_enough_attendees,
+)
 from ui import charts, filters, presenter, show
 from ui.cache import measure
 
 MODES = {"sessions": "Chosen sessions", "kind": "All of a kind", "policy": "All on a policy"}
 SCOPES = {"training": "The session's policy", "all": "All policies"}
-SOURCES = {"qa_audit": "Quality (QA audits)", "golden_set": "Accuracy (golden set)"}
+SOURCES = {"auto": "Automatic (follows the data)", "qa_audit": "Quality (QA audits)",
+           "golden_set": "Accuracy (golden set)"}
+CARDS = {  # the three estimates: plain words first, the method in the help
+    "did": ("Against non-attendees", "Difference-in-differences: attendees' change minus the change of colleagues "
+            "who did not attend, 95% interval from a bootstrap over trainees."),
+    "ancova": ("Adjusted for starting level", "Against colleagues who started at the same level: each trainee's "
+               "after-rate on their before-rate and attendance (ANCOVA), one row per trainee."),
+    "naive": ("Attendees alone (not an effect)", "Attendees' after minus before: it also holds whatever changed "
+              "for everyone, and regression to the mean."),
+}
 
 
 def session_labels(sessions: pd.DataFrame) -> dict[str, str]:
@@ -31,19 +48,26 @@ def session_labels(sessions: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def latest_finished(sessions: pd.DataFrame) -> list[str]:
-    """The latest session (not onboarding) whose two weeks after have passed: a result at once."""
-    dates = pd.to_datetime(sessions["date"])
-    done = sessions[(sessions["kind"] != "onboarding") & (dates <= dates.max() - pd.Timedelta(days=14))]
-    return [str(i) for i in done.sort_values("date")["training_id"].tail(1)]
+CANDIDATES, TRIES = 40, 4  # sessions screened in one query; full measurements at most, newest first
 
 
-def choose_sessions(sessions: pd.DataFrame) -> list[str]:
+def latest_measurable(sessions: pd.DataFrame, f: Filters) -> list[str]:
+    """The latest session the page can measure, with the design it opens with: a result at once. The newest
+    finished sessions are screened in one query for attendees with enough reviews; then at most a few are
+    measured in full (through the cache, which the page's own measurement then hits)."""
+    candidates = effect_candidates(sessions, filters.options().last_date, limit=CANDIDATES)
+    for training_id in measure(with_enough_attendees, tuple(candidates), f, EffectDesign())[:TRIES]:
+        if measure(training_effect, (training_id,), f, EffectDesign()).enough_data:
+            return [training_id]
+    return []
+
+
+def choose_sessions(sessions: pd.DataFrame, f: Filters) -> list[str]:
     labels = session_labels(sessions)
     mode = st.radio("Which sessions", list(MODES), format_func=MODES.get, horizontal=True, key="pick_mode")
     if mode == "sessions":
         return st.multiselect("Sessions", list(labels), format_func=labels.__getitem__,
-                              default=latest_finished(sessions), key="trainings",
+                              default=latest_measurable(sessions, f), key="trainings",
                               placeholder="Pick one or more sessions (date · title · market)")
     if mode == "kind":
         kind = st.selectbox("Kind", sorted(sessions["kind"].dropna().unique()), key="pick_kind")
@@ -58,8 +82,8 @@ def choose_sessions(sessions: pd.DataFrame) -> list[str]:
     return chosen
 
 
-def choose_design() -> tuple[EffectDesign, str]:
-    """The windows and measure, and the measure's name in words."""
+def choose_design() -> EffectDesign:
+    """The windows and the measure (automatic: accuracy where attendees have enough golden-set reviews)."""
     with st.expander("Windows and measure", expanded=False):
         a, b, c, d = st.columns(4)
         window_days = a.slider("Window (days before and after)", 7, 56, 14, step=7, key="window_days")
@@ -67,49 +91,67 @@ def choose_design() -> tuple[EffectDesign, str]:
                                   help="Days left out after the session before the after-window starts.")
         scope = c.radio("Decisions on", list(SCOPES), format_func=SCOPES.get, key="policy_scope")
         source = d.radio("Measure", list(SOURCES), format_func=SOURCES.get, key="effect_source",
-                         help="QA audits are where most sessions' decisions are reviewed.")
-    design = EffectDesign(window_days=int(window_days), lag_days=int(lag_days), policy_scope=scope, source=source)
-    return design, SOURCES[source].split(" (")[0].lower()
+                         help="Automatic reads accuracy (golden set) where the attendees have enough golden-set "
+                              "reviews, else quality (QA audits), where most sessions' work is reviewed.")
+    return EffectDesign(window_days=int(window_days), lag_days=int(lag_days), policy_scope=scope,
+                        source=None if source == "auto" else source)
 
 
-def effect_section(e: TrainingEffect, measure_name: str) -> None:
+def headline_section(e: TrainingEffect) -> None:
+    """The one figure to read, the same words as on the Overview, the weekly report and each trainee's page."""
     st.subheader("Effect on work")
-    people = (f"{e.attendees.trainees:,} attendees and {e.comparison.trainees:,} comparison trainees with at "
-              f"least {e.design.min_reviews} reviews in both windows ({e.attendees_listed:,} attended).")
-    if not e.enough_data:
-        st.info(f"Not enough data to measure an effect yet. {people}")
-        for warning in e.warnings:
-            st.warning(warning)
-        return
-    verdict = ("the interval excludes zero: a real change" if e.headline.excludes_zero
-               else "the interval includes zero: no clear effect")
-    which = "adjusted for each trainee's starting score" if e.preferred == "ancova" else "against non-attendees"
-    st.markdown(f"Attending changed {measure_name} by **{words.interval_points(e.headline)}** {which}; {verdict}.")
-    left, mid, right = st.columns(3)
-    left.metric("Effect against people who did not attend", words.points(e.did.estimate), border=True,
-                help="Difference-in-differences: attendees' change minus the comparison group's change, "
-                     "95% interval from a bootstrap over trainees.")
-    left.caption(words.ci_points(e.did.low, e.did.high))
-    mid.metric("Adjusted for starting score (ANCOVA)", words.points(e.ancova.estimate), border=True,
-               help="Each trainee's after-rate on their before-rate and attendance, one row per trainee.")
-    mid.caption(f"{words.ci_points(e.ancova.low, e.ancova.high)} · {words.p_text(e.ancova_p)}")
-    right.metric("Naive before/after (not a causal effect)", words.points(e.naive.estimate), border=True,
-                 help="Attendees' after minus before alone: it also holds whatever changed for everyone.")
-    right.caption(words.ci_points(e.naive.low, e.naive.high))
-    a, c = e.attendees, e.comparison
-    st.caption(people + f" Reviews: attendees {a.reviews_before:,} before and {a.reviews_after:,} after; comparison "
-               f"{c.reviews_before:,} and {c.reviews_after:,}. Attendees {words.pct(a.before)} → {words.pct(a.after)}; "
-               f"comparison {words.pct(c.before)} → {words.pct(c.after)}.")
+    h = e.headline
+    st.markdown(f"**{show.esc(h.text)}**")
+    if not h.enough_data:
+        st.info(f"Measured on {h.measure_reason}. {words.count(e.attendees_listed, 'person', 'people')} attended.")
+    else:
+        st.markdown(f"**How it is read:** {show.esc(h.how)}. {show.esc(h.why)}")
+        st.caption(f"Measured on {h.measure_reason}. n: {h.n_text} (trainees with at least {e.design.min_reviews} "
+                   f"reviews in both windows; {e.attendees_listed:,} attended).")
     for warning in e.warnings:
         st.warning(warning)
 
 
-def open_window_warning(picked: pd.DataFrame, design: EffectDesign) -> None:
-    latest = filters.options().last_date
-    ends = [pd.Timestamp(d).date() + dt.timedelta(days=design.lag_days + design.window_days) for d in picked["date"]]
-    if latest and ends and max(ends) > latest:
-        st.warning(f"The after-window of a chosen session runs past the latest data ({latest:%d %b %Y}): the "
-                   "figures will move as more reviews arrive.")
+def estimates_section(e: TrainingEffect) -> None:
+    """The estimates side by side, the headline's marked: where they differ is itself information."""
+    if not e.enough_data:
+        return
+    lead = {"did": ("did",), "ancova": ("ancova",), "bracket": ("did", "ancova")}.get(e.headline.estimator, ())
+    for column, (key, interval) in zip(st.columns(3), (("did", e.did), ("ancova", e.ancova), ("naive", e.naive)),
+                                       strict=True):
+        label, method = CARDS[key]
+        column.metric(label, words.points(interval.estimate), border=True, help=method)
+        extra = f" · {words.p_text(e.ancova_p)}" if key == "ancova" else ""
+        column.caption(words.ci_points(interval.low, interval.high) + extra + (" · the headline" if key in lead else ""))
+    a, c = e.attendees, e.comparison
+    st.caption(f"Reviews: attendees {a.reviews_before:,} before and {a.reviews_after:,} after; comparison "
+               f"{c.reviews_before:,} and {c.reviews_after:,}. Attendees {words.pct(a.before)} → {words.pct(a.after)}; "
+               f"comparison {words.pct(c.before)} → {words.pct(c.after)}.")
+
+
+def evidence_section(e: TrainingEffect, f: Filters) -> None:
+    """How attendees were chosen: as declared, or what the weeks around the session show."""
+    st.subheader("How attendees were chosen")
+    if e.audience is not None:
+        st.markdown(f"Recorded in the data: attendees were {AUDIENCE_NAMES[e.audience]}.")
+    else:
+        st.markdown(f"Not recorded in the data (the trainings' `audience` column). {show.esc(pre_trend_words(e.pre_trend))}")
+    if not e.enough_data:
+        return
+    design = e.design
+    gaps = measure(effect_event_study, e.training_ids, f, design, source=e.source)
+    if gaps.empty:
+        st.info("Too few reviews in any week to draw the attendees against the comparison group week by week.")
+    elif presenter.too_few(e.attendees.trainees):
+        st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} attendees with reviews in both windows.")
+    else:
+        st.markdown(f"**Week by week: attendees' {e.headline.measure} minus the comparison group's**")
+        show.chart(charts.effect_event_study(gaps, design.window_days, design.lag_days),
+                   key="training_event_study", name="event_study")
+        st.caption("Each week's gap with its 95% interval (a bootstrap over trainees). Weeks with too few reviews "
+                   "are left out. A dip just before the session that the weeks before it do not show means "
+                   "attendees were picked on a bad spell; a gap that holds steady before the session and moves "
+                   "after it is what a training effect looks like.")
 
 
 def timeline_section(e: TrainingEffect, f: Filters, measure_name: str) -> None:
@@ -181,11 +223,11 @@ def reaction_section(picked: pd.DataFrame, e: TrainingEffect) -> None:
         left.caption(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} ratings.")
     else:
         left.metric("Reaction: how attendees rated it", f"{mean:.1f} / 5" if ratings else "no ratings", border=True)
-        left.caption(f"n={ratings:,} ratings from {int(picked['attendees'].sum()):,} attendees.")
-    right.metric("Behaviour: how their work changed", words.points(e.headline.estimate) if e.enough_data else
-                 "not enough data", border=True)
-    right.caption("Against non-attendees. A well-liked session does not always change the work, and the "
-                  "other way round.")
+        attended = words.count(int(picked["attendees"].sum()), "attendee")
+        left.caption(f"n={ratings:,} ratings from {attended}." if ratings else f"No ratings from the {attended}.")
+    right.metric("Behaviour: how their work changed", e.headline.short, border=True)
+    right.caption(f"{e.headline.verdict.capitalize()}. A well-liked session does not always change the work, and "
+                  "the other way round.")
 
 
 def main() -> None:
@@ -198,8 +240,8 @@ def main() -> None:
         st.info("No training sessions match the filters in the sidebar. Widen the date range or clear some "
                 "filters (sessions are chosen by their own date, market and policy).")
         return
-    chosen = choose_sessions(sessions)
-    design, measure_name = choose_design()
+    chosen = choose_sessions(sessions, f)
+    design = choose_design()
     if not chosen:
         st.info("Pick one or more sessions above to see their effect.")
         return
@@ -208,10 +250,11 @@ def main() -> None:
         effect: TrainingEffect = measure(training_effect, ids, f, design)
         gains = measure(assessment_gains, f, ids)
     picked = sessions[sessions["training_id"].isin(ids)]
-    effect_section(effect, measure_name)
-    open_window_warning(picked, design)
-    timeline_section(effect, f, measure_name)
-    attendees_section(effect, measure_name)
+    headline_section(effect)
+    estimates_section(effect)
+    evidence_section(effect, f)
+    timeline_section(effect, f, effect.headline.measure)
+    attendees_section(effect, effect.headline.measure)
     gains_section(gains)
     reaction_section(picked, effect)
 

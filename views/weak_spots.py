@@ -55,7 +55,7 @@ def _clicked(event: object) -> tuple[str, str] | None:
 def heatmap(spots: pd.DataFrame, min_reviewed: int) -> None:
     """The map; a click on it moves the cell pickers below to that cell."""
     st.subheader("Market × policy")
-    point = tables.weak_spot_point(spots, tables.SOURCE_NAMES[str(spots["source"].iloc[0])])
+    point = tables.weak_spot_point(spots, words.MEASURE_NAMES[str(spots["source"].iloc[0])])
     event = show.chart(charts.titled(charts.weak_spot_heatmap(spots, min_reviewed), point), key="heatmap",
                        name="weak_spots", on_select="rerun")
     st.caption(f"● flagged (bold border) · grey “n<{min_reviewed}”: fewer than {min_reviewed} reviews, not judged · "
@@ -186,7 +186,7 @@ def main() -> None:
         return
     heatmap(kept.frame, min_reviewed)
     cell_detail(kept.frame, f, min_reviewed, fdr)
-    ranked_cells(kept.frame, min_reviewed, fdr, tables.SOURCE_NAMES[str(f.source)])
+    ranked_cells(kept.frame, min_reviewed, fdr, words.MEASURE_NAMES[str(f.source)])
     thin_cells(kept.frame, min_reviewed)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -13,9 +14,17 @@ import pytest
 
 from data_sources.rollups import rebuild_decision_tenure, rebuild_decision_totals
 from data_sources.store import Store, open_store
+from metrics import words
 from metrics.assessments import assessment_gains, certification_pass_rates
 from metrics.filters import Filters
-from metrics.training import EffectDesign, timeline, training_effect, trainings
+from metrics.training import (
+    EffectDesign,
+    effect_candidates,
+    timeline,
+    training_effect,
+    trainings,
+    with_enough_attendees,
+)
 
 SESSION = dt.date(2026, 3, 16)
 
@@ -46,7 +55,8 @@ PRE = range(-14, 0)
 POST = range(0, 14)
 
 
-def build(s: Store, attendee_pre: tuple[int, int] = (7, 8), comparison_pre: tuple[int, int] = (7, 8)) -> None:
+def build(s: Store, attendee_pre: tuple[int, int] = (7, 8), comparison_pre: tuple[int, int] = (7, 8),
+          source: str = "golden_set") -> None:
     """12 TH attendees and 12 TH comparison trainees, 10 Hate Speech golden-set reviews a day for two
     weeks each side of the session. Attendees gain 2 of 10 a day (A00 only 1), comparison trainees stay
     level (C00 gains 1). Pre scores alternate between the two given values. Plus people who must not be
@@ -78,7 +88,7 @@ def build(s: Store, attendee_pre: tuple[int, int] = (7, 8), comparison_pre: tupl
     rows += reviews("V", "VN", PRE, 10, 5) + reviews("V", "VN", POST, 10, 10)
     rows += reviews("Few", "TH", range(-3, -2), 3, 0) + reviews("Few", "TH", POST, 10, 10)
     rows += reviews("A00", "TH", PRE, 10, 0, policy="Spam")  # another policy: not counted
-    insert(con, "decision_daily", rows)
+    insert(con, "decision_daily", [{**r, "source": source} for r in rows])
 
 
 @pytest.fixture
@@ -104,17 +114,99 @@ def test_training_effect_difference_in_differences(store: Store) -> None:
     assert e.paired.p_value < 0.001 and e.paired.wilcoxon.p_value < 0.01 and e.paired.d_z > 3
     assert e.ancova.estimate == pytest.approx(e.did.estimate, abs=1e-9)  # same starting points: ANCOVA = DiD
     assert e.ancova.low <= e.ancova.estimate <= e.ancova.high
-    assert not e.selected_low_scorers and e.preferred == "did"
-    assert e.warnings == ()
+    assert e.audience is None and e.headline.estimator == "did" and e.headline.basis == "agreement"
+    assert e.headline.text == f"{words.interval_points(e.did).replace(' points', ' points of accuracy', 1)}: a real change"
+    assert (e.headline.n_attendees, e.headline.n_comparison, e.headline.reviews) == (12, 12, 24 * 28 * 10)
+    assert e.headline.measure == "accuracy" and "enough golden-set reviews" in e.headline.measure_reason
+    assert not e.window_open and e.warnings == ()
 
 
-def test_attendees_picked_from_low_scorers_are_flagged() -> None:
+def test_attendees_who_start_lower_are_not_said_to_have_been_picked_on_their_scores() -> None:
     s = open_store(":memory:")
     build(s, attendee_pre=(6, 7), comparison_pre=(8, 9))
     e = training_effect(s.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=10))
     s.close()
-    assert e.selected_low_scorers and e.selection_p < 0.05 and e.preferred == "ancova"
-    assert any("picked from low scorers" in w for w in e.warnings)
+    assert e.attendees.before < e.comparison.before and e.audience is None
+    said = " ".join([e.headline.text, e.headline.why, *e.warnings])
+    assert "picked from low scorers" not in said and "chosen for low scores" not in said
+    assert "does not say how attendees were chosen" in e.headline.why
+    # No earlier weeks to tell a passing dip from a lasting gap: the pre-trend check says so instead.
+    assert e.pre_trend.pattern == "unchecked" and "cannot be checked" in e.headline.why
+
+
+@pytest.mark.parametrize(("audience", "estimator", "words_"), [
+    ("low_scorers", "ancova", "chosen for low scores"),
+    ("random", "did", "drawn at random"),
+    ("assigned", "did", "assigned by team"),
+    ("everyone", "did", "for everyone"),
+    ("volunteers", "did", "already improving"),
+])
+def test_a_declared_audience_decides_the_estimate(audience: str, estimator: str, words_: str) -> None:
+    s = open_store(":memory:")
+    build(s, attendee_pre=(6, 7), comparison_pre=(8, 9))
+    s.cursor().execute("UPDATE trainings SET audience = ? WHERE training_id = 'T1'", [audience])
+    e = training_effect(s.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=10))
+    s.close()
+    assert e.audience == audience and e.headline.estimator == estimator and e.headline.basis == "declared"
+    assert words_ in e.headline.why and e.headline.interval == (e.ancova if estimator == "ancova" else e.did)
+    assert e.headline.how.startswith("against colleagues")
+
+
+def test_sessions_that_record_different_audiences_read_as_unknown(store: Store) -> None:
+    con = store.cursor()
+    con.execute("UPDATE trainings SET audience = CASE training_id WHEN 'T1' THEN 'random' ELSE 'low_scorers' END")
+    e = training_effect(con, ["T1", "T0"], Filters(), EffectDesign(min_trainees=10))
+    assert e.audience is None
+    assert any("different audiences (low_scorers, random)" in w for w in e.warnings)
+
+
+def test_the_measure_follows_the_data_and_says_why() -> None:
+    qa_only = open_store(":memory:")
+    build(qa_only, source="qa_audit")
+    auto = training_effect(qa_only.cursor(), ["T1"], Filters(), EffectDesign())
+    assert auto.enough_data and auto.source == "qa_audit" and auto.headline.measure == "quality"
+    assert auto.headline.measure_reason == ("quality (QA audits): there are no golden-set reviews of these attendees "
+                                            "around the session")
+    chosen = training_effect(qa_only.cursor(), ["T1"], Filters(), EffectDesign(source="golden_set"))
+    qa_only.close()
+    # Never "0 attendees" without saying that the measure has no data.
+    assert chosen.headline.text == ("not enough data: accuracy has no data here: there are no golden-set reviews of "
+                                    "these attendees before or after the session")
+    assert chosen.headline.measure_reason == "accuracy (golden set), as chosen"
+
+
+def test_with_golden_set_only_quality_says_it_has_no_data(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1"], Filters(), EffectDesign(source="qa_audit"))
+    assert not e.enough_data and e.attendees.trainees == 0
+    assert "quality has no data here" in e.headline.text and e.warnings[0].startswith("Quality has no data here")
+    assert training_effect(store.cursor(), ["T1"], Filters(), EffectDesign()).source == "golden_set"
+
+
+def test_an_after_window_past_the_latest_data_is_a_caveat(store: Store) -> None:
+    e = training_effect(store.cursor(), ["T1"], Filters(), EffectDesign(window_days=21))
+    assert e.window_open
+    assert any("after-window runs past the latest data" in c for c in e.headline.caveats)
+
+
+def test_effect_candidates_newest_first_without_onboarding_or_open_windows() -> None:
+    sessions = pd.DataFrame({"training_id": ["a", "b", "c", "d", "e", "f"],
+                             "kind": ["refresher", "onboarding", "coaching", "refresher", "refresher", "coaching"],
+                             "date": pd.to_datetime(["2026-03-01", "2026-03-20", "2026-03-10", "2026-03-05",
+                                                     "2026-03-25", "2026-03-09"]),
+                             "attendees": [12, 20, 10, 30, 40, 9]})
+    latest = dt.date(2026, 3, 23)  # e's after-window (to 7 April) is still open; c's closed on the 23rd
+    assert effect_candidates(sessions, latest) == ["c", "d", "a"]  # f: 9 attendees, fewer than 10
+    assert effect_candidates(sessions, latest, limit=2) == ["c", "d"]
+    assert effect_candidates(sessions, None) == [] and effect_candidates(sessions.iloc[0:0], latest) == []
+
+
+def test_the_screen_keeps_sessions_with_enough_attendees_in_both_windows(store: Store) -> None:
+    con = store.cursor()
+    assert with_enough_attendees(con, ["T0", "T1", "nope"], Filters(), EffectDesign(min_trainees=10)) == ["T1"]
+    assert with_enough_attendees(con, ["T1"], Filters(), EffectDesign(min_trainees=13)) == []  # 12 have enough
+    assert with_enough_attendees(con, ["T1"], Filters(), EffectDesign(min_trainees=10, source="qa_audit")) == []
+    assert with_enough_attendees(con, ["T1"], Filters(markets=("VN",)), EffectDesign(min_trainees=10)) == []
+    assert with_enough_attendees(con, []) == []
 
 
 def test_comparison_group_excludes_trained_other_markets_and_attendees(store: Store) -> None:
@@ -148,7 +240,9 @@ def test_too_few_attendees_is_not_enough_data(store: Store) -> None:
     assert not e.enough_data
     assert math.isnan(e.did.estimate) and math.isnan(e.did.low) and math.isnan(e.ancova.estimate)
     assert e.attendees.before == pytest.approx(0.75)  # the rates are still shown
-    assert any("Only 12 attendees" in w and "not enough data" in w for w in e.warnings)
+    assert e.headline.text == "not enough data: only 12 of 13 attendees have 5 or more accuracy reviews both before " \
+        "and after (needs 13)"
+    assert e.warnings == ("Only 12 of 13 attendees have 5 or more accuracy reviews both before and after (needs 13).",)
 
 
 def test_market_filter_applies_to_both_groups(store: Store) -> None:
@@ -220,17 +314,34 @@ def _has_session(con: duckdb.DuckDBPyConnection, training_id: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM trainings WHERE training_id = ?", [training_id]).fetchone()[0])
 
 
+@contextmanager
+def declared(con: duckdb.DuckDBPyConnection, training_id: str, audience: str | None) -> Iterator[None]:
+    """The session's `audience` set to `audience` for the block, then put back (the sample store is shared)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("UPDATE trainings SET audience = ? WHERE training_id = ?", [audience, training_id])
+        yield
+    finally:
+        con.execute("ROLLBACK")
+
+
 def test_sample_refresher_effect_is_recovered(sample_con: duckdb.DuckDBPyConnection) -> None:
     from sample_data import planted
 
     if not _has_session(sample_con, planted.REFRESHER_TRAINING_ID):
         pytest.skip("sample exports not generated yet")
-    e = training_effect(sample_con, [planted.REFRESHER_TRAINING_ID], Filters(), EffectDesign(window_days=planted.REFRESHER_WINDOW_DAYS, source="qa_audit"))
-    assert e.enough_data
-    assert e.did.low > 0  # the interval excludes zero
-    assert e.did.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
-    assert e.ancova.low > 0 and e.ancova.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
-    assert not e.selected_low_scorers and e.preferred == "did"
+    for audience in (None, "random", "assigned"):
+        with declared(sample_con, planted.REFRESHER_TRAINING_ID, audience):
+            e = training_effect(sample_con, [planted.REFRESHER_TRAINING_ID], Filters(),
+                                EffectDesign(window_days=planted.REFRESHER_WINDOW_DAYS))
+        assert e.enough_data and e.source == "qa_audit"  # too few golden-set items around the session
+        assert e.did.low > 0  # the interval excludes zero
+        assert e.did.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
+        assert e.ancova.low > 0 and e.ancova.estimate * 100 == pytest.approx(planted.REFRESHER_EFFECT_PP, abs=3.0)
+        # Invited by roster, so the two estimates agree: the headline is the difference-in-differences.
+        assert not e.disagreement.excludes_zero
+        assert e.headline.estimator == "did" and e.headline.verdict == "a real change"
+        assert e.headline.basis == ("agreement" if audience is None else "declared")
 
 
 def test_sample_remedial_gain_is_regression_to_the_mean(sample_con: duckdb.DuckDBPyConnection) -> None:
@@ -238,17 +349,29 @@ def test_sample_remedial_gain_is_regression_to_the_mean(sample_con: duckdb.DuckD
 
     if not _has_session(sample_con, planted.REMEDIAL_TRAINING_ID):
         pytest.skip("sample exports not generated yet")
-    e = training_effect(sample_con, [planted.REMEDIAL_TRAINING_ID], Filters(), EffectDesign(window_days=planted.REMEDIAL_WINDOW_DAYS, source="qa_audit"))
-    assert e.enough_data
-    assert e.naive.low > 0.03  # a large raw before/after gain
-    assert e.ancova.low <= 0 <= e.ancova.high  # adjusted for where each started: nothing
-    assert e.selected_low_scorers and e.preferred == "ancova"
-    assert any("regression to the mean" in w for w in e.warnings)
-    # Invitations went by the very scores of the pre window, so the difference-in-differences holds
-    # regression to the mean from both sides (invitees drift up, the rest down): it is not the estimate to
-    # read here, and the result says so.
-    assert e.did.estimate > e.ancova.estimate
-    assert any("difference-in-differences) is inflated" in w for w in e.warnings)
+    design = EffectDesign(window_days=planted.REMEDIAL_WINDOW_DAYS)
+    with declared(sample_con, planted.REMEDIAL_TRAINING_ID, None):
+        unknown = training_effect(sample_con, [planted.REMEDIAL_TRAINING_ID], Filters(), design)
+    with declared(sample_con, planted.REMEDIAL_TRAINING_ID, "low_scorers"):
+        remedial = training_effect(sample_con, [planted.REMEDIAL_TRAINING_ID], Filters(), design)
+    for e in (unknown, remedial):
+        assert e.enough_data
+        assert e.naive.low > 0.03  # a large raw before/after gain
+        assert e.ancova.low <= 0 <= e.ancova.high  # adjusted for where each started: nothing
+        # Invitations went by the very scores of the pre window, so the difference-in-differences holds
+        # regression to the mean from both sides (invitees drift up, the rest down).
+        assert e.disagreement.excludes_zero and e.did.estimate > e.ancova.estimate
+    # Declared: adjusted for the starting score, and said why.
+    assert remedial.headline.estimator == "ancova" and remedial.headline.interval == remedial.ancova
+    assert "regression to the mean" in remedial.headline.why
+    assert remedial.headline.verdict.startswith("no clear effect; this design could only detect changes of about ±")
+    # Not declared, and no earlier weeks to tell (the QA drive began with the before-window): both, and why.
+    assert unknown.pre_trend.pattern == "unchecked" and unknown.headline.estimator == "bracket"
+    assert unknown.headline.low_estimate == unknown.ancova.estimate
+    assert unknown.headline.high_estimate == unknown.did.estimate
+    assert unknown.headline.figure.startswith("between ")
+    assert unknown.headline.verdict == "unclear until it is known how attendees were chosen"
+    assert "chosen for low scores" not in unknown.headline.why and "picked from low scorers" not in unknown.headline.why
 
 
 def test_normalised_change_is_bounded_and_counts_losses_against_the_start() -> None:

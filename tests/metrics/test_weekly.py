@@ -193,8 +193,9 @@ def test_week_training_effects_match_training_effect_on_each_session(sample_con:
         assert (one.enough_data, one.attendees.trainees, one.comparison.trainees) == (
             row.enough_data, row.n_attendees, row.n_comparison)
         headline = one.headline  # the same figure the Training impact page leads with
-        assert (headline.estimate, headline.low, headline.high, one.naive.estimate) == pytest.approx(
-            (row.estimate, row.low, row.high, row.naive_gain), nan_ok=True)
+        assert (headline.interval.estimate, headline.interval.low, headline.interval.high,
+                one.naive.estimate) == pytest.approx((row.estimate, row.low, row.high, row.naive_gain), nan_ok=True)
+        assert (headline.text, headline.how, headline.n_text) == (row.effect, row.how, row.n)
         if row.source == "qa_audit":  # it fell back: golden_set had too little
             assert not training_effect(sample_con, [row.training_id], Filters(),
                                        EffectDesign(source="golden_set")).enough_data

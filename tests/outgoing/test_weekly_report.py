@@ -12,6 +12,8 @@ import altair as alt
 import pandas as pd
 
 from metrics.filters import Filters
+from metrics.headline import headline
+from metrics.selection import PreTrend, choose_estimator
 from metrics.stats import Interval
 from metrics.weekly import ControlLimits, Tile, WeeklyImpact
 from outgoing import weekly_report as report
@@ -51,10 +53,18 @@ def impact(title: str = "Hate Speech refresher", attendees: int = 50) -> WeeklyI
 
 
 def effects(enough: bool = True) -> pd.DataFrame:
+    """A `week_training_effects` frame whose words come from a real headline."""
+    choice = choose_estimator("random", PreTrend.unchecked(0, 0, "no earlier reviews"), Interval(0.0, -0.01, 0.01))
+    head = headline(measure="quality", measure_reason="", enough_data=enough, not_enough="only 4 of 50 attendees "
+                    "have 5 or more quality reviews both before and after (needs 10)", choice=choice if enough else None,
+                    did=Interval(0.081, 0.04, 0.12), ancova=Interval(0.08, 0.045, 0.115), n_attendees=50,
+                    n_comparison=69, reviews=4200, mde=0.05, caveats=("The after-window runs past the latest data.",))
     return pd.DataFrame({
-        "training_id": ["REF-1"], "title": ["x"], "date": [pd.Timestamp(MONDAY)], "estimate": [0.081],
-        "low": [0.04], "high": [0.12], "naive_gain": [0.12], "n_attendees": [50], "n_comparison": [69],
-        "enough_data": [enough], "window_closed": [True], "warnings": [""], "source": ["qa_audit"],
+        "training_id": ["REF-1"], "title": ["Hate Speech refresher"], "date": [pd.Timestamp(MONDAY)],
+        "source": ["qa_audit"], "estimator": [head.estimator], "estimate": [head.interval.estimate],
+        "low": [head.interval.low], "high": [head.interval.high], "naive_gain": [0.12], "n_attendees": [50],
+        "n_comparison": [69], "enough_data": [enough], "window_closed": [False], "effect": [head.text],
+        "how": [head.how], "n": [head.n_text], "caveats": ["; ".join(head.caveats)],
     })  # fmt: skip
 
 
@@ -96,14 +106,17 @@ def test_report_escapes_every_data_value():
     page = build(impact=impact(title=HOSTILE), weak_spots=weak(market=HOSTILE), filters=Filters(markets=(HOSTILE,)))
     assert HOSTILE not in page
     assert "<script" not in page.lower()
-    assert page.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3
+    assert page.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 4  # scope, table, caveat, weak spot
 
 
 def test_report_contains_the_weeks_figures():
     page = build()
     assert "84.2% (95% CI 82.9–85.4%, n=2,310)" in page
     assert "beyond control limits" in page and "within normal variation" in page and "no baseline yet" in page
-    assert "+8.1 points of quality (95% CI +4.0 to +12.0)" in page
+    assert "+8.1 points of quality (95% CI +4.0 to +12.0): a real change" in page
+    assert "against colleagues who did not attend (difference-in-differences)" in page
+    assert "50 attendees, 69 compared, 4,200 reviews" in page
+    assert "Hate Speech refresher: The after-window runs past the latest data." in page  # caveats under the table
     assert "Bullying &amp; Harassment" in page and "Animal Harm" not in page, "only flagged cells are listed"
     assert "24 of 281 trainees" in page
     assert "ISO week 37" in page
@@ -111,12 +124,13 @@ def test_report_contains_the_weeks_figures():
 
 def test_report_says_not_enough_data_instead_of_a_number():
     page = build(effects=effects(enough=False))
-    assert "not enough data yet" in page and "+8.1 points" not in page
+    assert "not enough data: only 4 of 50 attendees" in page and "+8.1 points" not in page
 
 
 def test_presenting_hides_the_effect_of_a_session_with_few_people():
     page = build(impact=impact(attendees=3), presenting=True)
     assert "hidden while presenting" in page and "+8.1 points" not in page
+    assert "after-window" not in page  # nor the caveats of a hidden effect
 
 
 def test_report_without_a_chart_or_trainings_still_reads():

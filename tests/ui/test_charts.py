@@ -117,3 +117,13 @@ def test_heatmap_without_any_comparison_has_no_gap_legend() -> None:
         policy_level=[float("nan")], enough_data=[True], testable=[False], flagged=[False])
     t = text(charts.weak_spot_heatmap(spots, 30))
     assert "+.0%" not in t and "NaN" not in t
+
+
+def test_event_study_draws_each_weeks_gap_in_points_with_its_interval_and_the_windows() -> None:
+    frame = pd.DataFrame({"offset": [-2, -1, 0], "gap": [-0.1, -0.12, 0.01], "low": [-0.2, -0.2, -0.03],
+                          "high": [0.0, -0.05, 0.05], "attendee_rate": [0.7, 0.7, 0.9],
+                          "comparison_rate": [0.8, 0.82, 0.89], "attendee_reviews": [50, 50, 60],
+                          "comparison_reviews": [300, 310, 290]})
+    t = text(charts.effect_event_study(frame, window=14, lag=0))
+    assert '"earlier"' in t and '"before"' in t and '"after"' in t
+    assert "datum.gap * 100" in t and "Attendees minus comparison (points)" in t and "Weeks since the session" in t
