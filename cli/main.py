@@ -178,6 +178,8 @@ COMMANDS = (
     Command("restore", "put a backup in place of the database (the current file is kept)", "restore", cmd_restore,
             _restore_arguments),
     Command("sample", "load the bundled sample data", "import", cmd_sample, _sample_arguments),
+    Command("report", "write the weekly report (HTML, or PDF with Chromium) for a week", "view", reports.cmd_report,
+            reports.report_arguments),
     Command("alerts", f"print figures beyond their control limits and new weak spots (exit {reports.ALERTS_FOUND} "
             "when there is something to send)", "view", reports.cmd_alerts, reports.alerts_arguments),
 )
@@ -212,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 3
         args.user = who.email
         return int(command.run(args))
-    except (StoreError, ImportRefused, NotATable, SheetsError, RolesError) as exc:
+    except (StoreError, ImportRefused, NotATable, SheetsError, RolesError, reports.ReportError) as exc:
         print(f"uplift: {exc}", file=sys.stderr)
         return 1
     except duckdb.Error as exc:

@@ -10,13 +10,26 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
 from access import privacy
 from metrics import tables, words
-from metrics.filters import Filters
-from metrics.weekly import Tile, WeeklyImpact
+from metrics.filters import Filters, Source
+from metrics.rates import iso_week_start, lead_measure
+from metrics.trainee import coaching_list
+from metrics.weak_spots import weak_spots
+from metrics.weekly import (
+    Tile,
+    WeeklyImpact,
+    WeekOption,
+    p_chart,
+    week_options,
+    week_training_effects,
+    weekly_impact,
+)
 from outgoing.safe_csv import safe_csv
 
 _CSS = """
@@ -69,50 +82,109 @@ def _tile(t: Tile, presenting: bool) -> str:
             f'<div class="small">{_esc(words.tile_detail(t))}</div></div>')
 
 
-def weekly_report_html(
-    impact: WeeklyImpact,
-    *,
-    filters: Filters,
-    p_chart_svg: str | None,
-    effects: pd.DataFrame | None,
-    weak_spots: pd.DataFrame,
-    needs_coaching: int,
-    coaching_assessed: int,
-    measure: str = "accuracy",
-    min_reviewed: int = 30,
-    partial_until: dt.date | None = None,
-    presenting: bool = False,
-    generated: dt.datetime | None = None,
-) -> str:
-    """The week's report as one HTML document: tiles with their intervals and verdicts, the p-chart as
-    inline SVG, the week's trainings with their effects, the top weak spots and the coaching count.
-    No scripts and no network references; every data value is escaped. Presenter-safe when
-    `presenting` (it names no one in any case; no figure about fewer than 5 people). `measure` is the
-    measure the Overview leads with (its chart and weak spots); `partial_until` the last day with data
-    when the week is not complete."""
-    week = f"{impact.week_start:%Y-%m-%d} to {impact.week_end:%Y-%m-%d}"
-    iso = impact.week_start.isocalendar()
+WEAK_SPOT_WEEKS = 12  # the weak spots' window, ending with the reported week
+WEAK_SPOT_MIN_REVIEWS = 30  # as the Weak spots page's default
+COACHING_MIN_REVIEWS = 50  # as the coaching list's default on the Trainee explorer
+
+
+@dataclass(frozen=True)
+class WeekSummary:
+    """Everything the Overview and the weekly report show for one ISO week, measured once: the same figures
+    on screen, in the HTML report, in its CSVs and in the alerts. Presenter rules are already applied when
+    `presenting` (small sessions' effects blanked, cells about fewer than 5 people left out)."""
+
+    filters: Filters
+    option: WeekOption
+    measure: Source  # the measure the week leads with: the one with the most reviews that week
+    impact: WeeklyImpact
+    chart: pd.DataFrame  # metrics.weekly.p_chart of the lead measure
+    effects: pd.DataFrame  # metrics.weekly.week_training_effects
+    sessions: pd.DataFrame  # metrics.tables.week_sessions, presenter rule applied
+    weak: pd.DataFrame  # metrics.weak_spots over WEAK_SPOT_WEEKS, presenter rule applied
+    coaching: pd.DataFrame  # metrics.trainee.coaching_list
+    presenting: bool
+
+    @property
+    def start(self) -> dt.date:
+        return self.option.start
+
+    @property
+    def end(self) -> dt.date:
+        return self.option.start + dt.timedelta(days=6)
+
+    @property
+    def measure_name(self) -> str:
+        return words.MEASURE_NAMES[self.measure]
+
+    @property
+    def needing(self) -> int:
+        return int(self.coaching["needs_coaching"].sum()) if not self.coaching.empty else 0
+
+
+def summarise_week(
+    con: duckdb.DuckDBPyConnection, filters: Filters, week_start: dt.date, *,
+    visible_markets: tuple[str, ...] = (), presenting: bool = False,
+) -> WeekSummary | None:
+    """The ISO week holding `week_start` under the filters (None when it has no reviews): its tiles, the
+    lead measure's control chart, the sessions' effects, the weak spots of the 12 weeks to it (compared
+    with every market the person may see) and the coaching list."""
+    monday = iso_week_start(week_start)
+    option = next((o for o in week_options(con, filters) if o.start == monday), None)
+    if option is None:
+        return None
+    end = monday + dt.timedelta(days=6)
+    lead: Source = lead_measure(con, filters.with_(start=monday, end=end)) or "qa_audit"
+    window = filters.with_(start=max(filters.start or dt.date.min, monday - dt.timedelta(weeks=WEAK_SPOT_WEEKS - 1)),
+                           end=end, source=lead)
+    weak = weak_spots(con, window, min_reviewed=WEAK_SPOT_MIN_REVIEWS, visible_markets=visible_markets)
+    return assemble(filters, option, lead, weekly_impact(con, filters, monday), p_chart(con, filters, monday, lead),
+                    week_training_effects(con, filters, monday), weak,
+                    coaching_list(con, filters, min_reviewed=COACHING_MIN_REVIEWS), presenting=presenting)
+
+
+def assemble(
+    filters: Filters, option: WeekOption, measure: Source, impact: WeeklyImpact, chart: pd.DataFrame,
+    effects: pd.DataFrame, weak: pd.DataFrame, coaching: pd.DataFrame, *, presenting: bool,
+) -> WeekSummary:
+    """A week's summary from its measures, with the presenter rule applied once for every surface: a small
+    session's effect blanked, a weak-spot cell about fewer than 5 people left out."""
+    sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", tables.WEEK_EFFECT_COLUMNS,
+                                   presenting=presenting)
+    kept = privacy.keep_groups(weak, "trainees", presenting=presenting).frame if not weak.empty else weak
+    return WeekSummary(filters, option, measure, impact, chart, effects, sessions, kept, coaching, presenting)
+
+
+def report_tables(week: WeekSummary) -> dict[str, pd.DataFrame]:
+    """The report's tables, for the CSV zip."""
+    return {"tiles": tables.tiles_frame(week.impact), "p_chart": week.chart, "trainings": week.sessions,
+            "weak_spots": tables.top_weak_spots(week.weak)}
+
+
+def weekly_report_html(week: WeekSummary, *, p_chart_svg: str | None, generated: dt.datetime | None = None) -> str:
+    """The week's report as one HTML document: tiles with their intervals and verdicts, the control chart
+    as inline SVG, the week's trainings with their effects, the top weak spots and the coaching count. No
+    scripts and no network references; every data value is escaped; names no one; while presenting, no
+    figure about fewer than 5 people."""
+    impact, measure, presenting = week.impact, week.measure_name, week.presenting
+    span = f"{week.start:%Y-%m-%d} to {week.end:%Y-%m-%d}"
+    iso = week.start.isocalendar()
     tiles = "".join(_tile(t, presenting) for t in impact.tiles)
-    partial = (f"<p><b>A partial week:</b> the data runs to {_esc(f'{partial_until:%a %d %b %Y}')}.</p>"
-               if partial_until else "")
+    partial = ("" if week.option.complete else
+               f"<p><b>A partial week:</b> the data runs to {_esc(f'{week.option.data_until:%a %d %b %Y}')}.</p>")
     chart = (f"<figure>{inline_svg(p_chart_svg)}</figure>" if p_chart_svg
              else f"<p>No {_esc(measure)} reviews in the weeks before this one to set control limits.</p>")
-    trainings = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", tables.WEEK_EFFECT_COLUMNS,
-                                    presenting=presenting)
-    if presenting and not weak_spots.empty:
-        weak_spots = privacy.keep_groups(weak_spots, "trainees", presenting=True).frame
-    caveats = "".join(f"<li>{_esc(c)}</li>" for c in tables.week_caveats(impact, effects, trainings))
-    weak = tables.top_weak_spots(weak_spots)
-    weak_verdict = tables.weak_spot_verdict(weak_spots, measure, min_reviewed)
-    coaching = (f"{needs_coaching:,} of {coaching_assessed:,} trainees with enough reviews are below their "
+    caveats = "".join(f"<li>{_esc(c)}</li>" for c in tables.week_caveats(impact, week.effects, week.sessions))
+    weak = tables.top_weak_spots(week.weak)
+    weak_verdict = tables.weak_spot_verdict(week.weak, measure, WEAK_SPOT_MIN_REVIEWS)
+    coaching = (f"{week.needing:,} of {len(week.coaching):,} trainees with enough reviews are below their "
                 "market once luck is taken out (the upper end of their 95% interval is under the market's rate).")
     stamp = generated or dt.datetime.now()
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Uplift weekly report, {_esc(week)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Uplift weekly report, {_esc(span)}</title>
 <style>{_CSS}</style></head>
 <body>
-<h1>Uplift weekly report: ISO week {iso.week}, {_esc(week)}</h1>
-<p class="small">{_esc(scope_text(filters))} Made {_esc(f"{stamp:%Y-%m-%d %H:%M}")}.
+<h1>Uplift weekly report: ISO week {iso.week}, {_esc(span)}</h1>
+<p class="small">{_esc(scope_text(week.filters))} Made {_esc(f"{stamp:%Y-%m-%d %H:%M}")}.
 {"Presenter mode: no names, small groups hidden." if presenting else ""}</p>
 <h2>This week against last week</h2>
 {partial}
@@ -124,11 +196,11 @@ def weekly_report_html(
 <h2>Trainings this week</h2>
 <p class="small">Each effect is against colleagues who did not attend, or adjusted for where each trainee
 started when that is how attendees were chosen, over the 14 days after the session.</p>
-{_table(trainings, "No trainings were delivered this week.")}
+{_table(week.sessions, "No trainings were delivered this week.")}
 {f'<ul class="small">{caveats}</ul>' if caveats else ""}
 <h2>Top weak spots</h2>
 <p class="small">Market x policy cells below the same policy in other markets on {_esc(measure)}, flagged
-after Benjamini-Hochberg at 5% with at least {min_reviewed} reviews.</p>
+after Benjamini-Hochberg at 5% with at least {WEAK_SPOT_MIN_REVIEWS} reviews.</p>
 <p>{_esc(weak_verdict)}</p>
 {_table(weak, "") if not weak.empty else ""}
 <h2>Coaching</h2>

@@ -5,13 +5,14 @@ screen-shared. Pages draw them with `ui.show.chart`; the weekly report turns the
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Final
 
 import altair as alt
 import pandas as pd
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-DIVERGING = "blueorange"  # for gaps around a level: blue above, orange below
+DIVERGING: Final = "blueorange"  # for gaps around a level: blue above, orange below
 ATTENDED, COMPARISON = PALETTE[0], PALETTE[1]
 GREY = "#9e9e9e"
 GROUP_NAMES = {"attended": "Attended", "comparison": "Did not attend"}
@@ -68,7 +69,7 @@ def _interval_tips() -> list[alt.Tooltip]:
 VERDICTS = ["within normal variation", "beyond control limits"]
 
 
-def p_chart(frame: pd.DataFrame, chosen: dt.date, measure: str = "Accuracy") -> alt.LayerChart:
+def p_chart(frame: pd.DataFrame, chosen: dt.date, measure: str = "Accuracy") -> alt.TopLevelMixin:
     """Weekly rates against Montgomery's p-chart limits (a `metrics.weekly.p_chart` frame), the chosen
     week marked; weeks beyond the limits are diamonds."""
     base = alt.Chart(frame).encode(x=alt.X("week:T", title="ISO week (Monday)", axis=alt.Axis(format="%d %b")))
@@ -92,7 +93,7 @@ def p_chart(frame: pd.DataFrame, chosen: dt.date, measure: str = "Accuracy") -> 
 
 # ---------------------------------------------------------------------------------- Trainee explorer
 
-def trainee_trend(trend: pd.DataFrame, measure: str) -> alt.LayerChart:
+def trainee_trend(trend: pd.DataFrame, measure: str) -> alt.TopLevelMixin:
     """A trainee's weekly rate with its interval, sized by reviews, over the middle half of cohort-mates
     at the same tenure (a `metrics.trainee.trainee_trend` frame)."""
     base = alt.Chart(trend).encode(x=alt.X("week:T", title="Week"))
@@ -114,7 +115,7 @@ def trainee_trend(trend: pd.DataFrame, measure: str) -> alt.LayerChart:
     return alt.layer(band, median, bars, line, points).properties(height=300)
 
 
-def policy_strengths(strengths: pd.DataFrame, measure: str) -> alt.LayerChart:
+def policy_strengths(strengths: pd.DataFrame, measure: str) -> alt.TopLevelMixin:
     """Shrunk rate per policy with its interval, weakest first, the market's rate as a tick."""
     base = alt.Chart(strengths).encode(y=alt.Y("policy:N", sort=strengths["policy"].tolist(), title=None))
     title = f"{measure} (shrunk, 95% interval)"
@@ -131,7 +132,7 @@ def policy_strengths(strengths: pd.DataFrame, measure: str) -> alt.LayerChart:
     return alt.layer(bars, market, point).properties(height=max(160, 34 * len(strengths)))
 
 
-def coaching_dots(dots: pd.DataFrame) -> alt.LayerChart:
+def coaching_dots(dots: pd.DataFrame) -> alt.TopLevelMixin:
     """Shrunk rate with its interval per trainee (columns trainee, market, rate, low, high, reviews), in
     the frame's order."""
     # Every name in full (no label dropped for overlap), and ticks fine enough not to repeat "73% 73%".
@@ -150,7 +151,7 @@ def coaching_dots(dots: pd.DataFrame) -> alt.LayerChart:
 
 # ----------------------------------------------------------------------------------- Training impact
 
-def training_timeline(frame: pd.DataFrame, window: int, lag: int, step: int, measure: str) -> alt.LayerChart:
+def training_timeline(frame: pd.DataFrame, window: int, lag: int, step: int, measure: str) -> alt.TopLevelMixin:
     """Attendees' and the comparison group's pooled rate per day (step 1) or week (step 7) around the
     session (a `metrics.training.timeline` frame), the two windows shaded."""
     windows = pd.DataFrame({"start": [-window, lag], "end": [0, lag + window], "window": ["before", "after"]})
@@ -174,7 +175,7 @@ def training_timeline(frame: pd.DataFrame, window: int, lag: int, step: int, mea
     return alt.layer(shade, tags, session, band, line).properties(height=320)
 
 
-def effect_event_study(frame: pd.DataFrame, window: int, lag: int) -> alt.LayerChart:
+def effect_event_study(frame: pd.DataFrame, window: int, lag: int) -> alt.TopLevelMixin:
     """Attendees minus the comparison group, week by week around the session (a
     `metrics.selection.event_study` frame, gaps in proportion points), each week a point with its 95%
     interval, zero as a rule, the session dashed, and the earlier, before and after windows shaded."""
@@ -202,7 +203,7 @@ def effect_event_study(frame: pd.DataFrame, window: int, lag: int) -> alt.LayerC
     return alt.layer(shade, tags, zero, session, bars, dots).properties(height=300)
 
 
-def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.Chart:
+def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.TopLevelMixin:
     """One line per attendee from their rate before to after (columns who, pre_rate, post_rate,
     pre_reviews, post_reviews), coloured by direction."""
     return alt.Chart(frame).transform_fold(["pre_rate", "post_rate"], as_=["phase", "rate"]).transform_calculate(
@@ -223,10 +224,12 @@ def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.Chart:
 # ----------------------------------------------------------------------------------- Learning curves
 
 def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float,
-                    highlight: str | None = None) -> alt.LayerChart:
+                    highlight: str | None = None) -> alt.TopLevelMixin:
     """Rate by tenure week per cohort with Wilson bands (a `metrics.learning.learning_curves` frame), the
     chosen fitted curve dashed, and the proficiency target. With `highlight`, that cohort is drawn strong
     (with its band) and the others thin and grey, so the one that matters can be picked out of eight."""
+    colour: Any
+    width: Any
     if highlight is not None:
         strong = f"datum.cohort == {highlight!r}"
         colour = alt.when(strong).then(alt.value(PALETTE[0])).otherwise(alt.value(GREY))
@@ -254,9 +257,11 @@ def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float,
     return alt.layer(band, observed, fit_lines, target_rule).properties(height=480)
 
 
-def proficiency_curve(km: pd.DataFrame, highlight: str | None = None) -> alt.LayerChart:
+def proficiency_curve(km: pd.DataFrame, highlight: str | None = None) -> alt.TopLevelMixin:
     """Share of each cohort proficient by tenure week, 1 - Kaplan-Meier, with its band; with `highlight`
     that cohort strong with its band, the others thin and grey (as on the learning curves)."""
+    colour: Any
+    width: Any
     if highlight is not None:
         strong = f"datum.cohort == {highlight!r}"
         colour = alt.when(strong).then(alt.value(PALETTE[0])).otherwise(alt.value(GREY))
@@ -284,7 +289,7 @@ HEAT_COLUMNS = ["market", "policy", "reviewed", "correct", "rate", "low", "high"
                 "shrunk_low", "shrunk_high", "gap", "q_value", "enough_data", "testable", "flagged"]
 
 
-def weak_spot_heatmap(spots: pd.DataFrame, min_reviewed: int) -> alt.LayerChart:
+def weak_spot_heatmap(spots: pd.DataFrame, min_reviewed: int) -> alt.TopLevelMixin:
     """Market x policy cells coloured by the shrunk gap, thin cells grey and marked, flagged cells with a
     bold border and a dot; a click selects a cell (selection "cell" on market and policy)."""
     few = f"n<{min_reviewed}"
@@ -319,7 +324,7 @@ def weak_spot_heatmap(spots: pd.DataFrame, min_reviewed: int) -> alt.LayerChart:
     return alt.layer(rect, flag_border, marks).properties(height=200 + 40 * spots["market"].nunique())
 
 
-def cell_trend(trend: pd.DataFrame, policy_level: float | None) -> alt.LayerChart:
+def cell_trend(trend: pd.DataFrame, policy_level: float | None) -> alt.TopLevelMixin:
     """A cell's weekly rate with its 95% band, and the policy's level in the other markets (dashed)."""
     base = alt.Chart(trend).encode(x=alt.X("week:T", title="Week"))
     band = base.mark_area(opacity=0.2, color=PALETTE[0]).encode(
@@ -339,7 +344,7 @@ def cell_trend(trend: pd.DataFrame, policy_level: float | None) -> alt.LayerChar
 
 # --------------------------------------------------------------------------------------- Calibration
 
-def rater_agreement(bars: pd.DataFrame, *, with_interval: bool) -> alt.LayerChart:
+def rater_agreement(bars: pd.DataFrame, *, with_interval: bool) -> alt.TopLevelMixin:
     """Each rater's share of items matching the expert (columns rater_id, agreement_with_reference,
     matches, items, low, high, kappa_with_reference), best first, with the count on the bar."""
     # One sort for every layer (a "-x" sort conflicts between the bar and the interval layers).
@@ -361,7 +366,7 @@ def rater_agreement(bars: pd.DataFrame, *, with_interval: bool) -> alt.LayerChar
     return alt.layer(*layers).properties(height=90 + 32 * len(bars))
 
 
-def rating_grid(grid: pd.DataFrame) -> alt.LayerChart:
+def rating_grid(grid: pd.DataFrame) -> alt.TopLevelMixin:
     """Rater x item cells coloured by the label given, a cross where it differs from the expert (columns
     rater_id, item_id, label, differs)."""
     base = alt.Chart(grid).encode(
@@ -378,7 +383,7 @@ def rating_grid(grid: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(cells, crosses).properties(height=230 + 30 * grid["rater_id"].nunique())
 
 
-def agreement_over_time(trend: pd.DataFrame) -> alt.LayerChart:
+def agreement_over_time(trend: pd.DataFrame) -> alt.TopLevelMixin:
     """Each session's alpha on each policy with its interval (an `agreement_by_policy` frame with booleans
     `this_policy` and `chosen`, the picked session), the chosen policy highlighted and the rest grey, the
     picked session and every session under 0.667 named, Krippendorff's 0.667 and 0.80 dashed."""
@@ -403,7 +408,7 @@ def agreement_over_time(trend: pd.DataFrame) -> alt.LayerChart:
 
 # --------------------------------------------------------------------------- Tests and certification
 
-def pass_rates(rates: pd.DataFrame, group_title: str) -> alt.LayerChart:
+def pass_rates(rates: pd.DataFrame, group_title: str) -> alt.TopLevelMixin:
     """First-attempt pass rate per group with its Wilson interval (a `certification_pass_rates` frame)."""
     base = alt.Chart(rates).encode(y=alt.Y("group:N", title=group_title, sort=None,
                                            axis=alt.Axis(labelOverlap=False, labelLimit=0)))

@@ -3,63 +3,21 @@ p-chart, the week's trainings with their measured effect, the top weak spots and
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
-import pandas as pd
 import streamlit as st
 
-from access import privacy
 from metrics import tables, words
-from metrics.filters import Filters, Source
-from metrics.rates import lead_measure
-from metrics.trainee import coaching_list
-from metrics.weak_spots import weak_spots
+from metrics.filters import Filters
 from metrics.weekly import (
     BASELINE_WEEKS,
-    WeeklyImpact,
     WeekOption,
     default_week,
-    p_chart,
     week_options,
-    week_training_effects,
-    weekly_impact,
 )
 from outgoing import weekly_report
 from outgoing.export_log import log_export
+from outgoing.weekly_report import WeekSummary
 from ui import charts, downloads, filters, nav, presenter, show
 from ui.cache import measure, store
-
-WEAK_SPOT_WEEKS = 12  # the weak spots' window, ending with the chosen week
-WEAK_SPOT_MIN_REVIEWS = 30  # as the Weak spots page's default
-COACHING_MIN_REVIEWS = 50  # as the coaching list's default on the Trainee explorer
-
-
-@dataclass(frozen=True)
-class Week:
-    """Everything the page shows for the chosen week, measured once."""
-
-    start: dt.date
-    option: WeekOption
-    measure: Source  # the measure the page leads with: the one with the most reviews this week
-    impact: WeeklyImpact
-    chart: pd.DataFrame
-    effects: pd.DataFrame
-    weak: pd.DataFrame
-    coaching: pd.DataFrame
-    sessions: pd.DataFrame  # the week's trainings as shown (small sessions' effects hidden while presenting)
-
-    @property
-    def end(self) -> dt.date:
-        return self.start + dt.timedelta(days=6)
-
-    @property
-    def measure_name(self) -> str:
-        return words.MEASURE_NAMES[self.measure]
-
-    @property
-    def needing(self) -> int:
-        return int(self.coaching["needs_coaching"].sum()) if not self.coaching.empty else 0
 
 
 def week_label(option: WeekOption) -> str:
@@ -81,24 +39,15 @@ def pick_week(f: Filters) -> WeekOption | None:
     return next(o for o in options if o.start == start)
 
 
-def measure_week(f: Filters, option: WeekOption) -> Week:
-    start, end = option.start, option.start + dt.timedelta(days=6)
-    lead: Source = measure(lead_measure, f.with_(start=start, end=end)) or "qa_audit"
-    window = f.with_(start=max(f.start or dt.date.min, start - dt.timedelta(weeks=WEAK_SPOT_WEEKS - 1)), end=end,
-                     source=lead)
+def measure_week(f: Filters, option: WeekOption) -> WeekSummary:
     with st.spinner("Measuring the week"):
-        impact: WeeklyImpact = measure(weekly_impact, f, start)
-        effects = measure(week_training_effects, f, start)
-        sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees",
-                                       tables.WEEK_EFFECT_COLUMNS, presenting=presenter.is_on())
-        weak = measure(weak_spots, window, min_reviewed=WEAK_SPOT_MIN_REVIEWS,
-                       visible_markets=filters.visible_markets())
-        return Week(start, option, lead, impact, measure(p_chart, f, start, lead), effects,
-                    presenter.keep(weak, "trainees").frame,
-                    measure(coaching_list, f, min_reviewed=COACHING_MIN_REVIEWS), sessions)
+        week = measure(weekly_report.summarise_week, f, option.start, visible_markets=filters.visible_markets(),
+                       presenting=presenter.is_on())
+    assert week is not None  # the option came from the weeks with reviews
+    return week
 
 
-def tiles(week: Week) -> None:
+def tiles(week: WeekSummary) -> None:
     """The lead measure's tile first; a figure about fewer than 5 people stays off a shared screen."""
     shown = sorted(week.impact.tiles[:5], key=lambda t: t.name.lower() != week.measure_name)
     for column, tile in zip(st.columns(5), shown, strict=True):
@@ -118,7 +67,7 @@ def tiles(week: Week) -> None:
                    "fewer reviews than a full week's.")
 
 
-def control_chart(week: Week) -> None:
+def control_chart(week: WeekSummary) -> None:
     name = week.measure_name
     st.subheader(f"Weekly {name} against its control limits")
     if week.chart.empty:
@@ -131,7 +80,7 @@ def control_chart(week: Week) -> None:
                "of reviews. Diamonds are weeks beyond the limits; the dotted line is the chosen week.")
 
 
-def trainings(week: Week) -> None:
+def trainings(week: WeekSummary) -> None:
     st.subheader("Trainings this week")
     people = week.impact.people_reached
     st.caption(f"{week.impact.trainings_delivered.n:,} sessions, {people.n:,} people reached "
@@ -149,12 +98,12 @@ def trainings(week: Week) -> None:
         st.caption(show.esc(note))
 
 
-def top_weak_spots(week: Week) -> None:
+def top_weak_spots(week: WeekSummary) -> None:
     st.subheader("Top weak spots")
-    st.caption(f"{week.measure_name.capitalize()} by market x policy over the {WEAK_SPOT_WEEKS} weeks to "
-               f"{week.end:%d %b %Y}, against the same policy in the other markets; flagged only with at least "
-               f"{WEAK_SPOT_MIN_REVIEWS} reviews and after Benjamini-Hochberg at 5%.")
-    verdict = tables.weak_spot_verdict(week.weak, week.measure_name, WEAK_SPOT_MIN_REVIEWS)
+    st.caption(f"{week.measure_name.capitalize()} by market x policy over the {weekly_report.WEAK_SPOT_WEEKS} weeks "
+               f"to {week.end:%d %b %Y}, against the same policy in the other markets; flagged only with at least "
+               f"{weekly_report.WEAK_SPOT_MIN_REVIEWS} reviews and after Benjamini-Hochberg at 5%.")
+    verdict = tables.weak_spot_verdict(week.weak, week.measure_name, weekly_report.WEAK_SPOT_MIN_REVIEWS)
     top = tables.top_weak_spots(week.weak)
     if top.empty:
         st.info(verdict)
@@ -163,37 +112,31 @@ def top_weak_spots(week: Week) -> None:
         show.table(top, key="overview_weak_spots")
 
 
-def coaching(week: Week) -> None:
+def coaching(week: WeekSummary) -> None:
     st.subheader("Coaching")
     if week.coaching.empty:
-        st.info(f"No trainee has {COACHING_MIN_REVIEWS} reviews under the current filters, so no one is judged yet.")
+        st.info(f"No trainee has {weekly_report.COACHING_MIN_REVIEWS} reviews under the current filters, so no one is judged yet.")
     else:
-        st.markdown(f"**{week.needing:,}** of {len(week.coaching):,} trainees with at least {COACHING_MIN_REVIEWS} "
+        st.markdown(f"**{week.needing:,}** of {len(week.coaching):,} trainees with at least {weekly_report.COACHING_MIN_REVIEWS} "
                     "reviews need coaching: their share of correct decisions is below their market's even at the "
                     "top of its 95% interval.")
     nav.link("views/trainee.py", "Open the coaching list", icon=":material/person_search:")
 
 
-def report_downloads(week: Week, f: Filters) -> None:
+def report_downloads(week: WeekSummary) -> None:
     st.subheader("Download")
-    presenting = presenter.is_on()
     who, target = downloads.who(), store()  # read here: the builders below run when clicked, maybe off this thread
     figure = charts.p_chart(week.chart, week.start, week.measure_name.capitalize()) if not week.chart.empty else None
 
     def report_html() -> str:
         log_export(target.cursor(), user=who, what=f"weekly report {week.start}", rows=len(week.sessions),
-                   presenter=presenting)
-        return weekly_report.weekly_report_html(
-            week.impact, filters=f, p_chart_svg=charts.svg(figure) if figure is not None else None,
-            effects=week.effects, weak_spots=week.weak, needs_coaching=week.needing,
-            coaching_assessed=len(week.coaching), measure=week.measure_name, min_reviewed=WEAK_SPOT_MIN_REVIEWS,
-            partial_until=None if week.option.complete else week.option.data_until, presenting=presenting)
+                   presenter=week.presenting)
+        return weekly_report.weekly_report_html(week, p_chart_svg=charts.svg(figure) if figure is not None else None)
 
     def report_tables() -> bytes:
-        parts = {"tiles": tables.tiles_frame(week.impact), "p_chart": week.chart, "trainings": week.sessions,
-                 "weak_spots": tables.top_weak_spots(week.weak)}
+        parts = weekly_report.report_tables(week)
         log_export(target.cursor(), user=who, what=f"weekly tables {week.start}",
-                   rows=sum(len(t) for t in parts.values()), presenter=presenting)
+                   rows=sum(len(t) for t in parts.values()), presenter=week.presenting)
         return weekly_report.csv_zip(parts)
 
     left, right, _ = st.columns([2, 2, 4])
@@ -218,7 +161,7 @@ def main() -> None:
     trainings(week)
     top_weak_spots(week)
     coaching(week)
-    report_downloads(week, f)
+    report_downloads(week)
 
 
 main()

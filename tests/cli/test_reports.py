@@ -53,3 +53,31 @@ def test_a_quiet_week_exits_zero_and_says_so(db: str, capsys) -> None:
     assert cli.main(["--db", db, "alerts", "--week", "2025-W10"]) == 0  # before the data: nothing to send
     out = capsys.readouterr()
     assert out.out == "" and "no alerts for 2025-W10" in out.err
+
+
+@needs_sample
+def test_report_writes_the_weeks_html_and_presents_when_asked(db: str, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "week.html"
+    assert cli.main(["--db", db, "report", "--week", "2026-W37", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "ISO week 37" in page and "<svg" in page
+    assert "Hate Speech refresher" in page or "REF-2026-09-HS" in page or "refresher" in page.lower()
+    presented = tmp_path / "week-presenting.html"
+    assert cli.main(["--db", db, "report", "--week", "2026-W37", "--markets", "TH", "--present",
+                     "--out", str(presented)]) == 0
+    text = presented.read_text(encoding="utf-8")
+    assert "Presenter mode" in text and "Markets: TH." in text
+    assert "wrote" in capsys.readouterr().out
+
+
+@needs_sample
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="a PDF needs Debian's chromium")
+def test_report_prints_a_pdf_with_chromium(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "week.pdf"
+    assert cli.main(["--db", db, "report", "--week", "2026-W37", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF") and out.stat().st_size > 10_000
+
+
+def test_a_week_without_reviews_is_refused_in_one_line(db: str, tmp_path: Path, capsys) -> None:
+    assert cli.main(["--db", db, "report", "--week", "2025-W10", "--out", str(tmp_path / "x.html")]) == 1
+    assert "nothing to report" in capsys.readouterr().err and not (tmp_path / "x.html").exists()

@@ -15,7 +15,7 @@ from metrics.filters import Filters
 from metrics.headline import headline
 from metrics.selection import PreTrend, choose_estimator
 from metrics.stats import Interval
-from metrics.weekly import ControlLimits, Tile, WeeklyImpact
+from metrics.weekly import ControlLimits, Tile, WeeklyImpact, WeekOption
 from outgoing import weekly_report as report
 from ui import charts
 
@@ -35,7 +35,7 @@ def count_tile(name: str, now: int, before: int) -> Tile:
                 people=max(now, 5))
 
 
-def impact(title: str = "Hate Speech refresher", attendees: int = 50) -> WeeklyImpact:
+def an_impact(title: str = "Hate Speech refresher", attendees: int = 50) -> WeeklyImpact:
     trainings = pd.DataFrame({
         "training_id": ["REF-1"], "title": [title], "kind": ["refresher"], "policy": ["Hate Speech"],
         "date": [pd.Timestamp(MONDAY)], "attendees": [attendees],
@@ -52,7 +52,7 @@ def impact(title: str = "Hate Speech refresher", attendees: int = 50) -> WeeklyI
     )  # fmt: skip
 
 
-def effects(enough: bool = True) -> pd.DataFrame:
+def some_effects(enough: bool = True) -> pd.DataFrame:
     """A `week_training_effects` frame whose words come from a real headline."""
     choice = choose_estimator("random", PreTrend.unchecked(0, 0, "no earlier reviews"), Interval(0.0, -0.01, 0.01))
     head = headline(measure="quality", measure_reason="", enough_data=enough, not_enough="only 4 of 50 attendees "
@@ -78,19 +78,27 @@ def weak(market: str = "VN") -> pd.DataFrame:
     })  # fmt: skip
 
 
-def p_chart_svg() -> str:
+def a_chart_svg() -> str:
     frame = pd.DataFrame({"week": pd.date_range("2026-07-06", periods=4, freq="W-MON"), "rate": [0.8, 0.82, 0.85, 0.84]})
     return charts.svg(alt.Chart(frame).mark_line(point=True).encode(x="week:T", y="rate:Q"))
 
 
-def build(**changes: object) -> str:
-    args: dict[str, object] = {
-        "filters": Filters(markets=("VN",)), "p_chart_svg": p_chart_svg(), "effects": effects(),
-        "weak_spots": weak(), "needs_coaching": 24, "coaching_assessed": 281,
-    }  # fmt: skip
-    week = changes.pop("impact", impact())
-    args.update(changes)
-    return report.weekly_report_html(week, **args)  # type: ignore[arg-type]
+def coaching(needing: int = 24, assessed: int = 281) -> pd.DataFrame:
+    return pd.DataFrame({"needs_coaching": [True] * needing + [False] * (assessed - needing)})
+
+
+VN = Filters(markets=("VN",))
+
+
+def build(*, impact: WeeklyImpact | None = None, effects: pd.DataFrame | None = None,
+          weak_spots: pd.DataFrame | None = None, filters: Filters = VN, p_chart_svg: str | None = "default",
+          presenting: bool = False, complete: bool = True) -> str:
+    """The report of a hand-built week, through the same assembly (and presenter rule) as the app's."""
+    option = WeekOption(MONDAY, complete, MONDAY + dt.timedelta(days=6 if complete else 2))
+    summary = report.assemble(filters, option, "golden_set", impact or an_impact(), pd.DataFrame(),
+                              some_effects() if effects is None else effects,
+                              weak() if weak_spots is None else weak_spots, coaching(), presenting=presenting)
+    return report.weekly_report_html(summary, p_chart_svg=a_chart_svg() if p_chart_svg == "default" else p_chart_svg)
 
 
 def test_report_is_self_contained_without_scripts_or_network_references():
@@ -103,7 +111,7 @@ def test_report_is_self_contained_without_scripts_or_network_references():
 
 
 def test_report_escapes_every_data_value():
-    page = build(impact=impact(title=HOSTILE), weak_spots=weak(market=HOSTILE), filters=Filters(markets=(HOSTILE,)))
+    page = build(impact=an_impact(title=HOSTILE), weak_spots=weak(market=HOSTILE), filters=Filters(markets=(HOSTILE,)))
     assert HOSTILE not in page
     assert "<script" not in page.lower()
     assert page.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 4  # scope, table, caveat, weak spot
@@ -123,20 +131,20 @@ def test_report_contains_the_weeks_figures():
 
 
 def test_report_says_not_enough_data_instead_of_a_number():
-    page = build(effects=effects(enough=False))
+    page = build(effects=some_effects(enough=False))
     assert "not enough data: only 4 of 50 attendees" in page and "+8.1 points" not in page
 
 
 def test_presenting_hides_the_effect_of_a_session_with_few_people():
-    page = build(impact=impact(attendees=3), presenting=True)
+    page = build(impact=an_impact(attendees=3), presenting=True)
     assert "hidden while presenting" in page and "+8.1 points" not in page
     assert "after-window" not in page  # nor the caveats of a hidden effect
 
 
 def test_report_without_a_chart_or_trainings_still_reads():
-    empty = impact()
+    empty = an_impact()
     empty = WeeklyImpact(**{**empty.__dict__, "trainings": empty.trainings.iloc[0:0]})
-    page = build(impact=empty, p_chart_svg=None, effects=None, weak_spots=weak().iloc[0:0])
+    page = build(impact=empty, p_chart_svg=None, effects=some_effects().iloc[0:0], weak_spots=weak().iloc[0:0])
     assert "No trainings were delivered this week." in page
     # Nothing was tested: the report says so, rather than "nothing flagged".
     assert "No accuracy data for these filters, so no market x policy cell could be tested." in page
@@ -150,7 +158,7 @@ def test_report_says_nothing_is_flagged_only_when_cells_were_tested():
 
 
 def test_presenting_hides_tiles_and_cells_about_fewer_than_five_people():
-    few = impact()
+    few = an_impact()
     few = WeeklyImpact(**{**few.__dict__, "quality": Tile(**{**few.quality.__dict__, "people": 2})})
     page = build(impact=few, presenting=True)
     assert "84.2%" not in page and "hidden" in page
@@ -164,3 +172,7 @@ def test_tables_zip_holds_formula_safe_csvs():
         assert archive.namelist() == ["weak_spots.csv"]
         text = archive.read("weak_spots.csv").decode("utf-8-sig")
     assert pd.read_csv(io.StringIO(text))["market"].iloc[0] == "'=HYPERLINK(\"x\")"
+
+
+def test_a_partial_week_says_so():
+    assert "A partial week" in build(complete=False) and "A partial week" not in build()
