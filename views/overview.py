@@ -16,7 +16,7 @@ from metrics.weekly import (
 from outgoing import weekly_report
 from outgoing.export_log import log_export
 from outgoing.weekly_report import WeekSummary
-from ui import charts, downloads, filters, nav, presenter, show
+from ui import charts, downloads, drill, filters, nav, presenter, show
 from ui.cache import measure, store
 
 
@@ -76,6 +76,8 @@ def control_chart(week: WeekSummary) -> None:
         return
     show.chart(charts.p_chart(week.chart, week.start, name.capitalize()), key="overview_p_chart",
                name=f"p_chart_{week.start}")
+    drill.rows_button(f"Show the {name} decisions of this week", week.filters.with_(source=week.measure),
+                      key="week_rows", week=week.start, what=f"{name.capitalize()} decisions of the week from {week.start:%d %b %Y}")
     st.caption(f"Shaded: 3-sigma control limits around {words.control_window()} (dashed), at each week's number "
                "of reviews. Diamonds are weeks beyond the limits; the dotted line is the chosen week.")
 

@@ -21,7 +21,7 @@ from metrics.trainee import (
     trainee_trend,
 )
 from metrics.training import EffectDesign, training_effect
-from ui import charts, downloads, filters, presenter, show
+from ui import charts, downloads, drill, filters, presenter, show
 from ui.cache import measure
 
 MEASURE = "Share correct"  # quality and accuracy pooled, as on the coaching list
@@ -64,6 +64,8 @@ def trend_section(trainee_id: str, f: Filters) -> None:
     few = [presenter.too_few(n) for n in trend["cohort_trainees"]]
     trend = trend.assign(**{c: trend[c].mask(few) for c in BAND})
     show.chart(charts.trainee_trend(trend, MEASURE), key="trainee_trend", name="trainee_trend")
+    drill.rows_button(f"Show the {int(trend['reviewed'].sum()):,} decisions behind this trend", f, key="trainee_rows",
+                      trainee_id=trainee_id, what="This trainee's reviewed decisions under the filters")
     st.caption("Points: this trainee's weekly rate with its 95% Wilson interval. Shaded: the middle half "
                "(25th–75th percentile) of cohort-mates' rates in the same tenure week; dashed: their median.")
 

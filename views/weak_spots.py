@@ -9,7 +9,7 @@ from metrics import tables, words
 from metrics import weak_spots as ws
 from metrics.filters import Filters
 from metrics.rates import lead_measure, reviews_by_source
-from ui import charts, downloads, filters, presenter, show
+from ui import charts, downloads, drill, filters, presenter, show
 from ui.cache import measure
 
 SOURCES = {"golden_set": "Accuracy (golden set)", "qa_audit": "Quality (QA audit)"}
@@ -91,6 +91,9 @@ def cell_detail(spots: pd.DataFrame, f: Filters, min_reviewed: int, fdr: float) 
             detail = measure(ws.cell_detail, f, market, policy)
         r = row.iloc[0]
         st.code(ws.suggested_refresher(r, detail, fdr=fdr), language=None, wrap_lines=True)
+        drill.rows_button(f"Show the {int(r['reviewed']):,} decisions behind this cell",
+                          f.with_(markets=(market,), policies=(policy,)), key="cell_rows",
+                          what=f"{market} × {policy}, {words.MEASURE_NAMES[str(f.source)]}")
         if not bool(r["enough_data"]):
             st.warning(f"Only {int(r['reviewed'])} reviews here (fewer than {min_reviewed}): too few to judge.")
         trend_col, why_col = st.columns([3, 2])

@@ -135,3 +135,14 @@ def test_presenter_mode_shows_no_names_or_ids(make_app, sample_db: Path) -> None
     pick(at, planted.WEAK_MARKET, planted.WEAK_POLICY)
     people = roster()
     assert not leaks(at, set(people["name"]) | set(people["trainer"].dropna()) | set(people["trainee_id"]))
+
+
+@needs_sample
+def test_the_rows_behind_a_cell_open_in_a_dialog(sample_app: AppTest) -> None:
+    at = open_page(sample_app, PAGE)
+    pick(at, planted.WEAK_MARKET, planted.WEAK_POLICY)
+    at.button(key="cell_rows").click().run()
+    assert_clean(at)
+    rows = frame_with(at, "expected_label")
+    assert len(rows) > 0 and set(rows["market"]) == {planted.WEAK_MARKET} and set(rows["policy"]) == {planted.WEAK_POLICY}
+    assert "cell_rows_rows_csv" in {b.key for b in at.get("download_button")}

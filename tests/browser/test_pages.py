@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import assert_no_exception, screenshot, wait_for_app
+from ui.pages import PAGES as REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = {"home": "", "overview": "overview", "training": "training", "trainee": "trainee",
-         "learning": "learning", "weak-spots": "weak-spots", "calibration": "calibration", "data": "data"}
+
+PAGES = {p.url_path or "home": p.url_path for p in REGISTRY}
 
 
 def roster() -> tuple[set[str], set[str]]:
@@ -95,3 +96,20 @@ def test_the_weekly_report_downloads_as_one_self_contained_file(server, page: Pa
     page.goto(path.as_uri())
     assert "Uplift weekly report" in page.inner_text("h1")
     screenshot(page, "weekly-report")
+
+
+def test_the_rows_behind_a_cell_open_in_a_dialog_and_download(server, page: Page, tmp_path: Path):
+    page.goto(f"{server.url}/weak-spots?cell_market=VN&cell_policy=Bullying+%26+Harassment")
+    wait_for_app(page)
+    page.get_by_role("button", name="decisions behind this cell").click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for(timeout=30_000)
+    dialog.get_by_text("VN × Bullying & Harassment").first.wait_for(timeout=30_000)
+    with page.expect_download() as info:
+        dialog.get_by_role("button", name="Download CSV").click()
+    path = tmp_path / "rows.csv"
+    info.value.save_as(path)
+    with open(path, encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {r["market"] for r in rows} == {"VN"} and {r["policy"] for r in rows} == {"Bullying & Harassment"}
+    screenshot(page, "rows-dialog")

@@ -1,0 +1,71 @@
+"""The rows behind a figure: every reviewed decision a rate, a cell or a week was counted from, so a number
+can be traced back to what it is made of. Item-level decisions are listed; pre-aggregated counts
+(decision_counts) are reported as how many reviews they add, since they have no rows to show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from metrics.filters import Filters, where
+
+ROW_COLUMNS = ["date", "trainee_id", "market", "project", "policy", "source", "correct", "given_label",
+               "expected_label", "error_type", "item_id", "reviewer_id", "decision_id"]
+
+# Decisions with market and project resolved as the rollup resolves them (a decision without one takes its
+# trainee's), and the trainee's cohort, so that where() filters them under the one alias `r`.
+_RESOLVED = """
+    SELECT d.date, d.trainee_id, coalesce(d.market, t.market, 'Unknown') AS market,
+           coalesce(d.project, t.project) AS project, d.policy, CAST(d.source AS VARCHAR) AS source, d.correct,
+           d.given_label, d.expected_label, d.error_type, d.item_id, d.reviewer_id, d.decision_id, t.cohort
+    FROM decisions d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+"""
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Up to `limit` of the decisions behind a figure (newest first), and how many there are in all."""
+
+    frame: pd.DataFrame = field(repr=False)  # ROW_COLUMNS
+    total: int  # item-level decisions behind the figure
+    people: int  # distinct trainees among them
+    counted: int  # reviews that came as pre-aggregated counts (no rows to list)
+
+    @property
+    def shown(self) -> int:
+        return len(self.frame)
+
+
+def decisions_behind(
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, trainee_id: str | None = None,
+    week: dt.date | None = None, limit: int = 2000,
+) -> Rows:
+    """Which decisions is this figure made of? Those under the filters (dates, markets, policies, projects,
+    cohorts, source), of one trainee and one ISO week (from its Monday) when given."""
+    if week is not None:
+        filters = filters.with_(start=week, end=week + dt.timedelta(days=6))
+    person: list[object] = [trainee_id] if trainee_id is not None else []
+    w = where(filters, alias="r", trainee_alias="r")
+    one = "AND r.trainee_id = ?" if person else ""
+    head = con.execute(
+        f"""WITH r AS ({_RESOLVED})
+            SELECT count(*), count(DISTINCT r.trainee_id) FROM r WHERE {w.sql} {one}""", [*w.params, *person],
+    ).fetchone()
+    frame = con.execute(
+        f"""WITH r AS ({_RESOLVED})
+            SELECT {", ".join(f"r.{c}" for c in ROW_COLUMNS)} FROM r WHERE {w.sql} {one}
+            ORDER BY r.date DESC, r.trainee_id, r.decision_id LIMIT ?""", [*w.params, *person, limit],
+    ).df()
+    # Pre-aggregated counts take their trainee's market and project, as in the rollup.
+    c = where(filters, alias="c", trainee_alias="c")
+    counted = con.execute(
+        f"""WITH c AS (SELECT dc.trainee_id, dc.date, dc.policy, dc.source, dc.reviewed, t.market, t.project, t.cohort
+                       FROM decision_counts dc LEFT JOIN trainees t USING (trainee_id))
+            SELECT coalesce(sum(c.reviewed), 0) FROM c WHERE {c.sql} {"AND c.trainee_id = ?" if person else ""}""",
+        [*c.params, *person],
+    ).fetchone()
+    return Rows(frame[ROW_COLUMNS] if not frame.empty else pd.DataFrame(columns=ROW_COLUMNS),
+                int(head[0]) if head else 0, int(head[1]) if head else 0, int(counted[0]) if counted else 0)
