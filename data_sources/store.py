@@ -225,6 +225,8 @@ def open_store(
         _check_complete(con, target)
     except duckdb.Error as exc:
         con.close()
+        if _says(exc, _DAMAGE):  # read while migrating: the same damage _check_complete looks for
+            raise StoreDamaged(damaged_message(target)) from exc
         raise StoreError(explain_failure(exc, target) or _corrupt_message(target, exc)) from exc
     except StoreDamaged:
         con.close()

@@ -18,9 +18,7 @@ from data_sources.store import open_store
 from metrics.filters import Filters
 from metrics.selection import AUDIENCE_NAMES
 from metrics.training import training_effect
-from metrics.weak_spots import weak_spots
-from metrics.weekly import week_training_effects, weekly_impact
-from outgoing.weekly_report import weekly_report_html
+from outgoing.weekly_report import summarise_week, weekly_report_html
 from tests.app.conftest import assert_clean, frame_with, open_page, shown_text
 from tests.app.effect_stores import ATTENDEES, SESSION, TRAINING_ID, effect_store
 
@@ -121,9 +119,9 @@ def test_one_sessions_headline_reads_the_same_on_every_surface(make_app, stores)
     store = open_store(db)
     try:
         con = store.cursor()
-        page = weekly_report_html(weekly_impact(con, Filters(), SESSION), filters=Filters(), p_chart_svg=None,
-                                  effects=week_training_effects(con, Filters(), SESSION),
-                                  weak_spots=weak_spots(con, Filters()), needs_coaching=0, coaching_assessed=0)
+        summary = summarise_week(con, Filters(), SESSION)  # what the report and the Overview are made from
+        assert summary is not None
+        page = weekly_report_html(summary, p_chart_svg=None)
     finally:
         store.close()
     assert html.escape(expected, quote=True) in page

@@ -158,13 +158,16 @@ def test_the_cli_says_it_is_waiting_for_a_held_database(tmp_path):
         )
         assert done.stderr is not None
         first = done.stderr.readline()
-        told_after = time.monotonic() - started
+        told_at = time.monotonic()
         done.wait(timeout=60)
+        ended_at = time.monotonic()
     finally:
         holder.kill()
         holder.wait()
     assert "is in use by another process; waiting up to 5 s" in first
-    assert told_after < 4  # said at the start of the wait, not after it
+    # Said at the start of the 5 s wait, not after it (measured against the end, not the start: starting
+    # Python and importing the command line takes a while on a busy machine).
+    assert ended_at - told_at > 3, (told_at - started, ended_at - started)
 
 
 def test_the_path_is_checked_before_the_lock(tmp_path, capsys):
