@@ -104,7 +104,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if week is None:
         print(f"uplift: no reviews in {iso.year}-W{iso.week:02d} for these markets: nothing to report", file=sys.stderr)
         return 1
-    figure = charts.p_chart(week.chart, week.start, week.measure_name.capitalize()) if not week.chart.empty else None
+    figure = charts.week_chart(week)
     html_text = weekly_report_html(week, p_chart_svg=charts.svg(figure) if figure is not None else None)
     out = Path(args.out)
     if out.suffix.lower() == ".pdf":

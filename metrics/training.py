@@ -609,3 +609,31 @@ def timeline(
     if df.empty:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)
     return add_rate_columns(df)[TIMELINE_COLUMNS]
+
+
+EVENT_COLUMNS = ["date", "kind", "title", "policy", "market"]
+
+
+def events(
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, trainee_id: str | None = None
+) -> pd.DataFrame:
+    """The trainings and policy updates to mark on a time chart: sessions in the filters' dates whose market
+    and policy fit the filters (a session without one fits all). For one trainee, the sessions they
+    attended and the policy updates for their market (announced to all). Columns: date, kind, title, policy,
+    market."""
+    w = where(filters.with_(markets=(), policies=(), projects=(), cohorts=()), alias="tr", trainee_alias=None,
+              source=False)
+    markets, policies = list(filters.markets), list(filters.policies)
+    person = ("AND (tr.training_id IN (SELECT training_id FROM attendance WHERE trainee_id = ? AND attended) "
+              "OR tr.kind = 'policy_update' AND (tr.market IS NULL OR "
+              "tr.market = (SELECT market FROM trainees WHERE trainee_id = ?)))") if trainee_id else ""
+    sql = f"""
+        SELECT tr.date, tr.kind, tr.title, tr.policy, tr.market FROM trainings tr
+        WHERE {w.sql}
+          AND (tr.market IS NULL OR len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], tr.market))
+          AND (tr.policy IS NULL OR len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], tr.policy))
+          {person}
+        ORDER BY tr.date, tr.kind, tr.title"""
+    params = [*w.params, markets, markets, policies, policies, *([trainee_id, trainee_id] if trainee_id else [])]
+    df = con.execute(sql, params).df()
+    return df[EVENT_COLUMNS] if not df.empty else pd.DataFrame(columns=EVENT_COLUMNS)

@@ -20,6 +20,7 @@ from metrics import tables, words
 from metrics.filters import Filters, Source
 from metrics.rates import iso_week_start, lead_measure
 from metrics.trainee import coaching_list
+from metrics.training import EVENT_COLUMNS, events
 from metrics.weak_spots import weak_spots
 from metrics.weekly import (
     Tile,
@@ -103,6 +104,7 @@ class WeekSummary:
     weak: pd.DataFrame  # metrics.weak_spots over WEAK_SPOT_WEEKS, presenter rule applied
     coaching: pd.DataFrame  # metrics.trainee.coaching_list
     presenting: bool
+    events: pd.DataFrame  # metrics.training.events over the chart's weeks, marked on it
 
     @property
     def start(self) -> dt.date:
@@ -137,21 +139,27 @@ def summarise_week(
     window = filters.with_(start=max(filters.start or dt.date.min, monday - dt.timedelta(weeks=WEAK_SPOT_WEEKS - 1)),
                            end=end, source=lead)
     weak = weak_spots(con, window, min_reviewed=WEAK_SPOT_MIN_REVIEWS, visible_markets=visible_markets)
-    return assemble(filters, option, lead, weekly_impact(con, filters, monday), p_chart(con, filters, monday, lead),
+    chart = p_chart(con, filters, monday, lead)
+    marked = (events(con, filters.with_(start=pd.Timestamp(chart["week"].min()).date(), end=end))
+              if not chart.empty else pd.DataFrame(columns=EVENT_COLUMNS))
+    return assemble(filters, option, lead, weekly_impact(con, filters, monday), chart,
                     week_training_effects(con, filters, monday), weak,
-                    coaching_list(con, filters, min_reviewed=COACHING_MIN_REVIEWS), presenting=presenting)
+                    coaching_list(con, filters, min_reviewed=COACHING_MIN_REVIEWS), presenting=presenting,
+                    events=marked)
 
 
 def assemble(
     filters: Filters, option: WeekOption, measure: Source, impact: WeeklyImpact, chart: pd.DataFrame,
     effects: pd.DataFrame, weak: pd.DataFrame, coaching: pd.DataFrame, *, presenting: bool,
+    events: pd.DataFrame | None = None,
 ) -> WeekSummary:
     """A week's summary from its measures, with the presenter rule applied once for every surface: a small
     session's effect blanked, a weak-spot cell about fewer than 5 people left out."""
     sessions = privacy.blank_small(tables.week_sessions(impact, effects), "attendees", tables.WEEK_EFFECT_COLUMNS,
                                    presenting=presenting)
     kept = privacy.keep_groups(weak, "trainees", presenting=presenting).frame if not weak.empty else weak
-    return WeekSummary(filters, option, measure, impact, chart, effects, sessions, kept, coaching, presenting)
+    marked = events if events is not None else pd.DataFrame(columns=EVENT_COLUMNS)
+    return WeekSummary(filters, option, measure, impact, chart, effects, sessions, kept, coaching, presenting, marked)
 
 
 def report_tables(week: WeekSummary) -> dict[str, pd.DataFrame]:

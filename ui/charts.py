@@ -5,10 +5,13 @@ screen-shared. Pages draw them with `ui.show.chart`; the weekly report turns the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import altair as alt
 import pandas as pd
+
+from data_sources.contract import TRAINING_KINDS
+from outgoing.weekly_report import WeekSummary
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -51,6 +54,30 @@ def presenting(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
         labelFontSize=17, titleFontSize=17).configure_title(fontSize=20)
 
 
+EVENT_KINDS = list(TRAINING_KINDS)
+
+
+def with_events(chart: alt.TopLevelMixin, events: pd.DataFrame) -> alt.TopLevelMixin:
+    """A time chart (x: `week` or another temporal field) with trainings and policy updates marked as
+    dashed rules at their dates, coloured by kind, the title in the tooltip; a click on a kind in the
+    legend fades the others (double-click for all)."""
+    if events.empty:
+        return chart
+    kinds = alt.selection_point(name="event_kind", fields=["kind"], bind="legend")
+    rules = alt.Chart(events).mark_rule(strokeDash=[3, 3], strokeWidth=2).encode(
+        x=alt.X("date:T"),
+        color=alt.Color("kind:N", title="Trainings", scale=alt.Scale(domain=EVENT_KINDS, range=[*PALETTE[1:6], GREY]),
+                        legend=alt.Legend(orient="bottom", direction="horizontal", columns=3,
+                                          labelExpr="replace(datum.label, '_', ' ')")),
+        opacity=alt.when(kinds).then(alt.value(0.9)).otherwise(alt.value(0.08)),
+        tooltip=[alt.Tooltip("date:T", title="Date", format="%d %b %Y"), alt.Tooltip("kind:N", title="Kind"),
+                 alt.Tooltip("title:N", title="Title"), alt.Tooltip("policy:N", title="Policy"),
+                 alt.Tooltip("market:N", title="Market")],
+    ).add_params(kinds)
+    # Both inner scales resolved apart, so a chart's own colour-and-shape legend stays one legend.
+    return alt.layer(cast(Any, chart), rules).resolve_scale(color="independent", shape="independent")
+
+
 def titled(chart: alt.TopLevelMixin, point: str | None) -> alt.TopLevelMixin:
     """The chart with its point as its title (what a reader should take from it), when there is one."""
     return chart.properties(title=alt.TitleParams(point, anchor="start", fontSize=15)) if point else chart
@@ -89,6 +116,20 @@ def p_chart(frame: pd.DataFrame, chosen: dt.date, measure: str = "Accuracy") -> 
     marker = alt.Chart(pd.DataFrame({"week": [pd.Timestamp(chosen)]})).mark_rule(
         color="#999", strokeDash=[2, 2]).encode(x="week:T")
     return alt.layer(band, centre, marker, line, points).properties(height=300)
+
+
+def weeks_spanned(frame: pd.DataFrame) -> tuple[dt.date, dt.date]:
+    """The first Monday and the last Sunday of a frame's ISO `week` column: the dates its chart spans."""
+    weeks = pd.to_datetime(frame["week"])
+    return weeks.min().date(), (weeks.max() + pd.Timedelta(days=6)).date()
+
+
+def week_chart(week: WeekSummary) -> alt.TopLevelMixin | None:
+    """The Overview's and the weekly report's control chart of the week's lead measure, its trainings and
+    policy updates marked; None when the weeks before it have no reviews."""
+    if week.chart.empty:
+        return None
+    return with_events(p_chart(week.chart, week.start, week.measure_name.capitalize()), week.events)
 
 
 # ---------------------------------------------------------------------------------- Trainee explorer

@@ -70,16 +70,17 @@ def tiles(week: WeekSummary) -> None:
 def control_chart(week: WeekSummary) -> None:
     name = week.measure_name
     st.subheader(f"Weekly {name} against its control limits")
-    if week.chart.empty:
+    figure = charts.week_chart(week)
+    if figure is None:
         st.info(f"No {name} reviews in the {BASELINE_WEEKS} weeks before this one, so there are no control limits "
                 "to judge it against.")
         return
-    show.chart(charts.p_chart(week.chart, week.start, name.capitalize()), key="overview_p_chart",
-               name=f"p_chart_{week.start}")
+    show.chart(figure, key="overview_p_chart", name=f"p_chart_{week.start}")
     drill.rows_button(f"Show the {name} decisions of this week", week.filters.with_(source=week.measure),
                       key="week_rows", week=week.start, what=f"{name.capitalize()} decisions of the week from {week.start:%d %b %Y}")
     st.caption(f"Shaded: 3-sigma control limits around {words.control_window()} (dashed), at each week's number "
-               "of reviews. Diamonds are weeks beyond the limits; the dotted line is the chosen week.")
+               "of reviews. Diamonds are weeks beyond the limits; the dotted line is the chosen week; coloured dashed lines "
+               "are trainings and policy updates (click a kind in the legend to pick it out).")
 
 
 def trainings(week: WeekSummary) -> None:
@@ -128,7 +129,7 @@ def coaching(week: WeekSummary) -> None:
 def report_downloads(week: WeekSummary) -> None:
     st.subheader("Download")
     who, target = downloads.who(), store()  # read here: the builders below run when clicked, maybe off this thread
-    figure = charts.p_chart(week.chart, week.start, week.measure_name.capitalize()) if not week.chart.empty else None
+    figure = charts.week_chart(week)
 
     def report_html() -> str:
         log_export(target.cursor(), user=who, what=f"weekly report {week.start}", rows=len(week.sessions),

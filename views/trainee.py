@@ -20,7 +20,7 @@ from metrics.trainee import (
     trainee_trainings,
     trainee_trend,
 )
-from metrics.training import EffectDesign, training_effect
+from metrics.training import EffectDesign, events, training_effect
 from ui import charts, downloads, drill, filters, presenter, show
 from ui.cache import measure
 
@@ -63,11 +63,15 @@ def trend_section(trainee_id: str, f: Filters) -> None:
     # A band drawn from fewer than MIN_GROUP mates would show individuals' rates while presenting.
     few = [presenter.too_few(n) for n in trend["cohort_trainees"]]
     trend = trend.assign(**{c: trend[c].mask(few) for c in BAND})
-    show.chart(charts.trainee_trend(trend, MEASURE), key="trainee_trend", name="trainee_trend")
+    start, end = charts.weeks_spanned(trend)
+    marked = measure(events, f.with_(start=start, end=end), trainee_id=trainee_id)
+    show.chart(charts.with_events(charts.trainee_trend(trend, MEASURE), marked), key="trainee_trend",
+               name="trainee_trend")
     drill.rows_button(f"Show the {int(trend['reviewed'].sum()):,} decisions behind this trend", f, key="trainee_rows",
                       trainee_id=trainee_id, what="This trainee's reviewed decisions under the filters")
     st.caption("Points: this trainee's weekly rate with its 95% Wilson interval. Shaded: the middle half "
-               "(25th–75th percentile) of cohort-mates' rates in the same tenure week; dashed: their median.")
+               "(25th–75th percentile) of cohort-mates' rates in the same tenure week; dashed: their median. "
+               "Coloured dashed lines: the sessions this trainee attended and the policy updates.")
 
 
 def strengths_section(trainee_id: str, f: Filters) -> None:

@@ -9,6 +9,7 @@ from metrics import tables, words
 from metrics import weak_spots as ws
 from metrics.filters import Filters
 from metrics.rates import lead_measure, reviews_by_source
+from metrics.training import events
 from ui import charts, downloads, drill, filters, presenter, show
 from ui.cache import measure
 
@@ -98,18 +99,22 @@ def cell_detail(spots: pd.DataFrame, f: Filters, min_reviewed: int, fdr: float) 
             st.warning(f"Only {int(r['reviewed'])} reviews here (fewer than {min_reviewed}): too few to judge.")
         trend_col, why_col = st.columns([3, 2])
         with trend_col:
-            cell_trend(detail, r, market, policy)
+            cell_trend(detail, r, f)
         with why_col:
             cell_errors(detail)
 
 
-def cell_trend(detail: ws.CellDetail, r: pd.Series, market: str, policy: str) -> None:
+def cell_trend(detail: ws.CellDetail, r: pd.Series, f: Filters) -> None:
     st.markdown("**Week by week**")
     if detail.trend.empty:
         st.info("No weekly figures for this cell.")
         return
-    show.chart(charts.cell_trend(detail.trend, r["policy_level"]), key="cell_trend", name=f"trend_{market}_{policy}")
-    st.caption("Weekly rate with its 95% band; dashed: the policy in the other markets.")
+    start, end = charts.weeks_spanned(detail.trend)
+    marked = measure(events, f.with_(markets=(detail.market,), policies=(detail.policy,), start=start, end=end))
+    show.chart(charts.with_events(charts.cell_trend(detail.trend, r["policy_level"]), marked), key="cell_trend",
+               name=f"trend_{detail.market}_{detail.policy}")
+    st.caption("Weekly rate with its 95% band; dashed grey: the policy in the other markets; coloured dashed "
+               "lines: trainings and policy updates for this market and policy.")
 
 
 def cell_errors(detail: ws.CellDetail) -> None:

@@ -20,6 +20,7 @@ from metrics.filters import Filters
 from metrics.training import (
     EffectDesign,
     effect_candidates,
+    events,
     timeline,
     training_effect,
     trainings,
@@ -267,6 +268,35 @@ def test_timeline_by_week_around_the_session(store: Store) -> None:
     assert att.loc[-1, "reviewed"] == 12 * 7 * 10
     assert att.loc[-1, "rate"] == pytest.approx(0.75)
     assert (tl["low"] <= tl["rate"]).all() and (tl["rate"] <= tl["high"]).all()
+
+
+def test_events_are_the_sessions_that_fit_the_filters_and_a_trainees_own(store: Store) -> None:
+    con = store.cursor()
+    insert(con, "trainings", [
+        {"training_id": "U1", "date": SESSION + dt.timedelta(days=2), "kind": "policy_update",
+         "title": "Slur list v3", "policy": "Hate Speech", "market": None},  # every market
+        {"training_id": "V1", "date": SESSION + dt.timedelta(days=3), "kind": "refresher", "title": "VN refresher",
+         "policy": "Hate Speech", "market": "VN"},
+        {"training_id": "S1", "date": SESSION + dt.timedelta(days=4), "kind": "refresher", "title": "Spam basics",
+         "policy": "Spam", "market": "TH"},
+        {"training_id": "L1", "date": SESSION + dt.timedelta(days=90), "kind": "refresher", "title": "Later",
+         "policy": None, "market": None},
+    ])
+    window = Filters(start=SESSION - dt.timedelta(days=7), end=SESSION + dt.timedelta(days=14))
+    assert list(events(con, window)["title"]) == ["1:1", "Hate speech refresher", "Slur list v3", "VN refresher",
+                                                  "Spam basics"]
+    th_hate = window.with_(markets=("TH",), policies=("Hate Speech",))
+    assert list(events(con, th_hate)["title"]) == ["Hate speech refresher", "Slur list v3"]
+    # A01 attended T1 only; policy updates reach everyone; P's 1:1 is P's alone.
+    assert list(events(con, window, trainee_id="A01")["title"]) == ["Hate speech refresher", "Slur list v3"]
+    assert list(events(con, window, trainee_id="P")["title"]) == ["1:1", "Slur list v3"]
+    assert list(events(con, window, trainee_id="C00")["title"]) == ["Slur list v3"]  # a no-show is not marked
+    insert(con, "trainings", [{"training_id": "U2", "date": SESSION + dt.timedelta(days=5), "kind": "policy_update",
+                               "title": "VN only", "policy": "Hate Speech", "market": "VN"}])
+    assert list(events(con, window, trainee_id="V")["title"]) == ["Slur list v3", "VN only"]  # not TH's sessions
+    assert "VN only" not in set(events(con, window, trainee_id="A01")["title"])
+    assert pd.Timestamp(events(con, Filters())["date"].iloc[-1]) == pd.Timestamp(SESSION + dt.timedelta(days=90))
+    assert events(con, Filters(start=SESSION + dt.timedelta(days=200))).empty
 
 
 def test_trainings_list_counts_attendance_and_ratings(store: Store) -> None:

@@ -30,6 +30,21 @@ def test_p_chart_marks_weeks_beyond_the_limits_and_the_chosen_week() -> None:
     assert any(layer.get("encoding", {}).get("y", {}).get("title") == "Quality" for layer in layers)
 
 
+def test_events_are_dashed_rules_by_kind_with_titles_and_a_legend_to_pick_one() -> None:
+    weeks = pd.date_range("2026-07-06", periods=3, freq="W-MON")
+    trend = pd.DataFrame({"week": weeks, "rate": [0.7, 0.8, 0.75]})
+    base = alt.Chart(trend).mark_line().encode(x="week:T", y="rate:Q")
+    assert charts.with_events(base, pd.DataFrame(columns=["date", "kind", "title", "policy", "market"])) is base
+    marked = pd.DataFrame({"date": [weeks[1]], "kind": ["policy_update"], "title": ["Slur list v3"],
+                           "policy": ["Hate Speech"], "market": [None]})
+    chart = charts.with_events(base, marked)
+    layers = spec(chart)["layer"]
+    assert len(layers) == 2 and layers[1]["mark"]["strokeDash"] == [3, 3]
+    assert layers[1]["encoding"]["color"]["scale"]["domain"] == charts.EVENT_KINDS
+    assert "Slur list v3" in text(chart) and '"bind": "legend"' in text(chart)
+    assert charts.weeks_spanned(trend) == (weeks[0].date(), (weeks[2] + pd.Timedelta(days=6)).date())
+
+
 def test_timeline_shades_both_windows_and_names_the_groups() -> None:
     frame = pd.DataFrame({"group": ["attended", "comparison"], "offset": [-1, 1], "reviewed": [10, 12],
                           "correct": [7, 9], "rate": [0.7, 0.75], "low": [0.4, 0.45], "high": [0.9, 0.92]})
