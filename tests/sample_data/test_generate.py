@@ -13,7 +13,7 @@ import pytest
 
 from data_sources.contract import DATASETS
 from sample_data import planted as P
-from sample_data.generate import DATASET_NAMES, EXPORTS_DIR, build, main, write_exports
+from sample_data.generate import DATASET_NAMES, EXPORTS_DIR, build, main, sample_columns, write_exports
 
 # The bundled exports must stay "a few MB".
 MAX_BUNDLED_BYTES = 5_000_000
@@ -98,8 +98,19 @@ def test_different_seed_gives_different_data(data: dict[str, pd.DataFrame]) -> N
 def test_every_dataset_has_the_contract_columns_in_order(data: dict[str, pd.DataFrame]) -> None:
     assert set(data) == set(DATASET_NAMES)
     for name, frame in data.items():
-        assert tuple(frame.columns) == DATASETS[name].column_names, name
+        # Then the columns the contract describes but the importer does not read yet (sample_columns).
+        assert tuple(frame.columns) == DATASETS[name].column_names + sample_columns(name), name
         assert len(frame) > 0, name
+
+
+def test_audience_says_how_attendees_were_chosen_and_is_mostly_unknown(data: dict[str, pd.DataFrame]) -> None:
+    trainings = data["trainings"].set_index("training_id")
+    assert trainings.loc[P.REFRESHER_TRAINING_ID, "audience"] == "random"  # a draw by roster
+    assert trainings.loc[P.REMEDIAL_TRAINING_ID, "audience"] == "low_scorers"
+    onboarding = trainings["kind"] == "onboarding"
+    assert (trainings.loc[onboarding, "audience"] == "everyone").all()
+    assert trainings.loc[~onboarding, "audience"].isna().sum() == (~onboarding).sum() - 2
+    assert trainings["audience"].isna().sum() > trainings["audience"].value_counts().max()  # unknown is common
 
 
 def test_correct_is_given_label_equals_expected_label(data: dict[str, pd.DataFrame]) -> None:
