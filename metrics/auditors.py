@@ -222,7 +222,8 @@ def _double_audits(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataF
 
 
 def _kappa_row(first: pd.Series, second: pd.Series, moderators: int) -> dict[str, object]:
-    k = cohen_kappa(first.tolist(), second.tolist())
+    with np.errstate(invalid="ignore", divide="ignore"):  # a pair that always agrees has no variance
+        k = cohen_kappa(first.tolist(), second.tolist())
     return {"shared": len(first), "moderators": moderators, "agreement": float((first == second).mean()),
             "kappa": k.kappa.estimate, "low": k.kappa.low, "high": k.kappa.high}
 
@@ -232,7 +233,8 @@ def auditor_agreement(con: duckdb.DuckDBPyConnection, filters: Filters) -> Audit
     Cohen's kappa with its large-sample interval (metrics.agreement), overall, per auditor against
     colleagues and per pair of auditors. No decision audited twice: nan with no rows."""
     pairs = _double_audits(con, filters)
-    overall = cohen_kappa(pairs["first_pass"].tolist(), pairs["second_pass"].tolist())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = cohen_kappa(pairs["first_pass"].tolist(), pairs["second_pass"].tolist())
     # Each auditor's verdict beside the colleague's on the same decision, whichever audited first.
     mine = pd.concat([
         pairs.rename(columns={"first": "reviewer_id", "first_pass": "own", "second_pass": "other"}),

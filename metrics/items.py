@@ -130,14 +130,13 @@ def _distractors(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFra
 def _shrunk(df: pd.DataFrame) -> pd.DataFrame:
     """Share correct shrunk towards the policy's items: a beta-binomial prior per policy, fitted across its
     items by maximum likelihood (metrics.stats), and each item's posterior mean and 95% interval."""
-    out = df.assign(shrunk_rate=np.nan, shrunk_low=np.nan, shrunk_high=np.nan)
-    for _, idx in out.groupby("policy", dropna=False).indices.items():
-        x, n = out["correct"].to_numpy()[idx], out["attempts"].to_numpy()[idx]
+    estimate, low, high = (np.full(len(df), np.nan) for _ in range(3))
+    for _, idx in df.groupby("policy", dropna=False).indices.items():
+        x, n = df["correct"].to_numpy()[idx], df["attempts"].to_numpy()[idx]
         prior = beta_binomial_prior(x, n)
         post = shrink(x, n, prior.mean, prior.strength)
-        out.iloc[idx, out.columns.get_indexer(["shrunk_rate", "shrunk_low", "shrunk_high"])] = np.column_stack(
-            [post.estimate, post.low, post.high])
-    return out
+        estimate[idx], low[idx], high[idx] = post.estimate, post.low, post.high
+    return df.assign(shrunk_rate=estimate, shrunk_low=low, shrunk_high=high)
 
 
 def _tested(df: pd.DataFrame, rules: ItemRules) -> pd.DataFrame:
