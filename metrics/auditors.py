@@ -82,10 +82,9 @@ def _standardised(strata: pd.DataFrame, left_out: set[str]) -> pd.DataFrame:
     colleague audits), each at the stratum's pooled fail rate f: one auditor's rate in a stratum, from a
     handful of audits, is too often 0 or 1 to plug in."""
     reference = ~strata["reviewer_id"].isin(left_out)
-    totals = strata[reference].groupby(STRATUM)[["audits", "fails"]].sum()
-    s = strata.join(totals, on=STRATUM, rsuffix="_ref").fillna({"audits_ref": 0, "fails_ref": 0})
-    s["m"] = s["audits_ref"] - s["audits"].where(reference, 0)
-    s["f"] = s["fails_ref"] - s["fails"].where(reference, 0)
+    counted = strata.assign(m=strata["audits"].where(reference, 0), f=strata["fails"].where(reference, 0))
+    totals = counted.groupby(STRATUM)[["m", "f"]].transform("sum")
+    s = counted.assign(m=totals["m"] - counted["m"], f=totals["f"] - counted["f"])  # colleagues only
     s = s[s["m"] > 0]
     n, m = s["audits"].astype(float), s["m"].astype(float)
     pooled = (s["fails"] + s["f"]) / (n + m)
@@ -176,7 +175,7 @@ def _judged(df: pd.DataFrame, rules: AuditorRules) -> pd.DataFrame:
     df["shrunk_low"] = np.where(measured, post.low, np.nan)
     df["shrunk_high"] = np.where(measured, post.high, np.nan)
     df["severity"] = df["shrunk_rate"] - df["expected_rate"]
-    order = df.assign(_thin=~df["enough_data"], _key=-df["severity"].fillna(0))
+    order = df.assign(_thin=~df["enough_data"], _key=np.where(df["enough_data"], -df["severity"], 0.0))
     order = order.sort_values(["_thin", "_key", "reviewer_id"], kind="stable")
     return order.reset_index(drop=True)[SEVERITY_COLUMNS]
 
@@ -205,8 +204,9 @@ class AuditorAgreement:
 AGREEMENT_COLUMNS = ["shared", "moderators", "agreement", "kappa", "low", "high"]
 
 
-def _double_audits(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """Pairs of audits of the same decision by two different auditors, the earlier one first."""
+def double_audits(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Pairs of audits of the same decision (item_id and trainee_id) by two different auditors, the earlier
+    one first: trainee_id, first, second (auditor ids), first_pass, second_pass (their verdicts)."""
     cte, params = _audits(filters)
     return con.execute(
         f"""{cte},
@@ -232,7 +232,7 @@ def auditor_agreement(con: duckdb.DuckDBPyConnection, filters: Filters) -> Audit
     """Where two auditors judged the same decision, how often do their verdicts agree beyond chance?
     Cohen's kappa with its large-sample interval (metrics.agreement), overall, per auditor against
     colleagues and per pair of auditors. No decision audited twice: nan with no rows."""
-    pairs = _double_audits(con, filters)
+    pairs = double_audits(con, filters)
     with np.errstate(invalid="ignore", divide="ignore"):
         overall = cohen_kappa(pairs["first_pass"].tolist(), pairs["second_pass"].tolist())
     # Each auditor's verdict beside the colleague's on the same decision, whichever audited first.
