@@ -354,3 +354,21 @@ def test_saved_mapping_is_used_for_the_next_file_with_those_headers(con, tmp_pat
 def test_cohort_defaults_to_start_month(con, tmp_path):
     one(con, write(tmp_path, "r.csv", ROSTER))
     assert con.execute("SELECT DISTINCT cohort FROM trainees").fetchall() == [("2026-03",)]
+
+
+def test_a_header_the_contract_does_not_know_is_listed_and_ignored(con, tmp_path):
+    """The bundled trainings carry `audience` before the importer maps it: the file is still recognised,
+    every row imported, and the extra header named as unmatched (the preview shows it)."""
+    from data_sources.readers import read_path
+    from data_sources.sample import EXPORTS
+    from sample_data.generate import sample_columns
+
+    path = EXPORTS / "trainings.csv"
+    assert path.read_text(encoding="utf-8").splitlines()[0].split(",")[-1] == "audience"
+    rows = len(path.read_text(encoding="utf-8").splitlines()) - 1
+    plan = imports.plan_import(con, read_path(con, path, display_name=path.name)[0])
+    # Until the contract maps audience, it is the one header left over.
+    assert plan.dataset == "trainings" and plan.unmatched_headers == list(sample_columns("trainings"))
+    assert not plan.missing
+    result = one(con, path)
+    assert result.ok and result.dataset == "trainings" and result.added == rows == count(con, "trainings")
