@@ -151,7 +151,8 @@ def _tested(df: pd.DataFrame, rules: ItemRules) -> pd.DataFrame:
     out["p_value"] = np.where(testable, sps.binom.cdf(out["correct"], out["attempts"], level), np.nan)
     out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy())
     poor = out["discrimination"] < POOR_DISCRIMINATION
-    out["mislabelled"] = testable & (out["q_value"] < rules.fdr) & poor
+    crowd = out["distractor_share"] > out["rate"]  # one other answer is given more often than the key
+    out["mislabelled"] = testable & (out["q_value"] < rules.fdr) & (poor | crowd)
     out["too_easy"] = out["enough_data"] & (out["low"] >= EASY_FLOOR) & (poor | out["discrimination"].isna())
     out["flagged"] = out["mislabelled"] | out["too_easy"]
     return out
@@ -179,10 +180,14 @@ def item_health(con: duckdb.DuckDBPyConnection, filters: Filters, rules: ItemRul
     Flags, only on items with `rules.min_attempts` attempts or more (`enough_data`; the rest are marked,
     not ranked or tested): `mislabelled` ("probably mislabelled or ambiguous") when the share correct is
     below the policy's level by the exact one-sided binomial test (`p_value`), surviving Benjamini-Hochberg
-    over every testable item at `rules.fdr` (`q_value`), AND the item does not tell strong moderators from
-    weak ones (discrimination under POOR_DISCRIMINATION: strong moderators fail it too, or more). Hard
-    items that strong moderators get right are hard, not wrong, and are not flagged. `too_easy` when the
-    Wilson lower bound is at least EASY_FLOOR and discrimination is poor or not measurable (everyone right).
+    over every testable item at `rules.fdr` (`q_value`), AND either the item does not tell strong moderators
+    from weak ones (discrimination under POOR_DISCRIMINATION: strong moderators fail it too, or more) or
+    one other answer is given more often than the key (the classical sign of a miskeyed item in distractor
+    analysis; Haladyna 2004, Developing and Validating Multiple-Choice Test Items). Hard items that strong
+    moderators get right, with wrong answers that do not outnumber the key, are hard, not wrong, and are not
+    flagged. Rest scores are a moderator's accuracy over the whole filter window: where moderators are still
+    learning, narrow the dates so that "strong" means strong at the time. `too_easy` when the Wilson lower
+    bound is at least EASY_FLOOR and discrimination is poor or not measurable (everyone right).
 
     Sorted for review: mislabelled items by q-value, then too-easy ones by attempts, then the other judged
     items by shrunk share correct (hardest first), then items with too few attempts by id."""

@@ -189,8 +189,8 @@ def item_text(row: dict[str, object], *, poor: float, min_attempts: int) -> str:
         other = ""
         if not missing(row["distractor"]):
             other = f"; {pct(row['distractor_share'], 0)} answer {row['distractor']} instead"
-        return (f"Check the key: {item} — {right} (n={n:,}) {against}, and "
-                f"{discrimination_words(row['discrimination'], poor)}{other}. "
+        return (f"Check the key: {item} — {right} (n={n:,}) {against}{other}; "
+                f"{discrimination_words(row['discrimination'], poor)}. "
                 f"Probably mislabelled or ambiguous ({_q_text(row['q_value'])}).")
     return f"{item} — {right} (n={n:,}) {against}; not flagged ({_q_text(row['q_value'])})."
 

@@ -93,8 +93,9 @@ def review_list(judged: pd.DataFrame, rules: it.ItemRules) -> None:
     flagged = judged[judged["flagged"]]
     st.caption(
         f"Flagged items first: probably mislabelled or ambiguous ones (share right below the policy's other items "
-        f"by an exact binomial test that survives Benjamini-Hochberg at {rules.fdr:.0%}, and r under "
-        f"{it.POOR_DISCRIMINATION:.2f}), by q-value; then items too easy to tell anyone apart (we are 95% sure at "
+        f"by an exact binomial test that survives Benjamini-Hochberg at {rules.fdr:.0%}, and either r under "
+        f"{it.POOR_DISCRIMINATION:.2f} or one other answer given more often than the key), by q-value; then items "
+        f"too easy to tell anyone apart (we are 95% sure at "
         f"least {it.EASY_FLOOR:.0%} get them right). Then every other item with {rules.min_attempts}+ attempts, "
         "hardest first (shrunk share right)."
     )

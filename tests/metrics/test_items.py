@@ -92,6 +92,26 @@ def test_policy_level_is_the_share_right_on_the_policys_other_items(con: duckdb.
     assert math.isnan(df.loc["SP1", "policy_level"])  # the only Spam item: nothing to compare with
 
 
+def test_a_hard_item_is_flagged_only_when_one_other_answer_outnumbers_the_key(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """Both HARD and CROWD: strong moderators right 60%, weak ones 10% (they discriminate well). HARD's
+    wrong answers scatter over three labels, none as common as the key; CROWD's are all bullying, given
+    more often than the key: hard is not wrong, but a crowd agreeing on another answer is a miskey sign."""
+    scatter = ["non_violating", "bullying", "self_harm"]
+    rows = []
+    for i in range(20):
+        for item in ("HARD", "CROWD"):
+            rows.append(answer(f"S{i:02d}", item, i % 10 < 6, wrong="bullying" if item == "CROWD" else scatter[i % 3]))
+            rows.append(answer(f"W{i:02d}", item, i % 10 == 0, wrong="bullying" if item == "CROWD" else scatter[i % 3]))
+    insert_decisions(con, rows)
+    df = by_item(item_health(con, Filters()))
+    for item in ("HARD", "CROWD"):
+        assert df.loc[item, "rate"] == pytest.approx(0.35) and df.loc[item, "discrimination"] > POOR_DISCRIMINATION
+        assert df.loc[item, "q_value"] < 0.05  # far below the policy's other items either way
+    assert df.loc["HARD", "distractor_share"] < df.loc["HARD", "rate"] and not df.loc["HARD", "flagged"]
+    assert df.loc["CROWD", "distractor_share"] == pytest.approx(0.65) and bool(df.loc["CROWD", "mislabelled"])
+
+
 def test_ordinary_items_discriminate_and_are_not_flagged(con: duckdb.DuckDBPyConnection) -> None:
     df = by_item(item_health(con, Filters()))
     ordinary = df.loc[[f"N{k:02d}" for k in range(20)]]
@@ -249,8 +269,8 @@ def test_sample_planted_items_are_the_flagged_ones(sample_con: duckdb.DuckDBPyCo
     assert df["item_id"].head(len(planted.MISLABELLED_ITEMS)).tolist() == df.loc[df["mislabelled"], "item_id"].tolist()
     mis = by_item(df).loc[list(planted.MISLABELLED_ITEMS)]
     assert (mis["rate"] < mis["policy_level"] - 0.2).all()  # far below their policy's other items
-    assert (mis["discrimination"] < POOR_DISCRIMINATION).all()
-    assert (mis["distractor_share"] > 0.3).all()  # the policy's answer, which the key marks wrong
+    # More moderators give the policy's answer, which the key marks wrong, than the key.
+    assert (mis["distractor_share"] > mis["rate"]).all()
     easy = by_item(df).loc[list(planted.OBVIOUS_ITEMS)]
     assert (easy["rate"] == 1.0).all()
 
