@@ -180,7 +180,8 @@ def item_text(row: dict[str, object], *, poor: float, min_attempts: int) -> str:
     n = int(_num(row["attempts"]))
     if not row["enough_data"]:
         return f"{item}: {count(n, 'attempt')}, fewer than {min_attempts}: too few to judge."
-    right = f"{pct(row['rate'], 0)} answer with the key {row['key']}"
+    right = (f"{pct(row['rate'], 0)} right" if missing(row["key"]) else
+             f"{pct(row['rate'], 0)} answer with the key {row['key']}")
     if row["too_easy"]:
         return (f"Too easy: {item} — {rate_text(row['rate'], row['low'], row['high'], n)} right; it tells no "
                 "one apart. Replace it with a case that needs the policy.")

@@ -13,7 +13,8 @@ from tests.browser.conftest import assert_no_exception, screenshot, wait_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {"home": "", "overview": "overview", "training": "training", "trainee": "trainee",
-         "learning": "learning", "weak-spots": "weak-spots", "calibration": "calibration", "data": "data"}
+         "learning": "learning", "weak-spots": "weak-spots", "item-health": "item-health", "calibration": "calibration",
+         "data": "data"}
 
 
 def roster() -> tuple[set[str], set[str]]:
@@ -95,3 +96,14 @@ def test_the_weekly_report_downloads_as_one_self_contained_file(server, page: Pa
     page.goto(path.as_uri())
     assert "Uplift weekly report" in page.inner_text("h1")
     screenshot(page, "weekly-report")
+
+
+def test_item_health_in_presenter_mode_names_no_auditor(server, page: Page):
+    with open(ROOT / "sample_data" / "exports" / "decisions.csv", encoding="utf-8") as fh:
+        auditors = {r["reviewer_id"] for r in csv.DictReader(fh) if r["reviewer_id"]}
+    page.goto(f"{server.url}/item-health?present=1")
+    wait_for_app(page)
+    assert_no_exception(page)
+    text = page.inner_text("body")
+    assert not sorted(a for a in auditors if a in text)
+    assert "Reviewer " in text  # auditors appear as pseudonyms instead

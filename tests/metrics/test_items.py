@@ -152,6 +152,20 @@ def test_filters_apply_and_qa_audits_never_count(con: duckdb.DuckDBPyConnection)
     assert only_spam["item_id"].tolist() == ["SP1"]
 
 
+def test_items_without_labels_still_get_share_right_and_discrimination(con: duckdb.DuckDBPyConnection) -> None:
+    """Golden-set exports with only `correct`: no key and no distractor, the rest as usual."""
+    rows = [{"trainee_id": f"S{i:02d}", "item_id": "BARE", "policy": HS, "correct": i % 2 == 0} for i in range(20)]
+    insert_decisions(con, rows)
+    bare = by_item(item_health(con, Filters())).loc["BARE"]
+    assert bare.attempts == 20 and bare.rate == 0.5 and pd.isna(bare.key) and pd.isna(bare.distractor)
+    assert math.isfinite(bare.discrimination)
+    text = words.item_text(bare.to_dict() | {"item_id": "BARE"}, poor=POOR_DISCRIMINATION, min_attempts=30)
+    assert text == "BARE (Hate Speech): 20 attempts, fewer than 30: too few to judge."
+    judged = item_health(con, Filters(), ItemRules(min_attempts=20)).set_index("item_id").loc["BARE"].to_dict()
+    assert "BARE (Hate Speech) — 50% right (n=20)" in words.item_text(
+        judged | {"item_id": "BARE"}, poor=POOR_DISCRIMINATION, min_attempts=20)
+
+
 def test_an_empty_store_gives_an_empty_frame_with_the_columns() -> None:
     store = open_store(":memory:")
     df = item_health(store.cursor(), Filters())
