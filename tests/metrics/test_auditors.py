@@ -244,9 +244,6 @@ def test_each_auditor_is_compared_with_the_colleagues_who_judged_the_same_decisi
     b = cohen_kappa([True] * 5 + [False, False, False, True, True],
                     [True] * 6 + [False, False, True, False])
     assert mine.loc["B", "kappa"] == pytest.approx(b.kappa.estimate)
-    pairs = agreement.by_pair.set_index(["first", "second"])
-    assert pairs["shared"].to_dict() == {("A", "B"): 10, ("A", "C"): 2}
-    assert pairs.loc[("A", "B"), "moderators"] == 10
 
 
 # --------------------------------------------------------------------------------- sample data
