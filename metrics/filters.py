@@ -33,6 +33,17 @@ ALL = Filters()  # no filter: a frozen value, safe as a default
 COHORT_SQL = "coalesce(t.cohort, strftime(t.start_date, '%Y-%m'))"
 
 
+# Item-level decisions with market and project resolved as in the rollup (a decision without one takes its
+# trainee's) and the trainee's cohort, under one alias `r` for where(filters, alias="r", trainee_alias="r").
+RESOLVED_DECISIONS = f"""
+    SELECT d.decision_id, d.trainee_id, d.date, d.policy, CAST(d.source AS VARCHAR) AS source, d.correct,
+           d.item_id, d.given_label, d.expected_label, d.reviewer_id, d.error_type,
+           coalesce(d.market, t.market, 'Unknown') AS market, coalesce(d.project, t.project) AS project,
+           {COHORT_SQL} AS cohort
+    FROM decisions d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+"""
+
+
 def within_markets(filters: Filters, allowed: tuple[str, ...]) -> Filters:
     """The filters as a person limited to `allowed` markets may use them: markets they picked outside
     their own are dropped, and picking none means all of theirs. No limit (empty `allowed`): unchanged."""

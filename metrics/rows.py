@@ -10,20 +10,10 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from metrics.filters import Filters, where
+from metrics.filters import COHORT_SQL, RESOLVED_DECISIONS, Filters, where
 
 ROW_COLUMNS = ["date", "trainee_id", "market", "project", "policy", "source", "correct", "given_label",
                "expected_label", "error_type", "item_id", "reviewer_id", "decision_id"]
-
-# Decisions with market and project resolved as the rollup resolves them (a decision without one takes its
-# trainee's), and the trainee's cohort, so that where() filters them under the one alias `r`.
-_RESOLVED = """
-    SELECT d.date, d.trainee_id, coalesce(d.market, t.market, 'Unknown') AS market,
-           coalesce(d.project, t.project) AS project, d.policy, CAST(d.source AS VARCHAR) AS source, d.correct,
-           d.given_label, d.expected_label, d.error_type, d.item_id, d.reviewer_id, d.decision_id, t.cohort
-    FROM decisions d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
-"""
-
 
 @dataclass(frozen=True)
 class Rows:
@@ -51,18 +41,18 @@ def decisions_behind(
     w = where(filters, alias="r", trainee_alias="r")
     one = "AND r.trainee_id = ?" if person else ""
     head = con.execute(
-        f"""WITH r AS ({_RESOLVED})
+        f"""WITH r AS ({RESOLVED_DECISIONS})
             SELECT count(*), count(DISTINCT r.trainee_id) FROM r WHERE {w.sql} {one}""", [*w.params, *person],
     ).fetchone()
     frame = con.execute(
-        f"""WITH r AS ({_RESOLVED})
+        f"""WITH r AS ({RESOLVED_DECISIONS})
             SELECT {", ".join(f"r.{c}" for c in ROW_COLUMNS)} FROM r WHERE {w.sql} {one}
             ORDER BY r.date DESC, r.trainee_id, r.decision_id LIMIT ?""", [*w.params, *person, limit],
     ).df()
     # Pre-aggregated counts take their trainee's market and project, as in the rollup.
     c = where(filters, alias="c", trainee_alias="c")
     counted = con.execute(
-        f"""WITH c AS (SELECT dc.trainee_id, dc.date, dc.policy, dc.source, dc.reviewed, t.market, t.project, t.cohort
+        f"""WITH c AS (SELECT dc.trainee_id, dc.date, dc.policy, dc.source, dc.reviewed, t.market, t.project, {COHORT_SQL} AS cohort
                        FROM decision_counts dc LEFT JOIN trainees t USING (trainee_id))
             SELECT coalesce(sum(c.reviewed), 0) FROM c WHERE {c.sql} {"AND c.trainee_id = ?" if person else ""}""",
         [*c.params, *person],

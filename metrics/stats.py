@@ -588,6 +588,34 @@ def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray |
     return BetaPrior(mu * precision, (1 - mu) * precision, "mle")
 
 
+def beta_binomial_strength(
+    successes: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float], means: np.ndarray | Sequence[float]
+) -> float:
+    """The weight (alpha + beta, in pseudo-observations) of Beta priors whose means are known in advance,
+    one per group (e.g. each auditor's expected fail rate from colleagues on the same work), by maximum
+    likelihood on the beta-binomial over the groups (bounded scalar search on the log weight).
+
+    A large weight means the groups stray from their means no more than binomial noise explains, so
+    `shrink` moves them almost all the way; the search stops at 10x the observations (as
+    `beta_binomial_prior` does) and returns that cap when there is no spread beyond noise. Groups with
+    n = 0 or a mean of 0 or 1 are ignored; with none left, nan."""
+    xs, ns = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    mu = np.asarray(means, dtype=float)
+    keep = (ns > 0) & (mu > 0) & (mu < 1) & np.isfinite(mu)
+    xs, ns, mu = xs[keep], ns[keep], mu[keep]
+    if len(ns) == 0:
+        return math.nan
+    cap = math.log(10 * ns.sum())
+    failures = ns - xs
+
+    def nll(log_strength: float) -> float:
+        a, b = mu * math.exp(log_strength), (1 - mu) * math.exp(log_strength)
+        return -float((special.betaln(xs + a, failures + b) - special.betaln(a, b)).sum())
+
+    res = optimize.minimize_scalar(nll, bounds=(math.log(1e-3), cap), method="bounded")
+    return float(math.exp(min(float(res.x), cap)))
+
+
 def shrink(
     successes: ArrayLike, n: ArrayLike, prior_mean: ArrayLike, prior_strength: ArrayLike, confidence: float = 0.95
 ) -> Intervals:

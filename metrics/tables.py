@@ -395,3 +395,90 @@ def weak_spot_point(spots: pd.DataFrame, measure: str) -> str:
     worst = flagged.iloc[0]
     return (f"{words.count(len(flagged), 'cell')} flagged on {measure}; most errors to save: {worst['market']} × "
             f"{worst['policy']}")
+
+# ------------------------------------------------------------------------------------- Item health
+
+ITEM_STATUS = {"mislabelled": "Probably mislabelled or ambiguous", "too_easy": "Too easy to tell anyone apart",
+               "judged": "Not flagged", "thin": "Too few attempts"}
+
+
+def item_status(frame: pd.DataFrame) -> list[str]:
+    return [ITEM_STATUS["mislabelled"] if m else ITEM_STATUS["too_easy"] if e else
+            ITEM_STATUS["judged"] if j else ITEM_STATUS["thin"]
+            for m, e, j in zip(frame["mislabelled"], frame["too_easy"], frame["enough_data"], strict=True)]
+
+
+def item_table(frame: pd.DataFrame, *, ranked: bool, lines: Sequence[str] | None = None) -> pd.DataFrame:
+    """Items of `item_health` as the page lists them (numbers stay numbers; the page formats them);
+    `ranked` numbers them in the frame's order, `lines` adds what to do about each."""
+    out = pd.DataFrame({
+        "Item": frame["item_id"], "Policy": frame["policy"], "Status": item_status(frame), "Key": frame["key"],
+        "Attempts": frame["attempts"], "Moderators": frame["moderators"], "Share right": frame["rate"],
+        "95% CI": _ranges(frame["low"], frame["high"]), "Shrunk": frame["shrunk_rate"],
+        "95% credible": _ranges(frame["shrunk_low"], frame["shrunk_high"]),
+        "Policy's other items": frame["policy_level"], "Discrimination (r)": frame["discrimination"],
+        "Top 27% right": frame["upper_rate"], "Bottom 27% right": frame["lower_rate"],
+        "Most common wrong answer": frame["distractor"], "Its share": frame["distractor_share"],
+        "q-value": frame["q_value"],
+    })  # fmt: skip
+    if ranked:
+        out.insert(0, "Rank", range(1, len(out) + 1))
+    if lines is not None:
+        out["What to do"] = list(lines)
+    return out.reset_index(drop=True)
+
+
+def item_dots(frame: pd.DataFrame) -> pd.DataFrame:
+    """Items of `item_health` for the item charts: item, policy, key, status, attempts, rate, low, high,
+    level (the policy's other items), discrimination."""
+    return pd.DataFrame({
+        "item": frame["item_id"], "policy": frame["policy"], "key": frame["key"], "status": item_status(frame),
+        "attempts": frame["attempts"], "rate": frame["rate"], "low": frame["low"], "high": frame["high"],
+        "level": frame["policy_level"], "discrimination": frame["discrimination"],
+    }).reset_index(drop=True)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------- QA auditors
+
+def auditor_status(frame: pd.DataFrame) -> list[str]:
+    return ["Stricter than colleagues" if f and d > 0 else "More lenient than colleagues" if f else
+            "Not flagged" if e else "Too few audits to judge"
+            for f, d, e in zip(frame["flagged"], frame["difference"], frame["enough_data"], strict=True)]
+
+
+def auditor_table(frame: pd.DataFrame, who: Sequence[str]) -> pd.DataFrame:
+    """`auditor_severity` rows as the page lists them, `who` the way each auditor is named."""
+    return pd.DataFrame({
+        "Auditor": list(who), "Status": auditor_status(frame), "Moderators audited": frame["moderators"],
+        "Audits": frame["audits"], "Fail rate": frame["fail_rate"], "95% CI": _ranges(frame["fail_low"], frame["fail_high"]),
+        "Comparable audits": frame["comparable_audits"], "Colleagues": frame["colleagues"],
+        "Colleagues' rate on the same work": frame["expected_rate"],
+        "Difference": [words.points(x) for x in frame["difference"]],
+        "95% CI of the difference": [words.ci_points(lo, hi) for lo, hi in
+                                     zip(frame["difference_low"], frame["difference_high"], strict=True)],
+        "Severity (shrunk)": frame["severity"], "q-value": frame["q_value"],
+    }).reset_index(drop=True)  # fmt: skip
+
+
+def severity_dots(frame: pd.DataFrame, who: Sequence[str]) -> pd.DataFrame:
+    """The judged auditors for the severity chart: who, difference with its interval, status."""
+    return pd.DataFrame({"who": list(who), "difference": frame["difference"], "low": frame["difference_low"],
+                         "high": frame["difference_high"], "audits": frame["comparable_audits"],
+                         "status": auditor_status(frame)}).reset_index(drop=True)
+
+
+def agreement_table(frame: pd.DataFrame, who: Sequence[str]) -> pd.DataFrame:
+    """Per-auditor agreement with colleagues (an `AuditorAgreement.by_auditor` frame)."""
+    return pd.DataFrame({
+        "Auditor": list(who), "Decisions shared": frame["shared"], "Moderators": frame["moderators"],
+        "Same verdict": frame["agreement"], "Cohen's κ": frame["kappa"], "95% CI": [
+            words.coefficient_interval(Interval(k, lo, hi)) for k, lo, hi in
+            zip(frame["kappa"], frame["low"], frame["high"], strict=True)],
+    }).reset_index(drop=True)  # fmt: skip
+
+
+def kappa_dots(frame: pd.DataFrame, who: Sequence[str]) -> pd.DataFrame:
+    """Per-auditor kappa with its interval for the agreement chart, lowest first."""
+    dots = pd.DataFrame({"who": list(who), "kappa": frame["kappa"], "low": frame["low"], "high": frame["high"],
+                         "shared": frame["shared"], "agreement": frame["agreement"]})
+    return dots.sort_values(["kappa", "who"], na_position="last", kind="stable").reset_index(drop=True)

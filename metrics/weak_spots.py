@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import words
-from metrics.filters import Filters, Source, where
+from metrics.filters import RESOLVED_DECISIONS, Filters, Source, where
 from metrics.rates import RATE_COLUMNS, add_rate_columns, lead_measure, trainee_join
 from metrics.stats import benjamini_hochberg, beta_binomial_prior, shrink, two_proportion_test
 
@@ -139,16 +139,6 @@ class CellDetail:
     trend: pd.DataFrame
 
 
-# Item-level decisions with market and project resolved as in the rollup (a decision without one takes
-# its trainee's), and the trainee's cohort, so that where() can filter them under one alias.
-_RESOLVED_DECISIONS = """
-    SELECT d.date, d.policy, d.source, d.correct, d.given_label, d.expected_label, d.error_type,
-           coalesce(d.market, t.market, 'Unknown') AS market, coalesce(d.project, t.project) AS project,
-           t.cohort
-    FROM decisions d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
-"""
-
-
 def cell_detail(con: duckdb.DuckDBPyConnection, filters: Filters, market: str, policy: str) -> CellDetail:
     """What are the errors in this market x policy cell, and how has it moved week by week?
 
@@ -160,7 +150,7 @@ def cell_detail(con: duckdb.DuckDBPyConnection, filters: Filters, market: str, p
 
     def errors(cols: str, condition: str, group: str) -> pd.DataFrame:
         # cols, condition and group are literals below; the filter condition comes from where().
-        sql = f"WITH r AS ({_RESOLVED_DECISIONS}) SELECT {cols} FROM r WHERE {w.sql} AND NOT r.correct AND {condition} GROUP BY {group}"
+        sql = f"WITH r AS ({RESOLVED_DECISIONS}) SELECT {cols} FROM r WHERE {w.sql} AND NOT r.correct AND {condition} GROUP BY {group}"
         return con.execute(sql, w.params).df()
 
     confusions = errors(

@@ -167,3 +167,70 @@ def tile_detail(tile: Tile) -> str:
     if not missing(tile.p_value):
         parts.append(f"Change against last week: {p_text(tile.p_value)} (two-proportion test).")
     return " ".join(parts)
+
+
+# ------------------------------------------------------------------------- item health and auditors
+
+def _q_text(q: object) -> str:
+    return "" if missing(q) else ("q < 0.001" if _num(q) < 0.001 else f"q = {_num(q):.3f}")
+
+
+def discrimination_words(r: object, poor: float) -> str:
+    """How an item separates moderators, from its corrected item-total correlation `r`."""
+    if missing(r):
+        return "it cannot tell strong moderators from weak ones (they all answered alike)"
+    if _num(r) < 0:
+        return f"strong moderators miss it more often than weak ones (r = {signed(r)})"
+    if _num(r) < poor:
+        return f"strong moderators do no better on it than weak ones (r = {signed(r)})"
+    return f"strong moderators get it right more often than weak ones (r = {signed(r)})"
+
+
+def item_text(row: dict[str, object], *, poor: float, min_attempts: int) -> str:
+    """One line per golden-set item from an `item_health` row: what was found and what to do."""
+    item = f"{row['item_id']} ({row['policy']})"
+    n = int(_num(row["attempts"]))
+    if not row["enough_data"]:
+        return f"{item}: {count(n, 'attempt')}, fewer than {min_attempts}: too few to judge."
+    right = (f"{pct(row['rate'], 0)} right" if missing(row["key"]) else
+             f"{pct(row['rate'], 0)} answer with the key {row['key']}")
+    if row["too_easy"]:
+        return (f"Too easy: {item} — {rate_text(row['rate'], row['low'], row['high'], n)} right; it tells no "
+                "one apart. Replace it with a case that needs the policy.")
+    against = f"against {pct(row['policy_level'], 0)} on the policy's other items"
+    if row["mislabelled"]:
+        other = ""
+        if not missing(row["distractor"]):
+            other = f"; {pct(row['distractor_share'], 0)} answer {row['distractor']} instead"
+        return (f"Check the key: {item} — {right} (n={n:,}) {against}{other}; "
+                f"{discrimination_words(row['discrimination'], poor)}. "
+                f"Probably mislabelled or ambiguous ({_q_text(row['q_value'])}).")
+    return f"{item} — {right} (n={n:,}) {against}; not flagged ({_q_text(row['q_value'])})."
+
+
+def auditor_text(who: str, row: dict[str, object], *, min_audits: int, fdr: float) -> str:
+    """One sentence per QA auditor from an `auditor_severity` row; `who` names them as the page does
+    ("Auditor QA11", or a pseudonym while presenting)."""
+    audits = int(_num(row["comparable_audits"]))
+    if audits == 0:
+        return f"{who}: no colleague audited the same market, policy and week, so nothing to compare with."
+    if not row["enough_data"]:
+        return (f"{who}: {count(audits, 'audit')} on work colleagues also audited, fewer than "
+                f"{min_audits:,}: too few to judge.")
+    difference = _num(row["difference"])
+    ci = ci_points(row["difference_low"], row["difference_high"])
+    if row["flagged"]:
+        more = difference > 0
+        return (f"{who} fails {abs(difference) * 100:.1f} points {'more' if more else 'less'} often than "
+                f"colleagues on the same work ({ci}, {audits:,} audits); quality scores from their audits read "
+                f"{'low' if more else 'high'}.")
+    return (f"{who}: {points(difference)} against colleagues on the same work ({ci}); not flagged at a "
+            f"{fdr:.0%} false-discovery rate ({_q_text(row['q_value'])}).")
+
+
+def kappa_text(kappa: Interval, pairs: int) -> str:
+    """'κ = 0.82 (95% CI 0.75 to 0.90) over 340 decisions: almost perfect'."""
+    if not kappa.measured:
+        return "no decision was audited by two auditors" if pairs == 0 else "not measurable on these decisions"
+    return (f"κ = {signed(kappa.estimate)} ({coefficient_interval(kappa)}) over {count(pairs, 'decision')}: "
+            f"{agreement_band(kappa.estimate)}")

@@ -18,7 +18,7 @@ import math
 import pathlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -101,7 +101,6 @@ TENURED_PER_WEEK = 1.2
 GOLDEN_SHARE = 0.3  # of the routine reviews; audit drives are all QA audits
 BLANK_MARKET_SHARE = 0.05  # the importer fills these from the roster
 BLANK_PROJECT_SHARE = 0.03
-QA_REVIEWERS_PER_TRAINEES = 25
 GOLDEN_BANK_PER_POLICY = 200
 
 # --- Labels ---------------------------------------------------------------------------------------------
@@ -315,10 +314,10 @@ def _add_session(s: _Sessions, training: dict, invited: np.ndarray, show_rate: f
 
 def _training(training_id: str, day: int, kind: str, title: str, *, policy: str | None = None,
               market: str | None = None, project: str | None = None, trainer: str | None = None,
-              hours: float = 1.0, delivery: str = "classroom") -> dict:
+              hours: float = 1.0, delivery: str = "classroom", audience: str | None = None) -> dict:
     return {"training_id": training_id, "date": day, "kind": kind, "title": title, "policy": policy,
             "market": market, "project": project, "trainer": trainer, "duration_hours": hours,
-            "delivery": delivery}
+            "delivery": delivery, "audience": audience}
 
 
 def _onboarding(s: _Sessions, r: _Roster) -> None:
@@ -327,7 +326,8 @@ def _onboarding(s: _Sessions, r: _Roster) -> None:
         members = np.flatnonzero(r.klass == k)
         s.trainings.append(_training(cl["class_id"], int(cl["start"]), "onboarding",
                                      f"New-hire onboarding {P.COHORTS[cl['cohort']]}",
-                                     market=P.MARKETS[cl["market"]], trainer=cl["trainer"], hours=72.0))
+                                     market=P.MARKETS[cl["market"]], trainer=cl["trainer"], hours=72.0,
+                                     audience="everyone"))
         s.attendance.extend((cl["class_id"], int(i), True) for i in members)
 
 
@@ -335,7 +335,7 @@ POLICY_UPDATES = (
     (dt.date(2026, 4, 20), "Spam & Scams", "Policy update: new investment-scam patterns"),
     (dt.date(2026, 6, 15), "Hate Speech", "Policy update: coded slurs and dog whistles"),
     (dt.date(2026, 8, 10), "Dangerous Orgs", "Policy update: revised designated organisations list"),
-    (dt.date(2026, 10, 12), "Self-harm", "Policy update: new escalation path and resources"),
+    (P.POLICY_UPDATE_DATE, P.POLICY_UPDATE_POLICY, P.POLICY_UPDATE_TITLE),  # (h): accuracy dips after it
 )
 
 
@@ -434,7 +434,7 @@ def _planted_refresher(s: _Sessions, r: _Roster, rng: np.random.Generator, per_s
     attended[no_show] = False
     s.trainings.append(_training(P.REFRESHER_TRAINING_ID, _day(P.REFRESHER_DATE), "refresher",
                                  "Hate Speech refresher: coded hate and counter-speech", policy=P.REFRESHER_POLICY,
-                                 trainer=POLICY_TRAINER, hours=3.0, delivery="virtual"))
+                                 trainer=POLICY_TRAINER, hours=3.0, delivery="virtual", audience="random"))
     s.attendance.extend((P.REFRESHER_TRAINING_ID, int(i), bool(a)) for i, a in zip(invited, attended, strict=True))
     mask = np.zeros(r.n, dtype=bool)
     mask[invited[attended]] = True
@@ -542,6 +542,10 @@ def _true_accuracy(r: _Roster, noise: _Noise, refresher: np.ndarray, t: np.ndarr
     p += (after & in_markets) * P.REFRESHER_COMMON_SHIFT_PP / 100
     p += (after & refresher[t]) * P.REFRESHER_EFFECT_PP / 100
     # (b) the remedial session: REMEDIAL_EFFECT_PP is zero, and nothing else is added here on purpose.
+    # (h) the policy update: everyone is less accurate on the policy while they learn the new path
+    update = _day(P.POLICY_UPDATE_DATE)
+    learning = (policy == P.POLICIES.index(P.POLICY_UPDATE_POLICY)) & (day >= update)
+    p -= (learning & (day < update + P.POLICY_UPDATE_DIP_DAYS)) * P.POLICY_UPDATE_DIP_PP / 100
     return np.clip(p, P_MIN, P_MAX)
 
 
@@ -597,11 +601,84 @@ class _DecisionIds:
     offset: int  # decisions before this block
     width: int  # digits in decision ids
     item_modulus: int  # qa item numbers are a permutation of the decision index modulo this
+    second_offset: int  # blind second audits are numbered after every other decision, in block order
 
 
-def _block_decisions(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarray, golden_bank: np.ndarray,
-                     cells: _Cells, ids: _DecisionIds, stats: _WindowStats, rng: np.random.Generator) -> pa.Table:
-    """One block's decisions, sorted by date then trainee, as an Arrow table with the contract's columns."""
+@dataclass
+class _Plants:
+    """The decision-level plants beyond accuracy (planted.py (f) and (g)): the live golden set with its
+    miskeyed and obvious items, the QA auditors with the lenient and the strict one, and where QA runs
+    blind double audits."""
+
+    golden_bank: np.ndarray  # (policies, live items): the expected kind of each live golden item
+    mislabelled: np.ndarray  # item keys (policy * 10_000 + item number)
+    obvious: np.ndarray
+    reviewers: list[str]
+    pool_start: np.ndarray  # per market: the first auditor's code, and how many auditors
+    pool_size: np.ndarray
+    lenient: int  # auditor codes; -1 when a run has no such auditor
+    strict: int
+    double_markets: np.ndarray  # market codes
+
+
+def _item_key(item_id: str) -> int:
+    """"GAN0007" -> policy * 10_000 + 7, the key golden items are matched by."""
+    return POLICY_CODES.index(item_id[1:3]) * 10_000 + int(item_id[3:])
+
+
+def _plants(r: _Roster, golden_bank: np.ndarray) -> _Plants:
+    reviewers, pool_start, pool_size = _reviewer_pools(r)
+    code = {name: i for i, name in enumerate(reviewers)}
+    return _Plants(golden_bank, np.array([_item_key(i) for i in P.MISLABELLED_ITEMS]),
+                   np.array([_item_key(i) for i in P.OBVIOUS_ITEMS]), reviewers, pool_start, pool_size,
+                   code.get(P.LENIENT_AUDITOR, -1), code.get(P.STRICT_AUDITOR, -1),
+                   np.array([P.MARKETS.index(m) for m in P.DOUBLE_AUDIT_MARKETS]))
+
+
+@dataclass
+class _Rows:
+    """A block's decisions as codes (-1 = missing), before they become an Arrow table."""
+
+    number: np.ndarray  # decision number: D000001 is 1
+    t: np.ndarray
+    day: np.ndarray
+    policy: np.ndarray
+    correct: np.ndarray
+    golden: np.ndarray
+    item_id: pa.Array
+    given: np.ndarray
+    expected: np.ndarray
+    reviewer: np.ndarray
+    error: np.ndarray
+    market: np.ndarray
+    project: np.ndarray
+
+    def table(self, r: _Roster, reviewers: list[str], width: int) -> pa.Table:
+        columns = {
+            "decision_id": _prefixed("D", self.number, width),
+            "trainee_id": _decode(self.t, r.ids),
+            "date": _dates(self.day),
+            "policy": _decode(self.policy, P.POLICIES),
+            "correct": pa.array(self.correct),
+            "source": _decode(self.golden.astype(np.int64), ("qa_audit", "golden_set")),
+            "item_id": self.item_id,
+            "given_label": _decode(self.given, LABELS),
+            "expected_label": _decode(self.expected, LABELS),
+            "reviewer_id": _decode(self.reviewer, reviewers),
+            "error_type": _decode(self.error, ERROR_TYPES),
+            "market": _decode(self.market, P.MARKETS),
+            "project": _decode(self.project, PROJECTS),
+        }
+        return pa.table(columns, schema=_schema("decisions"))
+
+
+def _block_decisions(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarray, plants: _Plants,
+                     cells: _Cells, ids: _DecisionIds, stats: _WindowStats,
+                     rngs: tuple[np.random.Generator, np.random.Generator]) -> pa.Table:
+    """One block's decisions, sorted by date then trainee (a blind second audit right after the audit it
+    repeats), as an Arrow table with the contract's columns. The second stream draws only what the
+    decision-level plants need, so the first draws what it always did."""
+    rng, plant_rng = rngs
     t = np.repeat(cells.trainee, cells.count)
     week = np.repeat(cells.week, cells.count)
     policy = np.repeat(cells.policy, cells.count)
@@ -616,19 +693,18 @@ def _block_decisions(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarra
     correct = rng.random(n) < p
     tiny = kind == 2
     correct[tiny] = np.arange(tiny.sum()) < P.TINY_CORRECT  # the tiny cell's few decisions, as planted
-    stats.add(t, day, policy, correct)
 
-    # Golden items come from a fixed bank per policy, each with its one right answer.
-    bank_item = rng.integers(0, golden_bank.shape[1], n)
+    # Golden items come from the live golden set of each policy, each with its one answer (its key).
+    bank_item = rng.integers(0, plants.golden_bank.shape[1], n)
     prior = np.cumsum(np.asarray(LABEL_PRIOR), axis=1)[policy]
-    expected_kind = np.where(golden, golden_bank[policy, bank_item], (rng.random(n)[:, None] > prior).sum(axis=1))
+    expected_kind = np.where(golden, plants.golden_bank[policy, bank_item],
+                             (rng.random(n)[:, None] > prior).sum(axis=1))
     weak = (r.market[t] == P.MARKETS.index(P.WEAK_MARKET)) & (policy == P.POLICIES.index(P.WEAK_POLICY))
     expected, given, error = _labels(rng, policy, np.minimum(expected_kind, 3), correct, weak)
 
-    # QA reviewers: a small pool per market; golden-set checks are scored automatically.
-    reviewers, pool_start, pool_size = _reviewer_pools(r)
-    pick = (rng.random(n) * pool_size[r.market[t]]).astype(np.int64)
-    reviewer = np.where(golden, -1, pool_start[r.market[t]] + pick)
+    # QA auditors: a small pool per market; golden-set checks are scored automatically.
+    pick = (rng.random(n) * plants.pool_size[r.market[t]]).astype(np.int64)
+    reviewer = np.where(golden, -1, plants.pool_start[r.market[t]] + pick)
 
     index = ids.offset + np.arange(n)
     qa_item = (2_654_435_761 * index + 918_273_645) % ids.item_modulus  # a permutation: unique, not sequential
@@ -639,27 +715,97 @@ def _block_decisions(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarra
     market_code = np.where(rng.random(n) < BLANK_MARKET_SHARE, -1, r.market[t])
     market_code[tiny] = r.market[t[tiny]]
     project_code = np.where(rng.random(n) < BLANK_PROJECT_SHARE, -1, r.project[t])
-    columns = {
-        "decision_id": _prefixed("D", index + 1, ids.width),
-        "trainee_id": _decode(t, r.ids),
-        "date": _dates(day),
-        "policy": _decode(policy, P.POLICIES),
-        "correct": pa.array(correct),
-        "source": _decode(golden.astype(np.int64), ("qa_audit", "golden_set")),
-        "item_id": pc.if_else(pa.array(golden), golden_item_id, qa_item_id),
-        "given_label": _decode(given, LABELS),
-        "expected_label": _decode(expected, LABELS),
-        "reviewer_id": _decode(reviewer, reviewers),
-        "error_type": _decode(error, ERROR_TYPES),
-        "market": _decode(market_code, P.MARKETS),
-        "project": _decode(project_code, PROJECTS),
-    }
-    return pa.table(columns, schema=_schema("decisions"))
+    rows = _Rows(index + 1, t, day, policy, correct, golden, pc.if_else(pa.array(golden), golden_item_id, qa_item_id),
+                 given, expected, reviewer, error, market_code, project_code)
+    rows = _plant_golden_items(plant_rng, plants, rows, rows.policy * 10_000 + bank_item, p)
+    truth = rows.correct  # what a careful auditor would find
+    rows = _plant_auditors(plant_rng, plants, rows)
+    stats.add(t, day, policy, rows.correct)  # team leads rank people on the audits as recorded
+    table = rows.table(r, plants.reviewers, ids.width)
+    second, repeats = _second_audits(plant_rng, plants, r, rows, truth, (kind == 0) & ~golden, ids.second_offset)
+    if not len(repeats):
+        return table
+    order = np.argsort(np.concatenate([np.arange(n), repeats + 0.5]), kind="stable")
+    return pa.concat_tables([table, second.table(r, plants.reviewers, ids.width)]).take(order)
+
+
+def _plant_golden_items(rng: np.random.Generator, plants: _Plants, rows: _Rows, key: np.ndarray,
+                        p: np.ndarray) -> _Rows:
+    """(f) Miskeyed golden items: a moderator answers with the key (the surface reading) the less often the
+    more accurate they are, and otherwise gives the policy's answer, which the key marks wrong. Obvious
+    items: everyone gets them right."""
+    miskeyed = rows.golden & np.isin(key, plants.mislabelled)
+    obvious = rows.golden & np.isin(key, plants.obvious)
+    (low, often), (high, rarely) = P.MISKEY_FOLLOWED
+    follows_key = rng.random(len(p)) < np.interp(p, (low, high), (often, rarely))
+    violation = 3 + rows.policy
+    # The policy's answer: left up where the key removes, removed under the policy where the key does not.
+    policy_answer = np.where(rows.expected == violation, 0, violation)
+    correct = np.where(miskeyed, follows_key, rows.correct | obvious)
+    given = np.where(correct, rows.expected, np.where(miskeyed, policy_answer, rows.given))
+    error = np.where(correct, -1, np.where(miskeyed, np.where(policy_answer == 0, 0, 1), rows.error))
+    return replace(rows, correct=correct, given=given, error=error)
+
+
+def _disputed(given: np.ndarray, policy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The label an auditor records against a decision they fail, and the error type that makes: a removal
+    should have stayed up (over-enforcement), a decision left up should have been removed (missed
+    violation), an age restriction should have stayed up, an escalation should have been actioned."""
+    violation = 3 + policy
+    removed, left_up, restricted = given >= 3, given == 0, given == 1
+    expected = np.select([removed, left_up, restricted], [0, violation, 0], violation)
+    error = np.select([removed, left_up, restricted], [1, 0, 1], 3)
+    return expected, error
+
+
+def _severity(rng_draw: np.ndarray, auditor: np.ndarray, verdict: np.ndarray, plants: _Plants) -> np.ndarray:
+    """(g) Verdicts as the lenient and the strict auditor record them: the lenient one passes some errors,
+    the strict one fails some right decisions; everyone else records the verdict as it is."""
+    passes = (auditor == plants.lenient) & (plants.lenient >= 0) & ~verdict & (rng_draw < P.LENIENT_PASS_SHARE)
+    fails = (auditor == plants.strict) & (plants.strict >= 0) & verdict & (rng_draw < P.STRICT_FAIL_SHARE)
+    return (verdict | passes) & ~fails
+
+
+def _plant_auditors(rng: np.random.Generator, plants: _Plants, rows: _Rows) -> _Rows:
+    recorded = _severity(rng.random(len(rows.correct)), rows.reviewer, rows.correct, plants)
+    disputed, dispute_error = _disputed(rows.given, rows.policy)
+    passed, failed = recorded & ~rows.correct, rows.correct & ~recorded
+    return replace(rows, correct=recorded,
+                   expected=np.select([passed, failed], [rows.given, disputed], rows.expected),
+                   error=np.select([passed, failed], [-1, dispute_error], rows.error))
+
+
+def _second_audits(rng: np.random.Generator, plants: _Plants, r: _Roster, rows: _Rows, truth: np.ndarray,
+                   routine_audit: np.ndarray, first_number: int) -> tuple[_Rows, np.ndarray]:
+    """(g) Blind double audits: in DOUBLE_AUDIT_MARKETS, a share of routine audits is audited again by
+    another auditor of the market, who judges the same decision with their own severity and some noise.
+    Returns the second audits and the row each repeats."""
+    u = rng.random((4, len(rows.t)))
+    market = r.market[rows.t]
+    repeats = np.flatnonzero(routine_audit & np.isin(market, plants.double_markets)
+                             & (u[0] < P.DOUBLE_AUDIT_SHARE))
+    m = market[repeats]
+    size = plants.pool_size[m]
+    first = rows.reviewer[repeats] - plants.pool_start[m]
+    other = plants.pool_start[m] + (first + 1 + np.floor(u[1, repeats] * (size - 1)).astype(np.int64)) % size
+    verdict = _severity(u[2, repeats], other, truth[repeats], plants) ^ (u[3, repeats] < P.AUDIT_NOISE)
+    given = rows.given[repeats]
+    disputed, dispute_error = _disputed(given, rows.policy[repeats])
+    first_failed = ~rows.correct[repeats]  # two auditors who fail a decision agree on what was wrong
+    second = _Rows(
+        number=first_number + 1 + np.arange(len(repeats)), t=rows.t[repeats], day=rows.day[repeats],
+        policy=rows.policy[repeats], correct=verdict, golden=np.zeros(len(repeats), dtype=bool),
+        item_id=rows.item_id.take(pa.array(repeats)), given=given,
+        expected=np.where(verdict, given, np.where(first_failed, rows.expected[repeats], disputed)),
+        reviewer=other, error=np.where(verdict, -1, np.where(first_failed, rows.error[repeats], dispute_error)),
+        market=rows.market[repeats], project=rows.project[repeats],
+    )
+    return second, repeats
 
 
 def _reviewer_pools(r: _Roster) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """QA reviewer ids per market ("QATH01"), one reviewer per QA_REVIEWERS_PER_TRAINEES people."""
-    sizes = np.array([max(2, math.ceil(np.sum(r.market == m) / QA_REVIEWERS_PER_TRAINEES))
+    """QA reviewer ids per market ("QATH01"), one reviewer per QA_MODERATORS_PER_AUDITOR people (at least 2)."""
+    sizes = np.array([max(2, math.ceil(np.sum(r.market == m) / P.QA_MODERATORS_PER_AUDITOR))
                       for m in range(len(P.MARKETS))])
     names = [f"QA{mk}{k:02d}" for mk, size in zip(P.MARKETS, sizes, strict=True) for k in range(1, size + 1)]
     return names, np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes
@@ -680,7 +826,7 @@ class _WindowStats:
         self.pre_correct += np.bincount(t[pre], weights=correct[pre], minlength=len(self.pre_n)).astype(np.int64)
 
 
-def _decision_blocks(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarray, golden_bank: np.ndarray,
+def _decision_blocks(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarray, plants: _Plants,
                      seed: int, stats: _WindowStats) -> Iterator[pa.Table]:
     """Simulate decisions block by block, each block with its own random streams, so the result does not
     depend on how it is consumed. Counts come first (cheap) so decision ids run on across blocks."""
@@ -690,11 +836,13 @@ def _decision_blocks(r: _Roster, v: _Volume, noise: _Noise, refresher: np.ndarra
     total = sum(sizes)
     width = max(6, len(str(total)))
     modulus = 10 ** max(6, len(str(total)) + 1)
-    offset = 0
+    offset, second = 0, total
     for k, c in enumerate(cells):
-        yield _block_decisions(r, v, noise, refresher, golden_bank, c, _DecisionIds(offset, width, modulus),
-                               stats, np.random.default_rng([seed, 2, k]))
+        table = _block_decisions(r, v, noise, refresher, plants, c, _DecisionIds(offset, width, modulus, second),
+                                 stats, (np.random.default_rng([seed, 2, k]), np.random.default_rng([seed, 3, k])))
+        yield table
         offset += sizes[k]
+        second += table.num_rows - sizes[k]
 
 
 def _remedial(s: _Sessions, r: _Roster, stats: _WindowStats, rng: np.random.Generator,
@@ -719,7 +867,7 @@ def _remedial(s: _Sessions, r: _Roster, stats: _WindowStats, rng: np.random.Gene
     attended[rng.choice(len(invited), size=n_no_show, replace=False)] = False
     s.trainings.append(_training(P.REMEDIAL_TRAINING_ID, _day(P.REMEDIAL_DATE), "coaching",
                                  "Violent & Graphic remedial coaching", policy=P.REMEDIAL_POLICY,
-                                 trainer=POLICY_TRAINER, hours=2.0, delivery="virtual"))
+                                 trainer=POLICY_TRAINER, hours=2.0, delivery="virtual", audience="low_scorers"))
     s.attendance.extend((P.REMEDIAL_TRAINING_ID, int(i), bool(a)) for i, a in zip(invited, attended, strict=True))
     return invited[attended]
 
@@ -945,14 +1093,17 @@ class _Simulation:
         bank_size = max(100, round(GOLDEN_BANK_PER_POLICY * self.per_scale**0.5))
         prior = np.cumsum(np.asarray(LABEL_PRIOR), axis=1)
         draws = self.rng.random((len(P.POLICIES), bank_size, 1))
-        self.golden_bank = (draws > prior[:, None, :]).sum(axis=2).clip(0, 3)
+        bank = (draws > prior[:, None, :]).sum(axis=2).clip(0, 3)
+        # QA keeps a live set of each policy's bank in use, so every live item is seen often enough to judge.
+        live = round(P.GOLDEN_LIVE_ITEMS * max(self.per_scale, 1.0) ** 0.5)
+        self.plants = _plants(self.roster, bank[:, :live])
         self.stats = _WindowStats(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
         self._decisions_done = False
 
     def decisions(self) -> Iterator[pa.Table]:
         """The decisions, one Arrow table per block of trainees; consume them all before `rest()`."""
-        yield from _decision_blocks(self.roster, self.volume, self.noise, self.refresher, self.golden_bank,
-                                    self.seed, self.stats)
+        yield from _decision_blocks(self.roster, self.volume, self.noise, self.refresher, self.plants, self.seed,
+                                    self.stats)
         self._decisions_done = True
 
     def rest(self) -> dict[str, pa.Table]:

@@ -86,3 +86,43 @@ POOR_CALIBRATION_SESSION = "CAL-07"
 POOR_CALIBRATION_POLICY = "Dangerous Orgs"
 POOR_RATER_AGREEMENT = 0.40  # chance a rater gives the reference answer; the rest is random
 GOOD_RATER_AGREEMENT = (0.94, 0.98)  # range for every other session
+
+# (f) Golden-set items. The live golden set holds GOLDEN_LIVE_ITEMS items per policy (at the bundled size).
+# A few are mislabelled: their key follows the surface reading of a borderline case, and the policy says
+# otherwise (counter-speech quoting a slur, a news photo, a scam-awareness post). Moderators who know the
+# policy give the policy's answer and are marked wrong; novices follow the surface reading and are marked
+# right. A moderator's chance of answering with the key falls from MISKEY_FOLLOWED[0][1] at accuracy
+# MISKEY_FOLLOWED[0][0] to MISKEY_FOLLOWED[1][1] at MISKEY_FOLLOWED[1][0] (linear between, flat beyond).
+# A few others are so obvious that every moderator gets them right.
+GOLDEN_LIVE_ITEMS = 25
+MISLABELLED_ITEMS = ("GAN0007", "GSS0011", "GAN0019")
+MISKEY_FOLLOWED = ((0.65, 0.85), (0.90, 0.02))
+OBVIOUS_ITEMS = ("GAN0002", "GBH0004")
+# How the analysis judges items: at least this many attempts; flags survive Benjamini-Hochberg at FDR.
+ITEM_MIN_ATTEMPTS = 30
+ITEM_FDR = 0.05
+
+# (g) QA auditors: one lenient, one strict. QA has one auditor per QA_MODERATORS_PER_AUDITOR moderators in a
+# market; each audit goes to one of them at random. The lenient auditor passes LENIENT_PASS_SHARE of the
+# errors they see; the strict one fails STRICT_FAIL_SHARE of the right decisions they see. In TH and ID,
+# DOUBLE_AUDIT_SHARE of routine QA audits are audited again, blind, by another auditor of the market (a
+# second row with the same item_id and trainee_id), who also disagrees at random AUDIT_NOISE of the time.
+QA_MODERATORS_PER_AUDITOR = 8
+LENIENT_AUDITOR = "QATH02"
+LENIENT_PASS_SHARE = 0.5
+STRICT_AUDITOR = "QAID03"
+STRICT_FAIL_SHARE = 0.07
+DOUBLE_AUDIT_MARKETS = ("TH", "ID")
+DOUBLE_AUDIT_SHARE = 0.04
+AUDIT_NOISE = 0.03
+AUDITOR_MIN_AUDITS = 100  # how the analysis judges auditors: at least this many comparable audits
+
+# (h) A policy update that shows on the trend: the Self-harm escalation path changed on POLICY_UPDATE_DATE
+# (a `policy_update` briefing in every market that day). For POLICY_UPDATE_DIP_DAYS from then, accuracy on
+# the policy is lower by POLICY_UPDATE_DIP_PP in every market while people learn the new path; then it is
+# back to normal.
+POLICY_UPDATE_POLICY = "Self-harm"
+POLICY_UPDATE_DATE = dt.date(2026, 10, 12)
+POLICY_UPDATE_TITLE = "Policy update: new escalation path and resources"
+POLICY_UPDATE_DIP_PP = 12.0
+POLICY_UPDATE_DIP_DAYS = 14

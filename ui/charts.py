@@ -463,3 +463,82 @@ def pass_rates(rates: pd.DataFrame, group_title: str) -> alt.TopLevelMixin:
                  _pct_tip("first_attempt_rate", "First attempt"), _pct_tip("first_attempt_low", "95% low"),
                  _pct_tip("first_attempt_high", "95% high"), _pct_tip("rate", "Passed in the end")])
     return alt.layer(bars, points).properties(height=max(140, 30 * len(rates)))
+
+
+# ------------------------------------------------------------------------------------- Item health
+
+ITEM_STATUSES = ["Probably mislabelled or ambiguous", "Too easy to tell anyone apart", "Not flagged"]
+ITEM_COLOURS = [PALETTE[5], PALETTE[2], GREY]
+
+
+def item_map(items: pd.DataFrame, poor: float) -> alt.TopLevelMixin:
+    """Classical item analysis: share right against discrimination per golden-set item (a
+    `metrics.tables.item_dots` frame), coloured by status, sized by attempts; the floor `poor` dashed."""
+    tips = [alt.Tooltip("item:N", title="Item"), alt.Tooltip("policy:N", title="Policy"),
+            alt.Tooltip("status:N", title="Status"), alt.Tooltip("key:N", title="Key"),
+            alt.Tooltip("attempts:Q", title="Attempts"), _pct_tip("rate", "Share right"),
+            _pct_tip("level", "Policy's other items"), alt.Tooltip("discrimination:Q", title="r", format=".2f")]
+    points = alt.Chart(items).mark_circle(opacity=0.8).encode(
+        x=alt.X("rate:Q", title="Share answering with the key", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("discrimination:Q", title="Discrimination (corrected item-total r)"),
+        color=alt.Color("status:N", title=None, scale=alt.Scale(domain=ITEM_STATUSES, range=ITEM_COLOURS)),
+        size=alt.Size("attempts:Q", title="Attempts", scale=alt.Scale(range=[20, 240])), tooltip=tips)
+    floor = alt.Chart(pd.DataFrame({"r": [poor]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(
+        y="r:Q", tooltip=[alt.Tooltip("r:Q", title="Poor discrimination below", format=".2f")])
+    zero = alt.Chart(pd.DataFrame({"r": [0.0]})).mark_rule(color="#999999").encode(y="r:Q")
+    return alt.layer(zero, floor, points).properties(height=380)
+
+
+def item_intervals(items: pd.DataFrame) -> alt.TopLevelMixin:
+    """Share right with its 95% interval per item, in the frame's order (a `metrics.tables.item_dots`
+    frame), the policy's level on its other items as a black tick."""
+    y = alt.Y("item:N", sort=None, title=None)
+    colour = alt.Color("status:N", title=None, scale=alt.Scale(domain=ITEM_STATUSES, range=ITEM_COLOURS))
+    tips = [alt.Tooltip("item:N", title="Item"), alt.Tooltip("policy:N", title="Policy"),
+            alt.Tooltip("status:N", title="Status"), _pct_tip("rate", "Share right"), *_interval_tips(),
+            alt.Tooltip("attempts:Q", title="Attempts"), _pct_tip("level", "Policy's other items")]
+    bars = alt.Chart(items).mark_rule(strokeWidth=2).encode(
+        x=alt.X("low:Q", title="Share answering with the key, 95% interval", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])), x2="high:Q", y=y, color=colour, tooltip=tips)
+    dots = alt.Chart(items).mark_point(filled=True, size=80).encode(x="rate:Q", y=y, color=colour, tooltip=tips)
+    level = alt.Chart(items).mark_tick(color="#000000", thickness=2, size=16).encode(x="level:Q", y=y, tooltip=tips)
+    return alt.layer(bars, level, dots).properties(height=80 + 28 * len(items))
+
+
+AUDITOR_STATUSES = ["Stricter than colleagues", "More lenient than colleagues", "Not flagged"]
+
+
+def auditor_severity(dots: pd.DataFrame) -> alt.TopLevelMixin:
+    """Each auditor's fail rate minus colleagues' on the same work, with its 95% interval, in the frame's
+    order (columns who, difference, low, high, audits, status); zero is a solid rule."""
+    y = alt.Y("who:N", sort=None, title=None)
+    colour = alt.Color("status:N", title=None, scale=alt.Scale(domain=AUDITOR_STATUSES,
+                                                               range=[PALETTE[5], PALETTE[0], GREY]))
+    tips = [alt.Tooltip("who:N", title="Auditor"), alt.Tooltip("status:N", title="Status"),
+            alt.Tooltip("difference:Q", title="Difference", format="+.1%"),
+            alt.Tooltip("low:Q", title="95% low", format="+.1%"), alt.Tooltip("high:Q", title="95% high", format="+.1%"),
+            alt.Tooltip("audits:Q", title="Comparable audits", format=",")]
+    bars = alt.Chart(dots).mark_rule(strokeWidth=2).encode(
+        x=alt.X("low:Q", title="Fails more (+) or less (−) often than colleagues, points",
+                axis=alt.Axis(format="+%")), x2="high:Q", y=y, color=colour, tooltip=tips)
+    points = alt.Chart(dots).mark_point(filled=True, size=80).encode(x="difference:Q", y=y, color=colour,
+                                                                     tooltip=tips)
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#000000").encode(x="x:Q")
+    return alt.layer(zero, bars, points).properties(height=80 + 22 * len(dots))
+
+
+def auditor_kappa(dots: pd.DataFrame) -> alt.TopLevelMixin:
+    """Each auditor's Cohen's kappa with colleagues on decisions both audited, with its interval (columns
+    who, kappa, low, high, shared, agreement), lowest first."""
+    y = alt.Y("who:N", sort=None, title=None)
+    tips = [alt.Tooltip("who:N", title="Auditor"), alt.Tooltip("kappa:Q", title="κ", format=".2f"),
+            alt.Tooltip("low:Q", title="95% low", format=".2f"), alt.Tooltip("high:Q", title="95% high", format=".2f"),
+            alt.Tooltip("shared:Q", title="Decisions shared"),
+            alt.Tooltip("agreement:Q", title="Same verdict", format=".0%")]
+    bars = alt.Chart(dots).mark_rule(strokeWidth=2, color=PALETTE[0]).encode(
+        x=alt.X("low:Q", title="Cohen's κ with colleagues, 95% interval", scale=alt.Scale(domain=[-0.2, 1])),
+        x2="high:Q", y=y, tooltip=tips)
+    points = alt.Chart(dots).mark_point(filled=True, size=80, color=PALETTE[0]).encode(x="kappa:Q", y=y,
+                                                                                      tooltip=tips)
+    return alt.layer(bars, points).properties(height=80 + 22 * len(dots))

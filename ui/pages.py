@@ -30,6 +30,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/learning.py", "Learning curves", ":material/show_chart:", "learning", "Trainers"),
     PageSpec("views/assessments.py", "Tests and certification", ":material/quiz:", "tests", "Trainers"),
     PageSpec("views/weak_spots.py", "Weak spots", ":material/grid_on:", "weak-spots", "Trainers"),
+    PageSpec("views/items.py", "Item health", ":material/fact_check:", "item-health", "Trainers"),
     PageSpec("views/calibration.py", "Calibration", ":material/balance:", "calibration", "Calibration"),
     PageSpec("views/data.py", "Data", ":material/upload_file:", "data", "Analysts", needs="import"),
 )

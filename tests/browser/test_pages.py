@@ -113,3 +113,14 @@ def test_the_rows_behind_a_cell_open_in_a_dialog_and_download(server, page: Page
         rows = list(csv.DictReader(fh))
     assert rows and {r["market"] for r in rows} == {"VN"} and {r["policy"] for r in rows} == {"Bullying & Harassment"}
     screenshot(page, "rows-dialog")
+
+
+def test_item_health_in_presenter_mode_names_no_auditor(server, page: Page):
+    with open(ROOT / "sample_data" / "exports" / "decisions.csv", encoding="utf-8") as fh:
+        auditors = {r["reviewer_id"] for r in csv.DictReader(fh) if r["reviewer_id"]}
+    page.goto(f"{server.url}/item-health?present=1")
+    wait_for_app(page)
+    assert_no_exception(page)
+    text = page.inner_text("body")
+    assert not sorted(a for a in auditors if a in text)
+    assert "Reviewer " in text  # auditors appear as pseudonyms instead

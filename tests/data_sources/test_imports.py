@@ -355,3 +355,19 @@ def test_saved_mapping_is_used_for_the_next_file_with_those_headers(con, tmp_pat
 def test_cohort_defaults_to_start_month(con, tmp_path):
     one(con, write(tmp_path, "r.csv", ROSTER))
     assert con.execute("SELECT DISTINCT cohort FROM trainees").fetchall() == [("2026-03",)]
+
+
+def test_the_bundled_trainings_say_how_attendees_were_chosen(con, tmp_path):
+    """The bundled trainings carry `audience`: every row imported, no header left over, and the planted
+    sessions' declared audiences stored as the contract's words (most sessions, as in real exports, blank)."""
+    from data_sources.readers import read_path
+    from data_sources.sample import EXPORTS
+
+    path = EXPORTS / "trainings.csv"
+    rows = len(path.read_text(encoding="utf-8").splitlines()) - 1
+    plan = imports.plan_import(con, read_path(con, path, display_name=path.name)[0])
+    assert plan.dataset == "trainings" and plan.unmatched_headers == [] and not plan.missing
+    result = one(con, path)
+    assert result.ok and result.dataset == "trainings" and result.added == rows == count(con, "trainings")
+    declared = dict(con.execute("SELECT audience, count(*) FROM trainings GROUP BY ALL").fetchall())
+    assert {"random", "low_scorers", "everyone"} <= set(declared) and declared[None] > declared["everyone"]

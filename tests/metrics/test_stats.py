@@ -278,3 +278,26 @@ def test_grouped_alpha_bootstrap_matches_each_group_alone() -> None:
         alone = bootstrap_agreement(block, "alpha", n_boot=200, seed=5)
         got = (grouped.estimate[g], grouped.low[g], grouped.high[g])
         assert np.allclose(got, (alone.estimate, alone.low, alone.high), equal_nan=True, rtol=0, atol=1e-12)
+
+
+def test_beta_binomial_strength_with_the_mle_mean_is_the_mle_strength() -> None:
+    """With every group's mean at the joint maximum-likelihood mean, the profile maximum over the weight is
+    the joint maximum's weight (beta_binomial_prior), on overdispersed rates."""
+    from metrics.stats import beta_binomial_strength
+
+    rng = np.random.default_rng(4)
+    n = rng.integers(20, 200, 40)
+    x = rng.binomial(n, rng.beta(8, 2, 40))
+    prior = beta_binomial_prior(x, n)
+    assert prior.method == "mle"
+    assert beta_binomial_strength(x, n, np.full(40, prior.mean)) == pytest.approx(prior.strength, rel=1e-3)
+
+
+def test_beta_binomial_strength_caps_when_groups_stray_no_more_than_noise() -> None:
+    from metrics.stats import beta_binomial_strength
+
+    n = np.full(30, 100)
+    x = np.full(30, 20)  # exactly at their means: no spread at all
+    assert beta_binomial_strength(x, n, np.full(30, 0.2)) == pytest.approx(10 * n.sum(), rel=1e-3)
+    assert math.isnan(beta_binomial_strength([], [], []))
+    assert math.isnan(beta_binomial_strength([3], [10], [0.0]))  # a mean of 0 leaves nothing to fit

@@ -102,6 +102,16 @@ def test_every_dataset_has_the_contract_columns_in_order(data: dict[str, pd.Data
         assert len(frame) > 0, name
 
 
+def test_audience_says_how_attendees_were_chosen_and_is_mostly_unknown(data: dict[str, pd.DataFrame]) -> None:
+    trainings = data["trainings"].set_index("training_id")
+    assert trainings.loc[P.REFRESHER_TRAINING_ID, "audience"] == "random"  # a draw by roster
+    assert trainings.loc[P.REMEDIAL_TRAINING_ID, "audience"] == "low_scorers"
+    onboarding = trainings["kind"] == "onboarding"
+    assert (trainings.loc[onboarding, "audience"] == "everyone").all()
+    assert trainings.loc[~onboarding, "audience"].isna().sum() == (~onboarding).sum() - 2
+    assert trainings["audience"].isna().sum() > trainings["audience"].value_counts().max()  # unknown is common
+
+
 def test_correct_is_given_label_equals_expected_label(data: dict[str, pd.DataFrame]) -> None:
     dec = data["decisions"]
     assert dec["correct"].equals(dec["given_label"] == dec["expected_label"])
@@ -233,6 +243,80 @@ def test_poor_calibration_session_has_the_lowest_agreement(data: dict[str, pd.Da
     assert kappa[P.POOR_CALIBRATION_SESSION] < 0.3
     assert all(k > 0.6 for sid, k in kappa.items() if sid != P.POOR_CALIBRATION_SESSION)
     assert set(cal.loc[cal["session_id"] == P.POOR_CALIBRATION_SESSION, "policy"]) == {P.POOR_CALIBRATION_POLICY}
+
+
+def test_mislabelled_golden_items_are_failed_more_the_longer_moderators_have_been_in_production(
+        data: dict[str, pd.DataFrame]) -> None:
+    dec = data["decisions"]
+    golden = dec[dec["source"] == "golden_set"]
+    start = data["trainees"].set_index("trainee_id")["start_date"]
+    tenure = (golden["date"] - golden["trainee_id"].map(start)).dt.days // 7
+    policy_level = golden.groupby("policy")["correct"].mean()
+    assert golden.groupby("item_id").size().median() >= P.ITEM_MIN_ATTEMPTS  # a live set each item is seen in
+    for item in P.MISLABELLED_ITEMS:
+        x = golden[golden["item_id"] == item]
+        assert len(x) >= P.ITEM_MIN_ATTEMPTS
+        assert x["correct"].mean() < policy_level[x["policy"].iloc[0]] - 0.2
+        # The wrong answers are one answer, the policy's, not scattered mistakes.
+        assert x.loc[~x["correct"], "given_label"].value_counts(normalize=True).iloc[0] > 0.9
+    planted_items = golden["item_id"].isin(P.MISLABELLED_ITEMS)
+    novices = golden.loc[planted_items & (tenure < 5), "correct"].mean()
+    past_nesting = golden.loc[planted_items & (tenure >= 11), "correct"].mean()
+    assert past_nesting < novices - 0.2
+    for item in P.OBVIOUS_ITEMS:
+        x = golden[golden["item_id"] == item]
+        assert len(x) >= 35 and x["correct"].all()  # 35 right of 35: a Wilson lower bound of 0.90
+
+
+def _fail_rate_against_colleagues(data: dict[str, pd.DataFrame]) -> pd.Series:
+    """Each auditor's fail rate minus colleagues' in the same market x policy x ISO week, weighted by the
+    auditor's audits there (indirect standardisation), in points."""
+    dec = _decisions_with_market(data)
+    qa = dec[dec["source"] == "qa_audit"].assign(week=lambda f: f["date"].dt.to_period("W"), fail=lambda f: ~f["correct"])
+    s = qa.groupby(["market", "policy", "week", "reviewer_id"])["fail"].agg(["sum", "size"]).reset_index()
+    totals = s.groupby(["market", "policy", "week"])[["sum", "size"]].transform("sum")
+    s = s.assign(other_fails=totals["sum"] - s["sum"], other=totals["size"] - s["size"])
+    s = s[s["other"] > 0].assign(expected=lambda f: f["size"] * f["other_fails"] / f["other"])
+    per = s.groupby("reviewer_id")[["sum", "expected", "size"]].sum()
+    return 100 * (per["sum"] - per["expected"]) / per["size"]
+
+
+def test_the_lenient_and_the_strict_auditor_stand_out_from_colleagues(data: dict[str, pd.DataFrame]) -> None:
+    difference = _fail_rate_against_colleagues(data)
+    assert difference[P.LENIENT_AUDITOR] < -4 and difference[P.STRICT_AUDITOR] > 3
+    assert difference.idxmin() == P.LENIENT_AUDITOR
+    dec = data["decisions"]
+    assert dec["reviewer_id"].dropna().str.fullmatch(r"QA[A-Z]{2}\d{2}").all()
+
+
+def test_blind_second_audits_judge_the_same_decision_in_the_double_audit_markets(
+        data: dict[str, pd.DataFrame]) -> None:
+    dec = data["decisions"]
+    qa = dec[dec["source"] == "qa_audit"]
+    key = ["item_id", "trainee_id"]
+    twice = qa[qa.duplicated(key, keep=False)]
+    pairs = twice.groupby(key)
+    assert pairs.ngroups > 200 and (pairs.size() == 2).all()
+    assert (pairs["reviewer_id"].nunique() == 2).all() and (pairs["given_label"].nunique() == 1).all()
+    assert (pairs["date"].nunique() == 1).all() and (pairs["policy"].nunique() == 1).all()
+    assert set(twice["reviewer_id"].str[2:4]) == set(P.DOUBLE_AUDIT_MARKETS)
+    # Second audits are numbered after every other decision.
+    assert pairs["decision_id"].max().min() > dec.loc[~dec.index.isin(twice.index), "decision_id"].max()
+    agree = pairs["correct"].nunique().eq(1).mean()
+    assert 1 - 2 * P.AUDIT_NOISE - 0.05 < agree < 1 - P.AUDIT_NOISE / 2
+
+
+def test_the_policy_update_dips_accuracy_on_its_policy(data: dict[str, pd.DataFrame]) -> None:
+    trainings = data["trainings"]
+    briefings = trainings[(trainings["kind"] == "policy_update") & (trainings["policy"] == P.POLICY_UPDATE_POLICY)
+                          & (trainings["date"] == pd.Timestamp(P.POLICY_UPDATE_DATE))]
+    assert set(briefings["market"]) == set(P.MARKETS) and set(briefings["title"]) == {P.POLICY_UPDATE_TITLE}
+    dec = data["decisions"]
+    policy = dec[dec["policy"] == P.POLICY_UPDATE_POLICY]
+    when, span = pd.Timestamp(P.POLICY_UPDATE_DATE), pd.Timedelta(days=P.POLICY_UPDATE_DIP_DAYS)
+    before = policy.loc[(policy["date"] >= when - 2 * span) & (policy["date"] < when), "correct"].mean()
+    after = policy.loc[(policy["date"] >= when) & (policy["date"] < when + span), "correct"].mean()
+    assert before - after > P.POLICY_UPDATE_DIP_PP / 100 / 2
 
 
 # --- size, scale and files ------------------------------------------------------------------------------

@@ -142,3 +142,50 @@ def test_event_study_draws_each_weeks_gap_in_points_with_its_interval_and_the_wi
     t = text(charts.effect_event_study(frame, window=14, lag=0))
     assert '"earlier"' in t and '"before"' in t and '"after"' in t
     assert "datum.gap * 100" in t and "Attendees minus comparison (points)" in t and "Weeks since the session" in t
+
+# ------------------------------------------------------------------------------------- Item health
+
+def _item_dots() -> pd.DataFrame:
+    return pd.DataFrame({"item": ["GAN0007", "GAN0002", "GSS0001"], "policy": ["Adult Nudity"] * 2 + ["Spam"],
+                         "key": ["nudity", "non_violating", "scam"],
+                         "status": list(charts.ITEM_STATUSES), "attempts": [52, 57, 40], "rate": [0.31, 1.0, 0.8],
+                         "low": [0.2, 0.94, 0.65], "high": [0.45, 1.0, 0.9], "level": [0.85, 0.84, 0.86],
+                         "discrimination": [-0.23, None, 0.3]})
+
+
+def test_item_map_plots_share_right_against_discrimination_with_the_floor() -> None:
+    chart = charts.item_map(_item_dots(), 0.2)
+    layers = spec(chart)["layer"]
+    assert len(layers) == 3 and spec(chart)["height"] == 380
+    points = layers[2]["encoding"]
+    assert (points["x"]["field"], points["y"]["field"], points["size"]["field"]) == ("rate", "discrimination", "attempts")
+    assert points["color"]["scale"]["domain"] == charts.ITEM_STATUSES
+    assert '"r": 0.2' in text(chart) and "Poor discrimination below" in text(chart)
+
+
+def test_item_intervals_keep_the_review_order_and_mark_the_policy_level() -> None:
+    chart = charts.item_intervals(_item_dots())
+    layers = spec(chart)["layer"]
+    assert [layer["mark"]["type"] for layer in layers] == ["rule", "tick", "point"]
+    assert layers[0]["encoding"]["y"]["sort"] is None and layers[1]["encoding"]["x"]["field"] == "level"
+    assert spec(chart)["height"] == 80 + 28 * 3
+
+
+def test_auditor_severity_draws_intervals_around_zero_coloured_by_status() -> None:
+    dots = pd.DataFrame({"who": ["QAID03", "QATH01", "QATH02"], "difference": [0.044, 0.002, -0.071],
+                         "low": [0.018, -0.02, -0.096], "high": [0.07, 0.024, -0.047], "audits": [855, 900, 934],
+                         "status": ["Stricter than colleagues", "Not flagged", "More lenient than colleagues"]})
+    chart = charts.auditor_severity(dots)
+    layers = spec(chart)["layer"]
+    assert len(layers) == 3 and layers[0]["mark"]["type"] == "rule"  # zero
+    assert layers[1]["encoding"]["color"]["scale"]["domain"] == charts.AUDITOR_STATUSES
+    assert layers[1]["encoding"]["y"]["sort"] is None and '"format": "+.1%"' in text(chart)
+
+
+def test_auditor_kappa_draws_each_interval() -> None:
+    dots = pd.DataFrame({"who": ["A", "B"], "kappa": [0.54, 0.9], "low": [0.25, 0.8], "high": [0.83, 1.0],
+                         "shared": [43, 40], "agreement": [0.84, 0.97]})
+    chart = charts.auditor_kappa(dots)
+    layers = spec(chart)["layer"]
+    assert [layer["mark"]["type"] for layer in layers] == ["rule", "point"]
+    assert layers[0]["encoding"]["x2"]["field"] == "high" and spec(chart)["height"] == 80 + 22 * 2

@@ -1,0 +1,246 @@
+"""QA auditor severity ("grade the grader"): does an auditor fail moderators more or less often than their
+colleagues do on the same work, and do two auditors who judge the same decision agree?
+
+Severity is measured by indirect standardisation (Breslow & Day 1987, vol. II, ch. 2): each auditor's
+audits are split into strata of comparable work (market x policy x ISO week), and their expected fails are
+what the OTHER auditors' fail rate in each stratum gives on the auditor's own audits. Observed minus
+expected, per audit, is how many points more (or less) often they fail moderators than colleagues would
+have on the same work. Agreement is Cohen's kappa (metrics.agreement) on the verdicts (pass or fail) of
+decisions audited twice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from metrics.agreement import Kappa, cohen_kappa
+from metrics.filters import RESOLVED_DECISIONS, Filters, where
+from metrics.rates import add_rate_columns
+from metrics.stats import benjamini_hochberg, beta_binomial_strength, shrink
+
+Z95 = float(sps.norm.ppf(0.975))
+
+SEVERITY_COLUMNS = [
+    "reviewer_id", "moderators", "audits", "fails", "fail_rate", "fail_low", "fail_high",
+    "comparable_audits", "comparable_fails", "colleagues", "observed_rate", "expected_rate",
+    "difference", "difference_low", "difference_high", "z", "p_value", "q_value",
+    "shrunk_rate", "shrunk_low", "shrunk_high", "severity", "enough_data", "flagged",
+]  # fmt: skip
+
+_INTS = {"moderators", "audits", "fails", "comparable_audits", "comparable_fails", "colleagues"}
+
+
+@dataclass(frozen=True)
+class AuditorRules:
+    """How auditors are judged: the fewest audits on work colleagues also audited, and the FDR."""
+
+    min_audits: int = 100
+    fdr: float = 0.05
+
+
+def _audits(filters: Filters) -> tuple[str, list[object]]:
+    """QA audits with an auditor under the filters (the source is always qa_audit here)."""
+    w = where(filters.with_(source="qa_audit"), alias="r", trainee_alias="r")
+    return (f"WITH r AS ({RESOLVED_DECISIONS}), a AS (SELECT r.* FROM r WHERE r.reviewer_id IS NOT NULL AND {w.sql})",
+            w.params)
+
+
+def _strata(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """One row per auditor x market x policy x ISO week: their audits and fails."""
+    cte, params = _audits(filters)
+    return con.execute(
+        f"""{cte}
+        SELECT reviewer_id, market, policy, CAST(date_trunc('week', date) AS DATE) AS week,
+               count(*) AS audits, count(*) FILTER (WHERE NOT correct) AS fails
+        FROM a GROUP BY ALL""",
+        params,
+    ).df()
+
+
+def _moderators(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    cte, params = _audits(filters)
+    return con.execute(f"{cte} SELECT reviewer_id, count(DISTINCT trainee_id) AS moderators FROM a GROUP BY 1",
+                       params).df()
+
+
+STRATUM = ["market", "policy", "week"]
+
+
+def _standardised(strata: pd.DataFrame, left_out: set[str]) -> pd.DataFrame:
+    """Per auditor, over the strata where at least one colleague (another auditor not `left_out`) also
+    audited: observed fails, expected fails, the variance of their difference, and how many colleagues
+    in their markets the comparison rests on.
+
+    Expected fails in a stratum: the auditor's audits times the colleagues' fail rate there. The variance
+    adds the binomial variance of the auditor's fails and of that expectation (n^2 f (1 - f) / m for m
+    colleague audits), each at the stratum's pooled fail rate f: one auditor's rate in a stratum, from a
+    handful of audits, is too often 0 or 1 to plug in."""
+    reference = ~strata["reviewer_id"].isin(left_out)
+    counted = strata.assign(m=strata["audits"].where(reference, 0), f=strata["fails"].where(reference, 0))
+    totals = counted.groupby(STRATUM)[["m", "f"]].transform("sum")
+    s = counted.assign(m=totals["m"] - counted["m"], f=totals["f"] - counted["f"])  # colleagues only
+    s = s[s["m"] > 0]
+    n, m = s["audits"].astype(float), s["m"].astype(float)
+    pooled = (s["fails"] + s["f"]) / (n + m)
+    parts = pd.DataFrame({
+        "reviewer_id": s["reviewer_id"], "comparable_audits": s["audits"], "comparable_fails": s["fails"],
+        "expected": n * s["f"] / m, "variance": pooled * (1 - pooled) * (n + n * n / m),
+    })  # fmt: skip
+    out = parts.groupby("reviewer_id", as_index=False).sum()
+    markets = strata[["reviewer_id", "market"]].drop_duplicates()
+    team = markets.merge(markets[~markets["reviewer_id"].isin(left_out)], on="market", suffixes=("", "_other"))
+    team = team[team["reviewer_id"] != team["reviewer_id_other"]]
+    colleagues = team.groupby("reviewer_id")["reviewer_id_other"].nunique().rename("colleagues")
+    return out.join(colleagues, on="reviewer_id")
+
+
+def auditor_severity(
+    con: duckdb.DuckDBPyConnection, filters: Filters, rules: AuditorRules = AuditorRules()
+) -> pd.DataFrame:
+    """Which QA auditors fail moderators more, or less, often than their colleagues on the same work?
+    One row per `reviewer_id` of QA audits under the filters, columns SEVERITY_COLUMNS.
+
+    `audits`, `fails`, the fail rate with its Wilson interval (`fail_rate`, `fail_low`, `fail_high`);
+    `moderators` audited. Over the `comparable_audits` (market x policy x ISO-week strata in which at
+    least one colleague also audited): `observed_rate`, `expected_rate` (indirect standardisation: the
+    colleagues' fail rate in each stratum, weighted by the auditor's audits there) and `difference` =
+    observed - expected, with a 95% Wald interval and a two-sided z-test (`z`, `p_value`; variance as in
+    `_standardised`); `q_value`, Benjamini-Hochberg over the auditors with enough data.
+
+    One lenient auditor lowers every colleague's expected rate by its own difference divided by the number
+    of colleagues, and in a small team the others would read strict. So flagged auditors leave the
+    references one at a time, the most significant first (one per market, as strata never span markets),
+    and the comparison is run again until no new auditor is flagged; the last run is reported. Each
+    auditor is always compared with colleagues still in the reference, never with themselves.
+    `colleagues`: how many reference auditors in the same markets the comparison rests on.
+
+    `shrunk_rate`: the comparable fail rate shrunk towards the expected rate under a Beta prior centred
+    on it, its weight fitted across the auditors with enough data (metrics.stats.beta_binomial_strength),
+    with its 95% credible interval; `severity` = shrunk_rate - expected_rate, the figure to rank by.
+
+    `enough_data`: at least `rules.min_audits` comparable audits; `flagged`: enough data and q < FDR
+    (positive difference: stricter than colleagues, so quality from their audits reads low; negative:
+    more lenient, quality reads high). Sorted: auditors with enough data by severity, strictest first;
+    then the rest by id."""
+    strata = _strata(con, filters)
+    if strata.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in _INTS else "bool" if c in ("enough_data", "flagged")
+                                          else "object" if c == "reviewer_id" else "float64")
+                             for c in SEVERITY_COLUMNS})
+    totals = strata.groupby("reviewer_id", as_index=False)[["audits", "fails"]].sum()
+    base = add_rate_columns(totals, correct="fails", reviewed="audits", prefix="fail_")
+    base = base.merge(_moderators(con, filters), on="reviewer_id")
+    home = strata.groupby("reviewer_id")["market"].agg(lambda m: m.mode().iloc[0])
+    left_out: set[str] = set()
+    while True:
+        judged = _judged(base.merge(_standardised(strata, left_out), on="reviewer_id", how="left"), rules)
+        fresh = judged[judged["flagged"] & ~judged["reviewer_id"].isin(left_out)]
+        if fresh.empty:
+            return judged
+        # Strata are within a market, so each market's most significant new outlier leaves at once.
+        fresh = fresh.assign(market=fresh["reviewer_id"].map(home)).sort_values(["p_value", "reviewer_id"])
+        left_out |= set(fresh.drop_duplicates("market")["reviewer_id"])
+
+
+def _judged(df: pd.DataFrame, rules: AuditorRules) -> pd.DataFrame:
+    df = df.copy()
+    for column in ("comparable_audits", "comparable_fails", "colleagues"):
+        df[column] = df[column].fillna(0).astype("int64")
+    n = df["comparable_audits"].where(df["comparable_audits"] > 0)
+    df["observed_rate"] = df["comparable_fails"] / n
+    df["expected_rate"] = df["expected"] / n
+    df["difference"] = df["observed_rate"] - df["expected_rate"]
+    se = np.sqrt(df["variance"]) / n
+    df["difference_low"], df["difference_high"] = df["difference"] - Z95 * se, df["difference"] + Z95 * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["z"] = np.where(se > 0, df["difference"] / se, np.nan)
+    df["p_value"] = 2 * sps.norm.sf(np.abs(df["z"]))
+    df["enough_data"] = df["comparable_audits"] >= rules.min_audits
+    df["q_value"] = benjamini_hochberg(df["p_value"].where(df["enough_data"]).to_numpy())
+    df["flagged"] = df["enough_data"] & (df["q_value"] < rules.fdr)
+    judged = df["enough_data"].to_numpy()
+    strength = beta_binomial_strength(df.loc[judged, "comparable_fails"], df.loc[judged, "comparable_audits"],
+                                      df.loc[judged, "expected_rate"])
+    if math.isnan(strength):
+        strength = 2.0  # no auditor to fit it on: the weight of two audits, as beta_binomial_prior's "pooled"
+    post = shrink(df["comparable_fails"], df["comparable_audits"], df["expected_rate"].fillna(0.5), strength)
+    measured = df["comparable_audits"] > 0
+    df["shrunk_rate"] = np.where(measured, post.estimate, np.nan)
+    df["shrunk_low"] = np.where(measured, post.low, np.nan)
+    df["shrunk_high"] = np.where(measured, post.high, np.nan)
+    df["severity"] = df["shrunk_rate"] - df["expected_rate"]
+    order = df.assign(_thin=~df["enough_data"], _key=np.where(df["enough_data"], -df["severity"], 0.0))
+    order = order.sort_values(["_thin", "_key", "reviewer_id"], kind="stable")
+    return order.reset_index(drop=True)[SEVERITY_COLUMNS]
+
+
+# ------------------------------------------------------------------------------- auditor to auditor
+
+
+@dataclass(frozen=True)
+class AuditorAgreement:
+    """Agreement on decisions audited by two auditors: the same `item_id` and `trainee_id`, different
+    `reviewer_id`. Verdicts are pass (correct) or fail.
+
+    overall: Cohen's kappa over every such pair of audits, the earlier audit (by date, then decision id)
+    as the first rater; `pairs` and `moderators` behind it.
+    by_auditor: reviewer_id, shared (pairs), moderators, agreement (share of pairs agreeing), kappa, low,
+    high: each auditor's verdicts against their colleagues' on the same decisions. (Per pair of auditors,
+    blind double audits are too few to say much: 340 decisions over 31 pairs in the sample.)"""
+
+    overall: Kappa
+    pairs: int
+    moderators: int
+    by_auditor: pd.DataFrame
+
+
+AGREEMENT_COLUMNS = ["shared", "moderators", "agreement", "kappa", "low", "high"]
+
+
+def double_audits(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Pairs of audits of the same decision (item_id and trainee_id) by two different auditors, the earlier
+    one first: trainee_id, first, second (auditor ids), first_pass, second_pass (their verdicts)."""
+    cte, params = _audits(filters)
+    return con.execute(
+        f"""{cte},
+        o AS (SELECT *, row_number() OVER (ORDER BY date, decision_id, reviewer_id) AS seq
+              FROM a WHERE item_id IS NOT NULL)
+        SELECT x.trainee_id, x.reviewer_id AS first, y.reviewer_id AS second, x.correct AS first_pass,
+               y.correct AS second_pass
+        FROM o x JOIN o y ON x.item_id = y.item_id AND x.trainee_id = y.trainee_id
+                          AND x.reviewer_id <> y.reviewer_id AND x.seq < y.seq
+        ORDER BY x.seq, y.seq""",
+        params,
+    ).df()
+
+
+def _kappa_row(first: pd.Series, second: pd.Series, moderators: int) -> dict[str, object]:
+    with np.errstate(invalid="ignore", divide="ignore"):  # a pair that always agrees has no variance
+        k = cohen_kappa(first.tolist(), second.tolist())
+    return {"shared": len(first), "moderators": moderators, "agreement": float((first == second).mean()),
+            "kappa": k.kappa.estimate, "low": k.kappa.low, "high": k.kappa.high}
+
+
+def auditor_agreement(con: duckdb.DuckDBPyConnection, filters: Filters) -> AuditorAgreement:
+    """Where two auditors judged the same decision, how often do their verdicts agree beyond chance?
+    Cohen's kappa with its large-sample interval (metrics.agreement), overall and per auditor against
+    colleagues. No decision audited twice: nan with no rows."""
+    pairs = double_audits(con, filters)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = cohen_kappa(pairs["first_pass"].tolist(), pairs["second_pass"].tolist())
+    # Each auditor's verdict beside the colleague's on the same decision, whichever audited first.
+    mine = pd.concat([
+        pairs.rename(columns={"first": "reviewer_id", "first_pass": "own", "second_pass": "other"}),
+        pairs.rename(columns={"second": "reviewer_id", "second_pass": "own", "first_pass": "other"}),
+    ])  # fmt: skip
+    by_auditor = pd.DataFrame(
+        [{"reviewer_id": who, **_kappa_row(g["own"], g["other"], g["trainee_id"].nunique())}
+         for who, g in mine.groupby("reviewer_id", sort=True)],
+        columns=["reviewer_id", *AGREEMENT_COLUMNS])
+    return AuditorAgreement(overall, len(pairs), int(pairs["trainee_id"].nunique()), by_auditor)
