@@ -136,12 +136,21 @@ def _v5(con: duckdb.DuckDBPyConnection) -> None:
             import_id INTEGER NOT NULL)""")
 
 
+def _v6(con: duckdb.DuckDBPyConnection) -> None:
+    # Rows skipped as missing (a calibration rating or a feedback rating given as NA or left blank) are
+    # counted apart from rejected ones: read = added + replaced + unchanged + duplicates + rejected + skipped.
+    con.execute("ALTER TABLE imports ADD COLUMN rows_skipped BIGINT NOT NULL DEFAULT 0")
+    # Saved mappings get a name, for `uplift import FILE --mapping NAME`.
+    con.execute("ALTER TABLE saved_mappings ADD COLUMN name VARCHAR")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
     (3, "tenure rollup", _v3),
     (4, "trainee x policy totals rollup", _v4),
     (5, "row owners, for exact undo", _v5),
+    (6, "rows skipped as missing; names of saved mappings", _v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from data_sources import values as V
-from data_sources.contract import Column, Dataset
+from data_sources.contract import MISSING_VALUES, Column, Dataset
 from data_sources.keys import content_sql, key_sql
 from data_sources.plan import ImportRefused, Plan
 from data_sources.readers import drop
@@ -28,15 +28,70 @@ class Validated:
     rejected: int
     duplicates: int
     notes: list[str] = field(default_factory=list)
+    # Rows skipped because a column that may be missing is (a rating not given), not rejected.
+    skipped: int = 0
+    # Missing cells (blank or a missing-value spelling such as NA) per mapped column, those with any.
+    missing: dict[str, int] = field(default_factory=dict)
+
+    def missing_words(self) -> list[str]:
+        """The missing cells per column in words ("311 labels are missing: those rows are skipped as
+        missing ratings"), with what each does to its rows."""
+        ds, out = self.plan.ds, []
+        for column, n in self.missing.items():
+            one = n == 1
+            said = f"{n:,} {_noun(ds.column(column), n)} {'is' if one else 'are'} missing"
+            if column in ds.required and ds.column(column).skip_if_missing:
+                said += f": {'that row is' if one else 'those rows are'} skipped as {'a missing rating' if one else 'missing ratings'}"
+            elif column in ds.required:
+                said += f": {'that row' if one else 'those rows'} cannot be used"
+            elif column in ds.defaults:
+                said += f": read as {ds.defaults[column]}"
+            out.append(said)
+        return out
+
+
+def _noun(column: Column, n: int) -> str:
+    """A column's name as a noun for n cells: 1 label, 311 labels, 2 session ids, 3 policies."""
+    if column.type == "bool":
+        return f"{column.name} value" + ("" if n == 1 else "s")
+    words = column.name.replace("_", " ")
+    if n == 1:
+        return words
+    if words.endswith("y") and not words.endswith(("ay", "ey", "oy")):
+        return words[:-1] + "ies"
+    return words + ("es" if words.endswith("s") else "s")
 
 
 def _cell(plan: Plan, column: str) -> str:
     default = plan.ds.defaults.get(column)
     fallback = f"'{default}'" if default is not None else "CAST(NULL AS VARCHAR)"
     if column in plan.mapping:
-        # A blank cell takes the column's default, as a missing column does.
-        return f"coalesce({V.trimmed(f's.c{plan.mapping[column]}')}, {fallback})"
+        # A blank or missing cell (NA, null, -) takes the column's default, as a missing column does.
+        return f"coalesce({_present(plan, column)}, {fallback})"
     return fallback
+
+
+def _present(plan: Plan, column: str) -> str:
+    """The mapped cell, trimmed; NULL when blank or a missing value (contract.MISSING_VALUES), except the
+    spellings the calibration label order names as labels."""
+    missing = frozenset(MISSING_VALUES) - (plan.kept_as_labels if column == "label" else frozenset())
+    return V.present(V.trimmed(f"s.c{plan.mapping[column]}"), missing)
+
+
+def _skip_condition(plan: Plan) -> str:
+    """Rows kept for typing: those where no required column that may be missing is (a rating not given)."""
+    kept = [f"c.raw_{c.name} IS NOT NULL" for c in plan.ds.columns if c.skip_if_missing and c.name in plan.ds.required]
+    return " AND ".join(kept) or "TRUE"
+
+
+def _missing_counts(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
+    """Missing cells per mapped column (in file order), the columns with any."""
+    columns = [c for c, _i in sorted(plan.mapping.items(), key=lambda kv: kv[1])]
+    if not columns:
+        return {}
+    counts = ", ".join(f"count(*) FILTER (WHERE ({_present(plan, c)}) IS NULL)" for c in columns)
+    row = con.execute(f"SELECT {counts} FROM {plan.raw.table} s").fetchone()
+    return {c: int(n) for c, n in zip(columns, row or (), strict=False) if n}
 
 
 def _typed_columns(plan: Plan) -> list[tuple[str, str, str, str | None]]:
@@ -153,6 +208,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
                     SELECT {plain}, {problems} AS problem, c.rn, c.srow
                     FROM (SELECT c.*, {values} FROM (
                         SELECT {cells}, {raw.row_expr} AS rn, s.rowid AS srow FROM {raw.table} s) c
+                        WHERE {_skip_condition(plan)}
                     ) c
                 ) t
             ) f"""
@@ -163,15 +219,17 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     ).fetchone()
     total, good = (int(counts[0]), int(counts[1])) if counts else (0, 0)
     rejected = total - good - duplicates + len(raw.read_rejects)
-    if raw.rows_in_file is not None and total + len(raw.read_rejects) != raw.rows_in_file:
+    skipped = raw.rows - total  # rows left out by _skip_condition
+    read = total + skipped + len(raw.read_rejects)
+    if raw.rows_in_file is not None and read != raw.rows_in_file:
         raise ImportRefused(
-            f"{raw.label}: {raw.rows_in_file:,} rows in the file but {total + len(raw.read_rejects):,} were "
-            "read or set aside; nothing was imported"
+            f"{raw.label}: {raw.rows_in_file:,} rows in the file but {read:,} were read or set aside; "
+            "nothing was imported"
         )
     notes = list(raw.notes)
     if plan.date_order_ambiguous:
         notes.append("dates like 04/03/2026 could be day-first or month-first: read as day-first; change if wrong")
-    return Validated(plan, table, total + len(raw.read_rejects), good, rejected, duplicates, notes)
+    return Validated(plan, table, read, good, rejected, duplicates, notes, skipped, _missing_counts(con, plan))
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: str, ds: Dataset) -> int:
@@ -230,6 +288,18 @@ def typed_preview(con: duckdb.DuckDBPyConnection, v: Validated, limit: int = 20)
         f"SELECT rn AS row, {cols} FROM {v.table} WHERE problem IS NULL AND dup_of IS NULL ORDER BY rn LIMIT ?",
         [limit],
     ).df()
+
+
+def distinct_values(con: duckdb.DuckDBPyConnection, v: Validated, column: str, limit: int = 1000) -> list[str]:
+    """The distinct values of one column among the rows that will be imported (at most `limit`), as text."""
+    if column not in column_types(v.plan.ds.name):
+        raise ValueError(f"{v.plan.ds.name} has no column {column}")
+    rows = con.execute(
+        f"SELECT DISTINCT CAST({column} AS VARCHAR) AS v FROM {v.table} "
+        f"WHERE problem IS NULL AND dup_of IS NULL AND {column} IS NOT NULL ORDER BY v LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def discard(con: duckdb.DuckDBPyConnection, v: Validated) -> None:

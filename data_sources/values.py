@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from data_sources.contract import FALSE_WORDS, TRUE_WORDS, Words
+from data_sources.contract import FALSE_WORDS, MISSING_VALUES, TRUE_WORDS, Words
 
 DateOrder = Literal["dmy", "mdy"]
 
@@ -44,6 +44,16 @@ def trimmed(cell: str) -> str:
         f"CASE WHEN {cell} < '!' OR ends_with({cell}, ' ') OR strlen({cell}) <> length({cell}) "
         f"THEN nullif(trim({cell}), '') ELSE {cell} END"
     )
+
+
+def present(cell: str, missing: tuple[str, ...] | frozenset[str] = MISSING_VALUES) -> str:
+    """The cell, or NULL when it spells a missing value (`NA`, `null`, `-` ...; contract.MISSING_VALUES).
+    Every such spelling is at most 4 characters: longer cells (most of them) skip the list."""
+    words = sorted(missing)
+    if not words:
+        return cell
+    longest = max(len(w) for w in words)
+    return f"CASE WHEN strlen({cell}) <= {longest} AND {cell} IN ({', '.join(_sql_str(w) for w in words)}) THEN NULL ELSE {cell} END"
 
 
 def _quoted(v: str) -> str:
@@ -164,4 +174,4 @@ def parse_choice(v: str, column: str, words: Words, *, strict: bool, typed: str 
 
 
 def required_problem(v: str, column: str) -> str:
-    return f"CASE WHEN {v} IS NULL THEN {_sql_str(column + ' is empty')} END"
+    return f"CASE WHEN {v} IS NULL THEN {_sql_str(column + ' is missing')} END"
