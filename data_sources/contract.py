@@ -358,8 +358,9 @@ def missing_columns(dataset: Dataset, mapped: set[str]) -> list[str]:
 
 
 def guess_headers(dataset: Dataset, headers: list[str], mapping: dict[str, int], columns: list[str]) -> dict[str, str | None]:
-    """For each of `columns` (missing from `mapping`), the unmapped header most like its name or synonyms,
-    each header used once; None when no header is left. A guess for a message, never applied unasked."""
+    """For each of `columns` (missing from `mapping`), the unmapped header spelled most like its name or a
+    synonym (at least half alike), each header used once, or the one header left for the one column left;
+    None when there is no good guess. A guess for a message, never applied unasked."""
     free = {i: normalise_header(h) for i, h in enumerate(headers) if i not in mapping.values()}
     scored = sorted(
         ((max(difflib.SequenceMatcher(None, h, alias).ratio() for alias in _aliases(dataset.column(c))), c, i)
@@ -368,10 +369,14 @@ def guess_headers(dataset: Dataset, headers: list[str], mapping: dict[str, int],
     )
     out: dict[str, str | None] = dict.fromkeys(columns)
     used: set[int] = set()
-    for _score, column, i in scored:
-        if out[column] is None and i not in used:
+    for score, column, i in scored:
+        if score >= 0.5 and out[column] is None and i not in used:
             out[column] = headers[i]
             used.add(i)
+    left_columns = [c for c, h in out.items() if h is None]
+    left_headers = [i for i in free if i not in used]
+    if len(left_columns) == 1 and len(left_headers) == 1:
+        out[left_columns[0]] = headers[left_headers[0]]
     return out
 
 
@@ -401,8 +406,22 @@ def detect_dataset(headers: list[str]) -> Detection:
             best = cand
     assert best is not None
     if best.missing and len(best.mapping) < 2:
-        return Detection(None, {}, best.missing, list(headers), 0.0, best.closest if best.mapping else None)
+        return Detection(None, {}, best.missing, list(headers), 0.0, _closest(headers))
     return best
+
+
+def _closest(headers: list[str]) -> str:
+    """The dataset a header row comes nearest to when none fits: most columns recognised, then the
+    required columns most like some header (by spelling)."""
+    def nearness(ds: Dataset) -> tuple[int, float]:
+        likeness = sum(
+            max((difflib.SequenceMatcher(None, normalise_header(h), alias).ratio()
+                 for h in headers for alias in _aliases(ds.column(c))), default=0.0)
+            for c in ds.required
+        ) / len(ds.required)
+        return len(match_columns(ds, headers)), likeness
+
+    return max(DATASETS.values(), key=nearness).name
 
 
 def template_header(dataset: str) -> list[str]:

@@ -21,7 +21,7 @@ import duckdb
 from data_sources import values as V
 from data_sources.label_order import outside_order
 from data_sources.log import dataset_counts, history, rejected
-from data_sources.plan import ImportRefused, Plan, Remedies, plan_import, save_mapping
+from data_sources.plan import ImportRefused, Plan, Remedies, mapping_named, plan_import, save_mapping
 from data_sources.readers import NotATable, RawTable, drop, read_path
 from data_sources.undo import undo
 from data_sources.validate import (
@@ -52,6 +52,7 @@ class ImportOptions(TypedDict, total=False):
     strict_dates: bool  # refuse dates that could be day-first or month-first
     progress: Progress | None
     renames: dict[str, str] | None  # header -> column (`--map annotator=rater_id`); other headers recognised
+    mapping_name: str | None  # a mapping saved on the Data page, by its name (`--mapping NAME`)
     label_order: Sequence[str] | None  # calibration labels, lowest first: every label must be in it
     remedies: Remedies  # how the caller's interface names the way out of a refusal
 
@@ -74,8 +75,10 @@ def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[
     dataset, order = options.get("dataset"), options.get("label_order")
     remedies = options.get("remedies") or Remedies()
     try:
+        name = options.get("mapping_name")
         plan = plan_import(con, raw, dataset=dataset, date_order=options.get("date_order"),
-                           renames=options.get("renames"), label_order=order)
+                           renames=options.get("renames"), named=mapping_named(con, name) if name else None,
+                           label_order=order)
         problem = plan.blocking_problem()
         if problem:
             return ImportResult(raw.source, raw.tab, plan.dataset, "failed", problem, placement=plan.placement())

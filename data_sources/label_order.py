@@ -40,3 +40,9 @@ def outside_order(labels: Iterable[str], order: Sequence[str]) -> list[str]:
         except ValueError:
             outside.append(label)
     return outside
+
+
+def stored_labels(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> list[str]:
+    """The distinct calibration labels in the store (at most `limit`), for saying their level."""
+    rows = con.execute("SELECT DISTINCT label FROM calibration ORDER BY label LIMIT ?", [limit]).fetchall()
+    return [str(r[0]) for r in rows]

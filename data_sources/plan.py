@@ -154,12 +154,15 @@ def plan_import(
     mapping: dict[str, int] | None = None,
     date_order: V.DateOrder | None = None,
     renames: dict[str, str] | None = None,
+    named: SavedMapping | None = None,
     label_order: Sequence[str] | None = None,
 ) -> Plan:
     """Decide dataset and mapping: the caller's choice (positions in `mapping`, or headers renamed to
-    columns in `renames` with the rest recognised), else a saved mapping for these headers, else
-    recognition from the header names."""
+    columns in `renames` and by the saved mapping `named`, the rest recognised), else a saved mapping for
+    these headers, else recognition from the header names."""
     source = "chosen"
+    if named is not None:
+        dataset, renames = _with_named(raw, named, dataset, renames or {})
     headers = renamed_headers(raw, renames, dataset) if renames else raw.headers
     if mapping is None and not renames:
         saved = con.execute(
@@ -191,6 +194,19 @@ def plan_import(
         mapping_source=source,
         kept_as_labels=_kept_as_labels(con, dataset, label_order),
     )
+
+
+def _with_named(
+    raw: RawTable, named: SavedMapping, dataset: str | None, renames: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """A saved mapping applied to a file: its pairs for headers the file has (an explicit --map wins)."""
+    if dataset is not None and dataset != named.dataset:
+        raise ImportRefused(f"the saved mapping {named.name!r} is for {named.dataset}, not {dataset}: leave out "
+                            "--dataset, or map the columns with --map HEADER=COLUMN")
+    present = {normalise_header(h) for h in raw.headers}
+    chosen = set(renames.values())
+    saved = {h: c for h, c in named.renames.items() if normalise_header(h) in present and c not in chosen}
+    return named.dataset, {**saved, **renames}
 
 
 def _kept_as_labels(con: duckdb.DuckDBPyConnection, dataset: str, order: Sequence[str] | None) -> frozenset[str]:

@@ -41,7 +41,7 @@ class Validated:
             one = n == 1
             said = f"{n:,} {_noun(ds.column(column), n)} {'is' if one else 'are'} missing"
             if column in ds.required and ds.column(column).skip_if_missing:
-                said += f": {'that row is' if one else 'those rows are'} skipped as {'a missing rating' if one else 'missing ratings'}"
+                said += f" ({'a rating' if one else 'ratings'} not given: skipped)"
             elif column in ds.required:
                 said += f": {'that row' if one else 'those rows'} cannot be used"
             elif column in ds.defaults:
