@@ -67,31 +67,45 @@ def _cell(plan: Plan, column: str) -> str:
     fallback = f"'{default}'" if default is not None else "CAST(NULL AS VARCHAR)"
     if column in plan.mapping:
         # A blank or missing cell (NA, null, -) takes the column's default, as a missing column does.
-        return f"coalesce({_present(plan, column)}, {fallback})"
+        return f"coalesce(p.p_{column}, {fallback})"
     return fallback
 
 
-def _present(plan: Plan, column: str) -> str:
-    """The mapped cell, trimmed; NULL when blank or a missing value (contract.MISSING_VALUES), except the
-    spellings the calibration label order names as labels."""
-    missing = frozenset(MISSING_VALUES) - (plan.kept_as_labels if column == "label" else frozenset())
-    return V.present(V.trimmed(f"s.c{plan.mapping[column]}"), missing)
+def _missing_spellings(plan: Plan, column: str) -> frozenset[str]:
+    """contract.MISSING_VALUES, less those the calibration label order names as labels (for `label`)."""
+    return frozenset(MISSING_VALUES) - (plan.kept_as_labels if column == "label" else frozenset())
 
 
-def _skip_condition(plan: Plan) -> str:
-    """Rows kept for typing: those where no required column that may be missing is (a rating not given)."""
-    kept = [f"c.raw_{c.name} IS NOT NULL" for c in plan.ds.columns if c.skip_if_missing and c.name in plan.ds.required]
-    return " AND ".join(kept) or "TRUE"
+def _mapped(plan: Plan) -> list[str]:
+    """The mapped columns in the file's order (bit k of `missing_mask` is the k-th)."""
+    return [c for c, _i in sorted(plan.mapping.items(), key=lambda kv: kv[1])]
 
 
-def _missing_counts(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
-    """Missing cells per mapped column (in file order), the columns with any."""
-    columns = [c for c, _i in sorted(plan.mapping.items(), key=lambda kv: kv[1])]
-    if not columns:
-        return {}
-    counts = ", ".join(f"count(*) FILTER (WHERE ({_present(plan, c)}) IS NULL)" for c in columns)
-    row = con.execute(f"SELECT {counts} FROM {plan.raw.table} s").fetchone()
-    return {c: int(n) for c, n in zip(columns, row or (), strict=False) if n}
+def _cells_sql(plan: Plan) -> str:
+    """The staged rows as cells (`raw_<column>`: trimmed, NULL when blank or a missing value, else the
+    column's default), with the row number, the staged row, which mapped cells were missing
+    (`missing_mask`) and whether the row is skipped as a rating not given (`skip`)."""
+    raw, ds, mapped = plan.raw, plan.ds, _mapped(plan)
+    presents = "".join(f"{V.present(f's.c{plan.mapping[c]}', _missing_spellings(plan, c))} AS p_{c}, " for c in mapped)
+    cells = ", ".join(f"{_cell(plan, c.name)} AS raw_{c.name}" for c in ds.columns)
+    mask = " + ".join(f"CASE WHEN p.p_{c} IS NULL THEN {1 << k} ELSE 0 END" for k, c in enumerate(mapped)) or "0"
+    skip = " OR ".join(f"p.p_{c.name} IS NULL" for c in ds.columns
+                       if c.skip_if_missing and c.name in ds.required and c.name in plan.mapping) or "FALSE"
+    return f"""SELECT {cells}, p.rn, p.srow, CAST({mask} AS BIGINT) AS missing_mask, {skip} AS skip FROM (
+                   SELECT {presents}{raw.row_expr} AS rn, s.rowid AS srow FROM {raw.table} s) p"""
+
+
+def _set_aside_missing(con: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> tuple[dict[str, int], int]:
+    """Missing cells per mapped column (those with any), from the rows' masks; then the rows skipped as a
+    rating not given leave the table. Returns (missing per column, rows skipped)."""
+    mapped = _mapped(plan)
+    counts = "".join(f", count(*) FILTER (WHERE missing_mask & {1 << k} <> 0)" for k in range(len(mapped)))
+    row = con.execute(f"SELECT count(*) FILTER (WHERE skip){counts} FROM {table}").fetchone()
+    skipped = int(row[0]) if row else 0
+    missing = {c: int(n) for c, n in zip(mapped, row[1:] if row else (), strict=False) if n}
+    if skipped:
+        con.execute(f"DELETE FROM {table} WHERE skip")
+    return missing, skipped
 
 
 def _typed_columns(plan: Plan) -> list[tuple[str, str, str, str | None]]:
@@ -185,7 +199,6 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     raw = plan.raw
     types = column_types(plan.ds.name)
     first = _typed_columns(plan)
-    cells = ", ".join(f"{_cell(plan, name)} AS raw_{name}" for name, *_rest in first)
     values = ", ".join(f"{val} AS {name}" for name, val, *_rest in first)
     problems = _problem_sql([(p, suspect) for _n, _v, p, suspect in first])
     derived, checks = _dataset_rules(plan, {n: f"t.{n}" for n in types})
@@ -195,31 +208,29 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     check_sql = ", ".join(["t.problem", *checks])
     plain = ", ".join(f"c.{name}" for name, *_rest in first)
     table = f"typed_{next(_typed_counter)}"
-    # One pass over the staged cells: trimmed cells, typed values, their problems (reading the typed
-    # values, not parsing twice), rules across columns, then the key hash. `srow` points back at the
-    # staged row, so a rejected row's raw cells are read only when needed. A row's content hash is not
+    # One pass over the staged cells: trimmed cells, missing values, typed values, their problems (reading
+    # the typed values, not parsing twice), rules across columns, then the key hash. `srow` points back at
+    # the staged row, so a rejected row's raw cells are read only when needed. A row's content hash is not
     # stored: it is computed only where keys meet (duplicates in the file, rows already in the store).
     con.execute(
         f"""CREATE TEMP TABLE {table} AS
             SELECT *, {key_sql(plan.ds.name, 'f')} AS key, CAST(NULL AS BIGINT) AS dup_of
             FROM (
-                SELECT {final_cols}, nullif(concat_ws('; ', {check_sql}), '') AS problem, t.rn, t.srow
+                SELECT {final_cols}, CASE WHEN NOT t.skip THEN nullif(concat_ws('; ', {check_sql}), '') END
+                           AS problem, t.rn, t.srow, t.missing_mask, t.skip
                 FROM (
-                    SELECT {plain}, {problems} AS problem, c.rn, c.srow
-                    FROM (SELECT c.*, {values} FROM (
-                        SELECT {cells}, {raw.row_expr} AS rn, s.rowid AS srow FROM {raw.table} s) c
-                        WHERE {_skip_condition(plan)}
-                    ) c
+                    SELECT {plain}, {problems} AS problem, c.rn, c.srow, c.missing_mask, c.skip
+                    FROM (SELECT c.*, {values} FROM ({_cells_sql(plan)}) c) c
                 ) t
             ) f"""
     )
+    missing, skipped = _set_aside_missing(con, table, plan)
     duplicates = _mark_duplicates(con, table, plan.ds)
     counts = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE problem IS NULL AND dup_of IS NULL) FROM {table}"
     ).fetchone()
     total, good = (int(counts[0]), int(counts[1])) if counts else (0, 0)
     rejected = total - good - duplicates + len(raw.read_rejects)
-    skipped = raw.rows - total  # rows left out by _skip_condition
     read = total + skipped + len(raw.read_rejects)
     if raw.rows_in_file is not None and read != raw.rows_in_file:
         raise ImportRefused(
@@ -229,7 +240,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     notes = list(raw.notes)
     if plan.date_order_ambiguous:
         notes.append("dates like 04/03/2026 could be day-first or month-first: read as day-first; change if wrong")
-    return Validated(plan, table, read, good, rejected, duplicates, notes, skipped, _missing_counts(con, plan))
+    return Validated(plan, table, read, good, rejected, duplicates, notes, skipped, missing)
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: str, ds: Dataset) -> int:

@@ -47,13 +47,21 @@ def trimmed(cell: str) -> str:
 
 
 def present(cell: str, missing: tuple[str, ...] | frozenset[str] = MISSING_VALUES) -> str:
-    """The cell, or NULL when it spells a missing value (`NA`, `null`, `-` ...; contract.MISSING_VALUES).
-    Every such spelling is at most 4 characters: longer cells (most of them) skip the list."""
+    """`trimmed(cell)`, or NULL when it spells a missing value (`NA`, `null`, `-` ...; contract.MISSING_VALUES).
+    One CASE with the trimming: cells that need trimming are checked after it; the rest are compared as
+    they are, and only when at most 4 bytes long, as every missing spelling is. A list search, not `IN`:
+    DuckDB plans an `IN` list as a join over every row (typing 1M rows x 13 columns, measured here: 4 s more
+    with `IN`, within the noise with the list search)."""
     words = sorted(missing)
     if not words:
-        return cell
-    longest = max(len(w) for w in words)
-    return f"CASE WHEN strlen({cell}) <= {longest} AND {cell} IN ({', '.join(_sql_str(w) for w in words)}) THEN NULL ELSE {cell} END"
+        return trimmed(cell)
+    longest = max(len(w.encode()) for w in words)
+    found = f"list_position({_list(['', *words])}, {{}}) > 0"
+    return (
+        f"CASE WHEN {cell} < '!' OR ends_with({cell}, ' ') OR strlen({cell}) <> length({cell}) "
+        f"THEN CASE WHEN {found.format(f'trim({cell})')} THEN NULL ELSE trim({cell}) END "
+        f"WHEN strlen({cell}) <= {longest} AND {found.format(cell)} THEN NULL ELSE {cell} END"
+    )
 
 
 def _quoted(v: str) -> str:

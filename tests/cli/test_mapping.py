@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import duckdb
 import pytest
 
 import cli
