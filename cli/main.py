@@ -140,7 +140,7 @@ def cmd_imports(args: argparse.Namespace) -> int:
         print("no imports yet")
         return 0
     cols = ["import_id", "imported_at", "imported_by", "dataset", "source", "rows_read", "rows_added",
-            "rows_replaced", "rows_rejected", "status"]
+            "rows_replaced", "rows_rejected", "rows_skipped", "status"]
     print(frame[cols].to_string(index=False))
     return 0
 
