@@ -21,7 +21,15 @@ import duckdb
 from data_sources import values as V
 from data_sources.label_order import outside_order
 from data_sources.log import dataset_counts, history, rejected
-from data_sources.plan import ImportRefused, Plan, Remedies, mapping_named, plan_import, save_mapping
+from data_sources.plan import (
+    APP_REMEDIES,
+    ImportRefused,
+    Plan,
+    Remedies,
+    mapping_named,
+    plan_import,
+    save_mapping,
+)
 from data_sources.readers import NotATable, RawTable, drop, read_path
 from data_sources.undo import undo
 from data_sources.validate import (
@@ -73,7 +81,7 @@ def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[
     """Plan, validate and write one staged table; the staging is dropped whatever happens."""
     validated: Validated | None = None
     dataset, order = options.get("dataset"), options.get("label_order")
-    remedies = options.get("remedies") or Remedies()
+    remedies = options.get("remedies") or APP_REMEDIES
     try:
         name = options.get("mapping_name")
         plan = plan_import(con, raw, dataset=dataset, date_order=options.get("date_order"),
@@ -87,8 +95,7 @@ def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[
                                 f"{raw.label}: dates like 04/03/2026 could be day-first or month-first; "
                                 f"{remedies.date_order}")
         validated = validate(con, plan)
-        outside = outside_order(distinct_values(con, validated, "label"), order) if (
-            order is not None and plan.dataset == "calibration") else []
+        outside = _labels_outside(con, validated, order)
         if outside:
             return ImportResult(raw.source, raw.tab, plan.dataset, "failed",
                                 f"{raw.label}: the labels {', '.join(outside[:8])} are not in the order given "
@@ -109,6 +116,13 @@ def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[
                 discard(con, validated)
             else:
                 drop(con, raw)
+
+
+def _labels_outside(con: duckdb.DuckDBPyConnection, v: Validated, order: Sequence[str] | None) -> list[str]:
+    """Calibration labels of the file that the order given does not name (none without an order)."""
+    if order is None or v.plan.dataset != "calibration":
+        return []
+    return outside_order(distinct_values(con, v, "label"), order)
 
 
 def describe_plan(plan: Plan) -> str:
