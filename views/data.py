@@ -284,15 +284,17 @@ def mappings_section() -> None:
         "columns": [", ".join(f"{h} → {c}" for h, c in m.renames.items()) for m in every],
         "saved": [m.saved_at for m in every],
     }), key="mappings_table")
-    unnamed = {m.signature: f"{m.dataset}: {', '.join(m.renames)}" for m in every if not m.name}
+    # Shown as the dataset and headers (numbered, so two alike stay apart), picked back by that text.
+    unnamed = {f"{n}. {m.dataset}: {', '.join(m.renames)}": m.signature
+               for n, m in enumerate((m for m in every if not m.name), start=1)}
     if not unnamed:
         return
     left, mid, right = st.columns([3, 2, 1])
-    which = left.selectbox("Give a saved mapping a name", list(unnamed), format_func=unnamed.get, key="name_pick")
+    which = left.selectbox("Give a saved mapping a name", list(unnamed), key="name_pick")
     name = mid.text_input("Name", key="mapping_name", placeholder="e.g. vendor QA export")
     if right.button("Name it", key="name_mapping", disabled=not name) and which and name:
         try:
-            name_mapping(con(), which, name)
+            name_mapping(con(), unnamed[which], name)
             st.rerun()
         except imports.ImportRefused as exc:
             st.error(show.esc(exc))

@@ -243,3 +243,27 @@ def test_the_sample_data_is_removed_in_one_click_and_home_says_how(
     assert not [b for b in at.button if b.key == "remove_sample"]
     at.switch_page("views/home.py").run()
     assert any("database is empty" in i.value for i in at.info)
+
+
+def test_a_mapping_remembered_on_the_data_page_gets_a_name_for_the_command_line(
+    make_app: Callable[..., AppTest], tmp_path: Path
+) -> None:
+    db = tmp_path / "names.duckdb"
+    at = data_page(make_app(db))
+    at.get("file_uploader")[0].set_value([("roster.csv", ROSTER.encode(), "text/csv"),
+                                          ("qa.csv", QA.encode(), "text/csv")]).run()
+    at.checkbox(key="up0_0_save").check().run()
+    at.text_input(key="up0_0_name").input("HR roster").run()
+    at.checkbox(key="up1_0_save").check().run()  # remembered without a name
+    at.button(key="import_all").click().run()
+    assert_clean(at)
+    names = frame_with(at, "columns")
+    assert sorted(names["name"]) == ["(no name)", "HR roster"]
+    at.selectbox(key="name_pick").select_index(0).run()
+    at.text_input(key="mapping_name").input("vendor QA").run()
+    at.button(key="name_mapping").click().run()
+    assert_clean(at)
+    assert sorted(frame_with(at, "columns")["name"]) == ["HR roster", "vendor QA"]
+    table = frame_with(at, "columns").set_index("name")
+    assert table.loc["HR roster", "columns"] == "agent id → trainee_id, market → market, start date → start_date"
+    assert table.loc["vendor QA", "dataset"] == "decisions"
