@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from data_sources.log import dataset_counts, history
-from data_sources.sample import is_sample_loaded
+from data_sources.sample import sample_state
 from metrics import calibration as cal
 from metrics import learning
 from metrics.assessments import assessment_gains
@@ -217,7 +217,7 @@ CASES: list[Case] = [
           lambda c: ("SELECT count(*), min(date), max(date) FROM decisions", []),
           lambda f, c: (len(_d(f)), _d(f)["date"].min(), _d(f)["date"].max())),
     _case("Home", history, _no_args),
-    _case("Home", is_sample_loaded, _no_args),
+    _case("Home", sample_state, _no_args),
     # ---- Overview
     _case("Overview", rates, lambda c: ((c.filters,), {"by": ("week",)}),
           lambda c: ("SELECT date_trunc('week', date), count(*), sum(correct::INT) FROM decisions GROUP BY 1", []),

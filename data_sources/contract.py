@@ -6,6 +6,7 @@ schema, the CSV templates and the Data page all read this module, so a change he
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -41,6 +42,12 @@ STATUS_WORDS: Words = {
 TRUE_WORDS = ("true", "yes", "y", "1", "pass", "passed", "correct", "t", "accurate", "right", "ok", "✓", "1.0")
 FALSE_WORDS = ("false", "no", "n", "0", "fail", "failed", "incorrect", "f", "inaccurate", "wrong", "✗", "0.0")
 
+# Cells that mean "no value" in every dataset and column: never a label, a name or a category (a calibration
+# label `NA`, R's default missing value, is a missing rating, not a third label). Matched exactly after
+# trimming, as spelled here, so `none` (a severity level) stays a label while `None` (pandas, Python) is
+# missing; a label order that names one of these (data_sources/plan.py) keeps it as a label there.
+MISSING_VALUES = ("NA", "N/A", "n/a", "#N/A", "null", "NULL", "None", "-", "?")
+
 TRAINING_KINDS = tuple(TRAINING_KIND_WORDS)
 SOURCES = tuple(SOURCE_WORDS)
 ASSESSMENT_KINDS = tuple(ASSESSMENT_KIND_WORDS)
@@ -74,6 +81,9 @@ class Column:
     high: float | None = None  # numbers above are rejected
     words: Words | None = field(default=None, hash=False)  # the values a word column accepts
     strict: bool = True  # a word outside `words` is rejected (else kept as written, lower-cased)
+    # A required column whose missing value is an answer not given (a rater who did not rate an item): the
+    # row is skipped and counted as missing, not rejected. Otherwise a missing required value rejects it.
+    skip_if_missing: bool = False
 
     @property
     def rule(self) -> str:
@@ -119,23 +129,27 @@ def _c(
     high: float | None = None,
     words: Words | None = None,
     strict: bool = True,
+    skip_if_missing: bool = False,
 ) -> Column:
-    column = Column(name, type_, synonyms, help, low, high, words, strict)
+    column = Column(name, type_, synonyms, help, low, high, words, strict, skip_if_missing)
     if help or not (words or low is not None):
         return column
     # Without a help text of its own, a column with a rule says it (without "other values are kept").
     shown = _one_of(list(words)) if words else column.rule
-    return Column(name, type_, synonyms, shown, low, high, words, strict)
+    return Column(name, type_, synonyms, shown, low, high, words, strict, skip_if_missing)
 
 
 TRAINEE_ID = _c(
     "trainee_id", "text", "agent id", "moderator id", "employee id", "emp id", "trainee", "agent",
-    "moderator", "user id", "staff id", "reviewer being audited", "ldap", "associate id",
+    "moderator", "user id", "staff id", "reviewer being audited", "ldap", "associate id", "learner id", "learner",
+    "student id",
     help="the person's id, as on the roster",
 )
 DATE = _c(
     "date", "date", "qa date", "audit date", "review date", "decision date", "session date", "training date",
     "check date", "day", "week", "week start", "test date", "attempt date", "completed", "completed on",
+    "completion date", "completed date", "submitted on", "submission date", "exam date", "round date",
+    "calibration date",
     help="ISO (2026-03-04), day-first or month-first (04/03/2026), or an Excel serial number",
 )
 POLICY = _c(
@@ -213,11 +227,15 @@ DATASETS: dict[str, Dataset] = {
                "verdict", help="Pass/Fail, Yes/No, 1/0, Correct/Incorrect"),
             _c("source", "source", "check type", "audit type", "review type", "source type", words=SOURCE_WORDS,
                help="qa_audit (quality) or golden_set (accuracy); missing means qa_audit"),
-            _c("item_id", "text", "content id", "item", "video id", "post id"),
+            _c("item_id", "text", "content id", "item", "video id", "post id", "example id", "tweet id"),
+            # What the person decided and what QA (or the golden set) says was right: QA exports call them
+            # decisions ("Moderator Decision", "Expected Decision").
             _c("given_label", "text", "agent label", "moderator label", "decision", "agent decision", "label given",
-               "given"),
+               "given", "moderator decision", "given decision", "original decision", "agent action",
+               "moderator action", "action taken"),
             _c("expected_label", "text", "qa label", "correct label", "golden label", "expected", "gold label",
-               "auditor label"),
+               "auditor label", "expected decision", "correct decision", "qa decision", "auditor decision",
+               "golden decision", "expected answer", "correct answer"),
             _c("reviewer_id", "text", "auditor", "auditor id", "qa agent", "reviewer", "qa by"),
             _c("error_type", "text", "error category", "error", "error reason", "mistake type", "rca"),
             MARKET,
@@ -254,13 +272,17 @@ DATASETS: dict[str, Dataset] = {
             TRAINEE_ID,
             DATE,
             _c("assessment", "text", "assessment name", "test", "test name", "quiz", "quiz name", "exam",
-               "certification"),
-            _c("score", "float", "marks", "points", "result score", "test score", "score %", low=0),
-            _c("max_score", "float", "max", "out of", "total marks", "max marks", "maximum", low=0),
-            _c("pass_mark", "float", "pass score", "passing score", "threshold", "cut off", low=0),
-            _c("kind", "text", "assessment type", "test type", "type", words=ASSESSMENT_KIND_WORDS, strict=False),
+               "certification", "assessment title", "test title", "quiz title", "exam name", "module name"),
+            _c("score", "float", "marks", "points", "result score", "test score", "score %", "grade",
+               "marks obtained", low=0),
+            _c("max_score", "float", "max", "out of", "total marks", "max marks", "maximum", "max points",
+               "total points", "points possible", low=0),
+            _c("pass_mark", "float", "pass score", "passing score", "threshold", "cut off", "passing grade",
+               "passing mark", "pass percentage", low=0),
+            _c("kind", "text", "assessment type", "test type", "type", "exam type", "quiz type",
+               words=ASSESSMENT_KIND_WORDS, strict=False),
             POLICY,
-            _c("attempt", "int", "attempt number", "attempt no", "try", low=1),
+            _c("attempt", "int", "attempt number", "attempt no", "try", "try number", low=1),
             TRAINING_ID,
         ),
         required=("trainee_id", "date", "assessment", "score"),
@@ -271,10 +293,18 @@ DATASETS: dict[str, Dataset] = {
         "calibration",
         "one rater's label on one item in a calibration session",
         (
-            _c("session_id", "text", "calibration id", "calibration session", "session"),
-            _c("item_id", "text", "content id", "item", "case id", "video id", "post id"),
-            _c("rater_id", "text", "rater", "moderator id", "agent id", "participant", "voter"),
-            _c("label", "text", "rating", "vote", "answer", "decision", "rater label"),
+            # Annotation exports say round, batch or wave for a session, and annotator, coder or grader for
+            # a rater. An auditor here is a rater (in decisions, the reviewer): each dataset's columns decide.
+            _c("session_id", "text", "calibration id", "calibration session", "session", "round", "round id",
+               "calibration round", "batch", "batch id", "wave", "session name"),
+            _c("item_id", "text", "content id", "item", "case id", "video id", "post id", "example id", "task id",
+               "ticket id", "tweet id", "text id", "row", "row id", "unit id", "question id"),
+            _c("rater_id", "text", "rater", "moderator id", "agent id", "participant", "voter", "annotator",
+               "annotator id", "coder", "coder id", "labeller", "labeler", "labeller id", "labeler id", "grader",
+               "grader id", "auditor", "auditor id", "reviewer", "reviewer id", "worker id", "judge", "rater name"),
+            # A rating left blank or `NA` is a missing rating (an item the rater did not rate): skipped.
+            _c("label", "text", "rating", "vote", "answer", "decision", "rater label", "annotation", "grade",
+               "severity", "judgement", "judgment", "code", skip_if_missing=True),
             DATE,
             POLICY,
             MARKET,
@@ -291,7 +321,8 @@ DATASETS: dict[str, Dataset] = {
         (
             TRAINING_ID,
             TRAINEE_ID,
-            _c("rating", "int", "score", "stars", "satisfaction", "csat", low=1, high=5),
+            # A trainee who gave no rating: skipped as missing, not rejected.
+            _c("rating", "int", "score", "stars", "satisfaction", "csat", low=1, high=5, skip_if_missing=True),
             _c("comment", "text", "comments", "feedback", "remarks", "notes"),
         ),
         required=("training_id", "trainee_id", "rating"),
@@ -335,6 +366,39 @@ def missing_required(dataset: Dataset, mapped: set[str]) -> list[str]:
     return missing
 
 
+def missing_columns(dataset: Dataset, mapped: set[str]) -> list[str]:
+    """The columns a mapping still needs, one by one: the required ones, and of the one-of alternatives the
+    one closest to complete (`correct` before both labels when neither is begun)."""
+    missing = [c for c in dataset.required if c not in mapped]
+    if dataset.one_of and not any(all(c in mapped for c in alt) for alt in dataset.one_of):
+        nearest = min(dataset.one_of, key=lambda alt: sum(c not in mapped for c in alt))
+        missing.extend(c for c in nearest if c not in mapped)
+    return missing
+
+
+def guess_headers(dataset: Dataset, headers: list[str], mapping: dict[str, int], columns: list[str]) -> dict[str, str | None]:
+    """For each of `columns` (missing from `mapping`), the unmapped header spelled most like its name or a
+    synonym (at least half alike), each header used once, or the one header left for the one column left;
+    None when there is no good guess. A guess for a message, never applied unasked."""
+    free = {i: normalise_header(h) for i, h in enumerate(headers) if i not in mapping.values()}
+    scored = sorted(
+        ((max(difflib.SequenceMatcher(None, h, alias).ratio() for alias in _aliases(dataset.column(c))), c, i)
+         for c in columns for i, h in free.items()),
+        reverse=True,
+    )
+    out: dict[str, str | None] = dict.fromkeys(columns)
+    used: set[int] = set()
+    for score, column, i in scored:
+        if score >= 0.5 and out[column] is None and i not in used:
+            out[column] = headers[i]
+            used.add(i)
+    left_columns = [c for c, h in out.items() if h is None]
+    left_headers = [i for i in free if i not in used]
+    if len(left_columns) == 1 and len(left_headers) == 1:
+        out[left_columns[0]] = headers[left_headers[0]]
+    return out
+
+
 @dataclass(frozen=True)
 class Detection:
     dataset: str | None
@@ -342,11 +406,12 @@ class Detection:
     missing: list[str]
     unmatched_headers: list[str]
     score: float
+    closest: str | None = None  # the dataset the headers come nearest to, even when some are missing
 
 
 def detect_dataset(headers: list[str]) -> Detection:
     """Which dataset a header row belongs to: the one whose required columns are all there and that
-    explains most of the headers. Returns dataset None when none fits."""
+    explains most of the headers. Returns dataset None when none fits (naming the closest)."""
     best: Detection | None = None
     for ds in DATASETS.values():
         mapping = match_columns(ds, headers)
@@ -355,13 +420,27 @@ def detect_dataset(headers: list[str]) -> Detection:
         # Prefer complete matches; then the share of headers explained; then required coverage.
         score = (0 if missing else 10) + len(mapping) / max(len(headers), 1) + matched_required / 10
         unmatched = [h for i, h in enumerate(headers) if i not in mapping.values()]
-        cand = Detection(ds.name, mapping, missing, unmatched, score)
+        cand = Detection(ds.name, mapping, missing, unmatched, score, ds.name)
         if best is None or cand.score > best.score:
             best = cand
     assert best is not None
     if best.missing and len(best.mapping) < 2:
-        return Detection(None, {}, best.missing, list(headers), 0.0)
+        return Detection(None, {}, best.missing, list(headers), 0.0, _closest(headers))
     return best
+
+
+def _closest(headers: list[str]) -> str:
+    """The dataset a header row comes nearest to when none fits: most columns recognised, then the
+    required columns most like some header (by spelling)."""
+    def nearness(ds: Dataset) -> tuple[int, float]:
+        likeness = sum(
+            max((difflib.SequenceMatcher(None, normalise_header(h), alias).ratio()
+                 for h in headers for alias in _aliases(ds.column(c))), default=0.0)
+            for c in ds.required
+        ) / len(ds.required)
+        return len(match_columns(ds, headers)), likeness
+
+    return max(DATASETS.values(), key=nearness).name
 
 
 def template_header(dataset: str) -> list[str]:

@@ -11,6 +11,7 @@ caller that drives them needs only this module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -18,15 +19,32 @@ from typing import TypedDict, Unpack
 import duckdb
 
 from data_sources import values as V
+from data_sources.label_order import outside_order
 from data_sources.log import dataset_counts, history, rejected
-from data_sources.plan import ImportRefused, Plan, plan_import, save_mapping
+from data_sources.plan import (
+    APP_REMEDIES,
+    ImportRefused,
+    Plan,
+    Remedies,
+    mapping_named,
+    plan_import,
+    save_mapping,
+)
 from data_sources.readers import NotATable, RawTable, drop, read_path
 from data_sources.undo import undo
-from data_sources.validate import Validated, discard, rejected_preview, typed_preview, validate
+from data_sources.validate import (
+    Validated,
+    discard,
+    distinct_values,
+    rejected_preview,
+    typed_preview,
+    validate,
+)
 from data_sources.write import ImportResult, Progress, commit
 
 __all__ = [
-    "ImportOptions", "ImportRefused", "ImportResult", "Plan", "Validated", "commit", "dataset_counts", "describe_plan", "discard",
+    "ImportOptions", "ImportRefused", "ImportResult", "Plan", "Remedies", "Validated", "commit", "dataset_counts",
+    "describe_plan", "discard", "distinct_values",
     "history", "import_path", "import_raw", "plan_import", "rejected", "rejected_preview", "save_mapping",
     "typed_preview", "undo", "validate",
 ]
@@ -41,6 +59,10 @@ class ImportOptions(TypedDict, total=False):
     user: str | None  # who to record (default: the login name)
     strict_dates: bool  # refuse dates that could be day-first or month-first
     progress: Progress | None
+    renames: dict[str, str] | None  # header -> column (`--map annotator=rater_id`); other headers recognised
+    mapping_name: str | None  # a mapping saved on the Data page, by its name (`--mapping NAME`)
+    label_order: Sequence[str] | None  # calibration labels, lowest first: every label must be in it
+    remedies: Remedies  # how the caller's interface names the way out of a refusal
 
 
 def import_path(
@@ -58,20 +80,32 @@ def import_path(
 def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[ImportOptions]) -> ImportResult:
     """Plan, validate and write one staged table; the staging is dropped whatever happens."""
     validated: Validated | None = None
-    dataset = options.get("dataset")
+    dataset, order = options.get("dataset"), options.get("label_order")
+    remedies = options.get("remedies") or APP_REMEDIES
     try:
-        plan = plan_import(con, raw, dataset=dataset, date_order=options.get("date_order"))
+        name = options.get("mapping_name")
+        plan = plan_import(con, raw, dataset=dataset, date_order=options.get("date_order"),
+                           renames=options.get("renames"), named=mapping_named(con, name) if name else None,
+                           label_order=order)
+        problem = plan.blocking_problem()
+        if problem:
+            return ImportResult(raw.source, raw.tab, plan.dataset, "failed", problem, placement=plan.placement())
         if options.get("strict_dates") and plan.date_order_ambiguous:
             return ImportResult(raw.source, raw.tab, plan.dataset, "failed",
                                 f"{raw.label}: dates like 04/03/2026 could be day-first or month-first; "
-                                "say which with --date-order dmy or --date-order mdy")
+                                f"{remedies.date_order}")
         validated = validate(con, plan)
+        outside = _labels_outside(con, validated, order)
+        if outside:
+            return ImportResult(raw.source, raw.tab, plan.dataset, "failed",
+                                f"{raw.label}: the labels {', '.join(outside[:8])} are not in the order given "
+                                f"({', '.join(order or ())}); {remedies.label_order}. Nothing was imported.")
         if validated.rejected == 0:
             # Only rejected rows read the staged text again: free it before the insert, which at millions of
             # rows otherwise runs into DuckDB's memory cap beside it and spills to disk.
             drop(con, raw)
         return commit(con, validated, keep_going=options.get("keep_going", False), user=options.get("user"),
-                      progress=options.get("progress"))
+                      progress=options.get("progress"), remedies=remedies)
     except ImportRefused as exc:
         return ImportResult(raw.source, raw.tab, dataset, "failed", str(exc))
     finally:
@@ -82,6 +116,13 @@ def import_raw(con: duckdb.DuckDBPyConnection, raw: RawTable, **options: Unpack[
                 discard(con, validated)
             else:
                 drop(con, raw)
+
+
+def _labels_outside(con: duckdb.DuckDBPyConnection, v: Validated, order: Sequence[str] | None) -> list[str]:
+    """Calibration labels of the file that the order given does not name (none without an order)."""
+    if order is None or v.plan.dataset != "calibration":
+        return []
+    return outside_order(distinct_values(con, v, "label"), order)
 
 
 def describe_plan(plan: Plan) -> str:

@@ -4,6 +4,7 @@ so that agreement is computed at the ordinal level on every page and for everyon
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 
 import duckdb
 
@@ -25,3 +26,23 @@ def save_order(con: duckdb.DuckDBPyConnection, labels: list[str] | None) -> None
     if labels:
         con.execute("INSERT INTO meta VALUES (?, ?)", [_KEY, json.dumps(list(labels), ensure_ascii=False)])
     bump_data_version(con)
+
+
+def outside_order(labels: Iterable[str], order: Sequence[str]) -> list[str]:
+    """The labels an order does not name, matched as agreement matches them (3, 3.0 and "3" are one label)."""
+    # Imported here: the agreement module (numpy, scipy, krippendorff) is needed only when an order is given.
+    from metrics.agreement import measurement_level
+
+    outside = []
+    for label in labels:
+        try:
+            measurement_level([label], order)
+        except ValueError:
+            outside.append(label)
+    return outside
+
+
+def stored_labels(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> list[str]:
+    """The distinct calibration labels in the store (at most `limit`), for saying their level."""
+    rows = con.execute("SELECT DISTINCT label FROM calibration ORDER BY label LIMIT ?", [limit]).fetchall()
+    return [str(r[0]) for r in rows]

@@ -14,7 +14,7 @@ def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The import log, newest first."""
     return con.execute(
         """SELECT import_id, imported_at, imported_by, dataset, source, tab, rows_read, rows_added,
-                  rows_replaced, rows_unchanged, rows_duplicate, rows_rejected, rows_flagged, flag_note,
+                  rows_replaced, rows_unchanged, rows_duplicate, rows_rejected, rows_skipped, rows_flagged, flag_note,
                   status, undone_at, undone_by
            FROM imports ORDER BY import_id DESC"""
     ).df()

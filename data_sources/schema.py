@@ -140,6 +140,14 @@ def _v5(con: duckdb.DuckDBPyConnection) -> None:
             import_id INTEGER NOT NULL)""")
 
 
+def _v6(con: duckdb.DuckDBPyConnection) -> None:
+    # Rows skipped as missing (a calibration rating or a feedback rating given as NA or left blank) are
+    # counted apart from rejected ones: read = added + replaced + unchanged + duplicates + rejected + skipped.
+    con.execute("ALTER TABLE imports ADD COLUMN rows_skipped BIGINT NOT NULL DEFAULT 0")
+    # Saved mappings get a name, for `uplift import FILE --mapping NAME`.
+    con.execute("ALTER TABLE saved_mappings ADD COLUMN name VARCHAR")
+
+
 def _v7(con: duckdb.DuckDBPyConnection) -> None:
     # How a training's attendees were chosen (data_sources.contract.AUDIENCE_WORDS); NULL = not recorded.
     for table in ("trainings", "trainings__replaced"):
@@ -152,6 +160,7 @@ MIGRATIONS = [
     (3, "tenure rollup", _v3),
     (4, "trainee x policy totals rollup", _v4),
     (5, "row owners, for exact undo", _v5),
+    (6, "rows skipped as missing; names of saved mappings", _v6),
     (7, "trainings: audience (how attendees were chosen)", _v7),
 ]
 LATEST = MIGRATIONS[-1][0]

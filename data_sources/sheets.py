@@ -20,7 +20,7 @@ from typing import Any, TypedDict, Unpack
 
 import duckdb
 
-from data_sources.imports import ImportOptions, import_raw
+from data_sources.imports import ImportOptions, Remedies, import_raw
 from data_sources.readers import EmptySheet, NotATable, read_workbook, stage_values
 from data_sources.write import ImportResult
 
@@ -102,7 +102,7 @@ def import_sheet(con: duckdb.DuckDBPyConnection, url: str, **options: Unpack[She
     raws = read_sheet(con, url, **reach)
     return [
         import_raw(con, raw, keep_going=options.get("keep_going", False), user=options.get("user"),
-                   date_order=options.get("date_order"))
+                   date_order=options.get("date_order"), remedies=options.get("remedies") or Remedies())
         for raw in raws
     ]
 

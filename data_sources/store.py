@@ -306,11 +306,15 @@ def _check_complete(con: duckdb.DuckDBPyConnection, target: str) -> None:
     # fetchall: a result left open keeps its transaction open (DuckDB 2.0 streams results), and a
     # CHECKPOINT on another cursor then finds "other write transactions active".
     rows = con.execute(
-        "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+        "SELECT block_size, total_blocks - free_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
     ).fetchall()
     row = rows[0] if rows else None
     if not row or not row[0]:
         return
+    # Blocks in use, not all counted: DuckDB 2.0 cuts free blocks off the end of the file while its header
+    # still counts them (seen here after undoing the sample data: 26 counted, 24 in the file, 15 free), so
+    # a sound file can be shorter than every block counted, never than the blocks in use.
     needed = _HEADER_BYTES + int(row[0]) * int(row[1])
     if Path(target).stat().st_size < needed:
         raise StoreDamaged(damaged_message(target))

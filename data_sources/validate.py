@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from data_sources import values as V
-from data_sources.contract import Column, Dataset
+from data_sources.contract import MISSING_VALUES, Column, Dataset
 from data_sources.keys import content_sql, key_sql
 from data_sources.plan import ImportRefused, Plan
 from data_sources.readers import drop
@@ -28,15 +28,84 @@ class Validated:
     rejected: int
     duplicates: int
     notes: list[str] = field(default_factory=list)
+    # Rows skipped because a column that may be missing is (a rating not given), not rejected.
+    skipped: int = 0
+    # Missing cells (blank or a missing-value spelling such as NA) per mapped column, those with any.
+    missing: dict[str, int] = field(default_factory=dict)
+
+    def missing_words(self) -> list[str]:
+        """The missing cells per column in words ("311 labels are missing: those rows are skipped as
+        missing ratings"), with what each does to its rows."""
+        ds, out = self.plan.ds, []
+        for column, n in self.missing.items():
+            one = n == 1
+            said = f"{n:,} {_noun(ds.column(column), n)} {'is' if one else 'are'} missing"
+            if column in ds.required and ds.column(column).skip_if_missing:
+                said += f" ({'a rating' if one else 'ratings'} not given: skipped)"
+            elif column in ds.required:
+                said += f": {'that row' if one else 'those rows'} cannot be used"
+            elif column in ds.defaults:
+                said += f": read as {ds.defaults[column]}"
+            out.append(said)
+        return out
+
+
+def _noun(column: Column, n: int) -> str:
+    """A column's name as a noun for n cells: 1 label, 311 labels, 2 session ids, 3 policies."""
+    if column.type == "bool":
+        return f"{column.name} value" + ("" if n == 1 else "s")
+    words = column.name.replace("_", " ")
+    if n == 1:
+        return words
+    if words.endswith("y") and not words.endswith(("ay", "ey", "oy")):
+        return words[:-1] + "ies"
+    return words + ("es" if words.endswith("s") else "s")
 
 
 def _cell(plan: Plan, column: str) -> str:
     default = plan.ds.defaults.get(column)
     fallback = f"'{default}'" if default is not None else "CAST(NULL AS VARCHAR)"
     if column in plan.mapping:
-        # A blank cell takes the column's default, as a missing column does.
-        return f"coalesce({V.trimmed(f's.c{plan.mapping[column]}')}, {fallback})"
+        # A blank or missing cell (NA, null, -) takes the column's default, as a missing column does.
+        return f"coalesce(p.p_{column}, {fallback})"
     return fallback
+
+
+def _missing_spellings(plan: Plan, column: str) -> frozenset[str]:
+    """contract.MISSING_VALUES, less those the calibration label order names as labels (for `label`)."""
+    return frozenset(MISSING_VALUES) - (plan.kept_as_labels if column == "label" else frozenset())
+
+
+def _mapped(plan: Plan) -> list[str]:
+    """The mapped columns in the file's order (bit k of `missing_mask` is the k-th)."""
+    return [c for c, _i in sorted(plan.mapping.items(), key=lambda kv: kv[1])]
+
+
+def _cells_sql(plan: Plan) -> str:
+    """The staged rows as cells (`raw_<column>`: trimmed, NULL when blank or a missing value, else the
+    column's default), with the row number, the staged row, which mapped cells were missing
+    (`missing_mask`) and whether the row is skipped as a rating not given (`skip`)."""
+    raw, ds, mapped = plan.raw, plan.ds, _mapped(plan)
+    presents = "".join(f"{V.present(f's.c{plan.mapping[c]}', _missing_spellings(plan, c))} AS p_{c}, " for c in mapped)
+    cells = ", ".join(f"{_cell(plan, c.name)} AS raw_{c.name}" for c in ds.columns)
+    mask = " + ".join(f"CASE WHEN p.p_{c} IS NULL THEN {1 << k} ELSE 0 END" for k, c in enumerate(mapped)) or "0"
+    skip = " OR ".join(f"p.p_{c.name} IS NULL" for c in ds.columns
+                       if c.skip_if_missing and c.name in ds.required and c.name in plan.mapping) or "FALSE"
+    return f"""SELECT {cells}, p.rn, p.srow, CAST({mask} AS BIGINT) AS missing_mask, {skip} AS skip FROM (
+                   SELECT {presents}{raw.row_expr} AS rn, s.rowid AS srow FROM {raw.table} s) p"""
+
+
+def _set_aside_missing(con: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> tuple[dict[str, int], int]:
+    """Missing cells per mapped column (those with any), from the rows' masks; then the rows skipped as a
+    rating not given leave the table. Returns (missing per column, rows skipped)."""
+    mapped = _mapped(plan)
+    counts = "".join(f", count(*) FILTER (WHERE missing_mask & {1 << k} <> 0)" for k in range(len(mapped)))
+    row = con.execute(f"SELECT count(*) FILTER (WHERE skip){counts} FROM {table}").fetchone()
+    skipped = int(row[0]) if row else 0
+    missing = {c: int(n) for c, n in zip(mapped, row[1:] if row else (), strict=False) if n}
+    if skipped:
+        con.execute(f"DELETE FROM {table} WHERE skip")
+    return missing, skipped
 
 
 def _typed_columns(plan: Plan) -> list[tuple[str, str, str, str | None]]:
@@ -130,7 +199,6 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     raw = plan.raw
     types = column_types(plan.ds.name)
     first = _typed_columns(plan)
-    cells = ", ".join(f"{_cell(plan, name)} AS raw_{name}" for name, *_rest in first)
     values = ", ".join(f"{val} AS {name}" for name, val, *_rest in first)
     problems = _problem_sql([(p, suspect) for _n, _v, p, suspect in first])
     derived, checks = _dataset_rules(plan, {n: f"t.{n}" for n in types})
@@ -140,38 +208,39 @@ def validate(con: duckdb.DuckDBPyConnection, plan: Plan) -> Validated:
     check_sql = ", ".join(["t.problem", *checks])
     plain = ", ".join(f"c.{name}" for name, *_rest in first)
     table = f"typed_{next(_typed_counter)}"
-    # One pass over the staged cells: trimmed cells, typed values, their problems (reading the typed
-    # values, not parsing twice), rules across columns, then the key hash. `srow` points back at the
-    # staged row, so a rejected row's raw cells are read only when needed. A row's content hash is not
+    # One pass over the staged cells: trimmed cells, missing values, typed values, their problems (reading
+    # the typed values, not parsing twice), rules across columns, then the key hash. `srow` points back at
+    # the staged row, so a rejected row's raw cells are read only when needed. A row's content hash is not
     # stored: it is computed only where keys meet (duplicates in the file, rows already in the store).
     con.execute(
         f"""CREATE TEMP TABLE {table} AS
             SELECT *, {key_sql(plan.ds.name, 'f')} AS key, CAST(NULL AS BIGINT) AS dup_of
             FROM (
-                SELECT {final_cols}, nullif(concat_ws('; ', {check_sql}), '') AS problem, t.rn, t.srow
+                SELECT {final_cols}, CASE WHEN NOT t.skip THEN nullif(concat_ws('; ', {check_sql}), '') END
+                           AS problem, t.rn, t.srow, t.missing_mask, t.skip
                 FROM (
-                    SELECT {plain}, {problems} AS problem, c.rn, c.srow
-                    FROM (SELECT c.*, {values} FROM (
-                        SELECT {cells}, {raw.row_expr} AS rn, s.rowid AS srow FROM {raw.table} s) c
-                    ) c
+                    SELECT {plain}, {problems} AS problem, c.rn, c.srow, c.missing_mask, c.skip
+                    FROM (SELECT c.*, {values} FROM ({_cells_sql(plan)}) c) c
                 ) t
             ) f"""
     )
+    missing, skipped = _set_aside_missing(con, table, plan)
     duplicates = _mark_duplicates(con, table, plan.ds)
     counts = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE problem IS NULL AND dup_of IS NULL) FROM {table}"
     ).fetchone()
     total, good = (int(counts[0]), int(counts[1])) if counts else (0, 0)
     rejected = total - good - duplicates + len(raw.read_rejects)
-    if raw.rows_in_file is not None and total + len(raw.read_rejects) != raw.rows_in_file:
+    read = total + skipped + len(raw.read_rejects)
+    if raw.rows_in_file is not None and read != raw.rows_in_file:
         raise ImportRefused(
-            f"{raw.label}: {raw.rows_in_file:,} rows in the file but {total + len(raw.read_rejects):,} were "
-            "read or set aside; nothing was imported"
+            f"{raw.label}: {raw.rows_in_file:,} rows in the file but {read:,} were read or set aside; "
+            "nothing was imported"
         )
     notes = list(raw.notes)
     if plan.date_order_ambiguous:
         notes.append("dates like 04/03/2026 could be day-first or month-first: read as day-first; change if wrong")
-    return Validated(plan, table, total + len(raw.read_rejects), good, rejected, duplicates, notes)
+    return Validated(plan, table, read, good, rejected, duplicates, notes, skipped, missing)
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: str, ds: Dataset) -> int:
@@ -230,6 +299,18 @@ def typed_preview(con: duckdb.DuckDBPyConnection, v: Validated, limit: int = 20)
         f"SELECT rn AS row, {cols} FROM {v.table} WHERE problem IS NULL AND dup_of IS NULL ORDER BY rn LIMIT ?",
         [limit],
     ).df()
+
+
+def distinct_values(con: duckdb.DuckDBPyConnection, v: Validated, column: str, limit: int = 1000) -> list[str]:
+    """The distinct values of one column among the rows that will be imported (at most `limit`), as text."""
+    if column not in column_types(v.plan.ds.name):
+        raise ValueError(f"{v.plan.ds.name} has no column {column}")
+    rows = con.execute(
+        f"SELECT DISTINCT CAST({column} AS VARCHAR) AS v FROM {v.table} "
+        f"WHERE problem IS NULL AND dup_of IS NULL AND {column} IS NOT NULL ORDER BY v LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def discard(con: duckdb.DuckDBPyConnection, v: Validated) -> None:

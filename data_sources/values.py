@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from data_sources.contract import FALSE_WORDS, TRUE_WORDS, Words
+from data_sources.contract import FALSE_WORDS, MISSING_VALUES, TRUE_WORDS, Words
 
 DateOrder = Literal["dmy", "mdy"]
 
@@ -43,6 +43,24 @@ def trimmed(cell: str) -> str:
     return (
         f"CASE WHEN {cell} < '!' OR ends_with({cell}, ' ') OR strlen({cell}) <> length({cell}) "
         f"THEN nullif(trim({cell}), '') ELSE {cell} END"
+    )
+
+
+def present(cell: str, missing: tuple[str, ...] | frozenset[str] = MISSING_VALUES) -> str:
+    """`trimmed(cell)`, or NULL when it spells a missing value (`NA`, `null`, `-` ...; contract.MISSING_VALUES).
+    One CASE with the trimming: cells that need trimming are checked after it; the rest are compared as
+    they are, and only when at most 4 bytes long, as every missing spelling is. A list search, not `IN`:
+    DuckDB plans an `IN` list as a join over every row (typing 1M rows x 13 columns, measured here: 4 s more
+    with `IN`, within the noise with the list search)."""
+    words = sorted(missing)
+    if not words:
+        return trimmed(cell)
+    longest = max(len(w.encode()) for w in words)
+    found = f"list_position({_list(['', *words])}, {{}}) > 0"
+    return (
+        f"CASE WHEN {cell} < '!' OR ends_with({cell}, ' ') OR strlen({cell}) <> length({cell}) "
+        f"THEN CASE WHEN {found.format(f'trim({cell})')} THEN NULL ELSE trim({cell}) END "
+        f"WHEN strlen({cell}) <= {longest} AND {found.format(cell)} THEN NULL ELSE {cell} END"
     )
 
 
@@ -164,4 +182,4 @@ def parse_choice(v: str, column: str, words: Words, *, strict: bool, typed: str 
 
 
 def required_problem(v: str, column: str) -> str:
-    return f"CASE WHEN {v} IS NULL THEN {_sql_str(column + ' is empty')} END"
+    return f"CASE WHEN {v} IS NULL THEN {_sql_str(column + ' is missing')} END"

@@ -12,13 +12,15 @@ import duckdb
 from access.roles import os_user
 from data_sources.contract import Dataset
 from data_sources.keys import LABELLED, content_sql, key_sql
-from data_sources.plan import ImportRefused
+from data_sources.plan import APP_REMEDIES, ImportRefused, Placement, Remedies
 from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
 from data_sources.schema import column_types
 from data_sources.store import WRITE_LOCK, WriteFailed, bump_data_version, scalar, transaction
 from data_sources.validate import Validated, raw_json_sql, rejected_preview
 
 Progress = Callable[[float, str], None]
+# Who the bundled sample data is imported as: how the store tells generated people from real ones.
+SAMPLE_USER = "sample data"
 
 
 @dataclass
@@ -36,6 +38,9 @@ class ImportResult:
     duplicates: int = 0
     rejected: int = 0
     flagged: int = 0
+    skipped: int = 0  # rows skipped as missing (a rating not given)
+    # For a file that cannot be placed as mapped: the closest dataset and the columns it still needs.
+    placement: Placement | None = None
 
     @property
     def ok(self) -> bool:
@@ -49,19 +54,21 @@ def commit(
     keep_going: bool = False,
     user: str | None = None,
     progress: Progress | None = None,
+    remedies: Remedies = APP_REMEDIES,
 ) -> ImportResult:
     """Write validated rows in one transaction. With rejected rows, nothing is written unless
-    `keep_going`, which imports the good rows and keeps the bad ones with their reasons."""
+    `keep_going`, which imports the good rows and keeps the bad ones with their reasons. `remedies` words
+    the way out of a refusal for the caller's interface (a flag, a checkbox)."""
     raw, ds = v.plan.raw, v.plan.ds
     report = progress or (lambda _f, _m: None)
     base = ImportResult(raw.source, raw.tab, ds.name, "failed", "", rows_read=v.rows_read,
-                        duplicates=v.duplicates, rejected=v.rejected)
+                        duplicates=v.duplicates, rejected=v.rejected, skipped=v.skipped)
     if v.rejected and not keep_going:
         first = rejected_preview(con, v, limit=3)
         examples = "; ".join(f"row {r.row}: {r.reason}" for r in first.itertuples())
         base.message = (
             f"{raw.label}: {v.rejected} of {v.rows_read} rows cannot be used ({examples}). Nothing was imported: "
-            "fix the file, or choose to import the good rows and keep the bad ones."
+            f"fix the file, or {remedies.keep_going}."
         )
         return base
     if v.good == 0:
@@ -76,13 +83,14 @@ def commit(
         try:
             with transaction(con):
                 report(0.1, "matching rows against the store")
-                result = _write(con, v, base, user or os_user(), report)
+                result = _write(con, v, base, user or os_user(), report, remedies)
         except ImportRefused as exc:
             base.message = str(exc)
             return base
         except WriteFailed as exc:
             return ImportResult(raw.source, raw.tab, ds.name, "failed", f"{raw.label}: {exc}. Nothing was imported.",
-                                rows_read=v.rows_read, duplicates=v.duplicates, rejected=v.rejected)
+                                rows_read=v.rows_read, duplicates=v.duplicates, rejected=v.rejected,
+                                skipped=v.skipped)
         report(1.0, "done")
         return result
 
@@ -110,7 +118,8 @@ class Written:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, v: Validated, result: ImportResult, user: str, report: Progress
+    con: duckdb.DuckDBPyConnection, v: Validated, result: ImportResult, user: str, report: Progress,
+    remedies: Remedies,
 ) -> ImportResult:
     """The import's steps inside its transaction; the caller commits."""
     ds = v.plan.ds
@@ -119,6 +128,7 @@ def _write(
     con.execute(f"CREATE TEMP VIEW {good} AS SELECT * FROM {v.table} WHERE problem IS NULL AND dup_of IS NULL")
     _record_display_names(con, ds, good)
     matches = _match_store(con, ds, good, f"{v.table}_matches")
+    _refuse_mixing_sample(con, v, good, matches, user == SAMPLE_USER, remedies)
     report(0.4, "replacing changed rows")
     replaced = _set_aside_replaced(con, ds, matches, import_id)
     report(0.6, "adding rows")
@@ -149,13 +159,51 @@ def _check_every_row_counted(v: Validated, w: Written) -> None:
     """Rows in the file = imported + replaced + already there + duplicates skipped + rejected, or the import
     is refused (and its transaction rolled back): no row may go missing between the file and the store."""
     raw = v.plan.raw
-    counted = w.added + w.replaced + w.unchanged + v.duplicates + v.rejected
+    counted = w.added + w.replaced + w.unchanged + v.duplicates + v.rejected + v.skipped
     expected = raw.rows_in_file if raw.rows_in_file is not None else v.rows_read
     if counted != expected:
         raise ImportRefused(
             f"{raw.label}: {expected:,} rows in the file but {counted:,} were imported, replaced, already there, "
-            "duplicates or rejected; nothing was imported"
+            "duplicates, rejected or skipped as missing; nothing was imported"
         )
+
+
+def _refuse_mixing_sample(
+    con: duckdb.DuckDBPyConnection, v: Validated, good: str, matches: str, sample: bool, remedies: Remedies
+) -> None:
+    """Generated and real people never share an id: an import whose keys meet rows the other side brought
+    (the sample's, for a real import; real ones, for the sample), or whose trainee ids are on the other
+    side's roster, is refused, so a real roster never silently replaces sample trainees or joins their
+    decisions. Costs nothing unless both sides have active imports."""
+    other = [int(i) for (i,) in con.execute(
+        "SELECT import_id FROM imports WHERE status = 'active' AND (imported_by = ?) = ?", [SAMPLE_USER, not sample]
+    ).fetchall()]
+    if not other:
+        return
+    ds, marks = v.plan.ds, ", ".join("?" * len(other))
+    shown = "concat_ws(' / ', " + ", ".join(f"CAST(g.{c} AS VARCHAR)" for c in ds.key) + ")"
+    clash = con.execute(
+        f"SELECT count(*), min({shown}) FROM {matches} m JOIN {good} g USING (rn) WHERE m.owner IN ({marks})", other
+    ).fetchone()
+    what = " and ".join(ds.key)
+    if not (clash and clash[0]) and "trainee_id" in ds.column_names and ds.name != "trainees":
+        clash = con.execute(
+            f"""SELECT count(*), min(g.trainee_id) FROM {good} g WHERE g.trainee_id IN
+                (SELECT trainee_id FROM trainees WHERE import_id IN ({marks}))""", other
+        ).fetchone()
+        what = "trainee_id"
+    if not clash or not clash[0]:
+        return
+    n, example, label = int(clash[0]), clash[1], v.plan.raw.label
+    if sample:
+        raise ImportRefused(
+            f"{label}: {n} rows of the sample data have the same {what} as your own data (e.g. {example}); the "
+            "sample was not loaded beside it. Load it into a database of its own: `uplift --db demo.duckdb sample`"
+        )
+    raise ImportRefused(
+        f"{label}: {n} rows have the same {what} as rows of the sample data (e.g. {example}), so real people would "
+        f"be mixed with generated ones. Nothing was imported: {remedies.remove_sample}, then import again."
+    )
 
 
 def _record_display_names(con: duckdb.DuckDBPyConnection, ds: Dataset, good: str) -> None:
@@ -262,10 +310,10 @@ def _log_import(con: duckdb.DuckDBPyConnection, v: Validated, w: Written, user: 
     con.execute(
         """INSERT INTO imports (import_id, source, tab, dataset, content_hash, rows_read, rows_added,
                rows_replaced, rows_unchanged, rows_duplicate, rows_rejected, rows_flagged, flag_note,
-               imported_at, imported_by)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               imported_at, imported_by, rows_skipped)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [w.import_id, raw.source, raw.tab, v.plan.ds.name, raw.content_hash, v.rows_read, w.added, w.replaced,
-         w.unchanged, v.duplicates, v.rejected, w.flagged, w.flag_note, dt.datetime.now(), user],
+         w.unchanged, v.duplicates, v.rejected, w.flagged, w.flag_note, dt.datetime.now(), user, v.skipped],
     )
 
 
@@ -280,9 +328,13 @@ def _imported(result: ImportResult, v: Validated, w: Written) -> ImportResult:
         parts.append(f"{v.duplicates} duplicate rows skipped")
     if v.rejected:
         parts.append(f"{v.rejected} rejected rows kept with reasons")
+    if v.skipped:
+        parts.append(f"{v.skipped} skipped as missing")
     result.message = (
         f"{v.plan.raw.label}: imported as {v.plan.ds.name} (import #{w.import_id}): " + ", ".join(parts) + "."
     )
+    if v.missing:
+        result.message += " " + "; ".join(v.missing_words()) + "."
     if w.flag_note:
         result.message += " " + w.flag_note
     return result

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from data_sources.log import dataset_counts, history
-from data_sources.sample import is_sample_loaded
+from data_sources.sample import SampleState, sample_state
 from ui import nav, presenter, show
 from ui.cache import measure
 
@@ -44,6 +44,21 @@ def last_import(log: pd.DataFrame) -> None:
     ))
 
 
+def sample_banner(state: SampleState) -> None:
+    """While the bundled sample is loaded: say so, and how to take it out."""
+    how = ("Take it out with **Remove the sample data** on the Data page (or `uplift sample --remove`); your "
+           "own imports stay.")
+    if state.only_sample:
+        st.warning(
+            "**Sample data.** Everything shown comes from the bundled, generated sample operation, not from real "
+            f"people. Import your own exports on the Data page. {how}",
+            icon=":material/science:",
+        )
+    elif state.loaded:
+        st.warning(f"**The sample data is still loaded beside your own imports**, so figures mix generated and "
+                   f"real people. {how}", icon=":material/science:")
+
+
 def main() -> None:
     st.title("Uplift")
     st.caption("Does training work, where is knowledge weak, and who needs coaching: with the uncertainty shown.")
@@ -51,12 +66,7 @@ def main() -> None:
     if counts["rows"].sum() == 0:
         empty_store()
         return
-    if measure(is_sample_loaded):
-        st.warning(
-            "**Sample data.** Everything shown comes from the bundled, generated sample operation, not from real "
-            "people. Import your own exports on the Data page.",
-            icon=":material/science:",
-        )
+    sample_banner(measure(sample_state))
     loaded(counts)
     last_import(measure(history))
 

@@ -80,7 +80,7 @@ def test_an_analyst_imports_under_their_email(make_app, tmp_path, roles_file):
     at.run()
     at.switch_page("views/data.py").run()
     at.get("file_uploader")[0].set_value(("r.csv", b"trainee_id,market\nT1,TH\n", "text/csv")).run()
-    at.button(key="up0_0_import").click().run()
+    at.button(key="import_all").click().run()
     assert_clean(at)
     from tests.app.conftest import frame_with
 

@@ -34,11 +34,12 @@ def test_data_page_previews_imports_and_undoes_an_upload(make_app, tmp_path: Pat
     assert_clean(at)
     assert at.selectbox(key="up0_0_dataset").value == "trainees"
     assert any("2 ready" in m.value for m in at.markdown)
-    at.button(key="up0_0_import").click().run()
+    at.button(key="import_all").click().run()
     assert_clean(at)
     assert any("imported as trainees (import #1): 2 added" in s.value for s in at.success)
     history = frame_with(at, "import_id")
     assert history.iloc[0]["source"] == "roster.csv" and history.iloc[0]["rows_added"] == 2
+    at.selectbox(key="undo_pick").set_value(1).run()
     at.button(key="undo_button").click().run()
     assert any("undone: 2 rows removed" in s.value for s in at.success)
 
@@ -52,8 +53,8 @@ def test_data_page_shows_rejected_rows_before_importing(make_app, tmp_path: Path
     assert_clean(at)
     rejects = frame_with(at, "reason")
     assert rejects.iloc[0]["row"] == 3 and "is not a date" in rejects.iloc[0]["reason"]
-    at.button(key="up0_0_import").click().run()
-    assert any("Nothing was imported" in e.value for e in at.error)
+    at.button(key="import_all").click().run()
+    assert any("Nothing was imported" in e.value and "Import the good rows" in e.value for e in at.error)
 
 
 def test_data_page_names_a_file_that_is_not_a_table(make_app, tmp_path: Path):

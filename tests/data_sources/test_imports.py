@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from data_sources import imports
 from data_sources import write as writing
 from data_sources.imports import import_path
+from data_sources.plan import CLI_REMEDIES
 from data_sources.store import data_version, open_store
 
 ROSTER = "trainee_id,market,name,start_date\nT1,TH,Somchai,2026-03-02\nT2,VN,Nguyễn Thị Lan,2026-03-02\n"
@@ -196,7 +197,7 @@ def test_dates(con, tmp_path, cells, order, expected):
 
 def test_ambiguous_dates_need_a_choice_when_strict(con, tmp_path):
     text = "trainee_id,date,policy,correct\nT1,04/03/2026,Hate Speech,1\n"
-    result = one(con, write(tmp_path, "d.csv", text), strict_dates=True)
+    result = one(con, write(tmp_path, "d.csv", text), strict_dates=True, remedies=CLI_REMEDIES)
     assert result.status == "failed" and "--date-order" in result.message
 
 

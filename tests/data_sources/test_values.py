@@ -6,7 +6,14 @@ import duckdb
 import pytest
 
 from data_sources import values as V
-from data_sources.contract import FALSE_WORDS, SOURCE_WORDS, STATUS_WORDS, TRAINING_KIND_WORDS, TRUE_WORDS
+from data_sources.contract import (
+    FALSE_WORDS,
+    MISSING_VALUES,
+    SOURCE_WORDS,
+    STATUS_WORDS,
+    TRAINING_KIND_WORDS,
+    TRUE_WORDS,
+)
 
 CELLS = [
     None, "", " ", "   ", "a", " a", "a ", " a ", "\ta\t", "a\n", "\u00a0a\u00a0", "\u3000a", "a\u2003",
@@ -59,3 +66,17 @@ def _expected(parsed: V.Parsed, cell: str | None) -> object:
         if norm in [w.replace("_", " ").replace("-", " ") for w in variants]:
             return canonical
     return None if "is not one of" in parsed.problem else cell.lower()
+
+
+def test_present_is_trimmed_with_every_missing_spelling_made_null(con):
+    """The one-CASE SQL equals the rule in words: trim, then blank or a contract.MISSING_VALUES spelling is
+    missing; other spellings (`none`, `Null`, `NAN`, `n.a.`) are values."""
+    cells = [*CELLS, *MISSING_VALUES, *(f" {t} " for t in MISSING_VALUES), "\u3000NA", "none", "Null", "NAN", "n.a.",
+             "NA1", "--", "??", "#N/A!", "", None]
+    rows = con.execute(
+        f"SELECT v, {V.present('v')}, nullif(trim(v), '') FROM unnest(?::VARCHAR[]) t(v)", [cells]
+    ).fetchall()
+    assert [(v, got) for v, got, _t in rows] == [(v, None if t in MISSING_VALUES else t) for v, _got, t in rows]
+    assert [v for v, got, _t in rows if got is None and v and v.strip() == "NA"] == ["NA", " NA ", "\u3000NA"]
+    kept = con.execute(f"SELECT {V.present('v', frozenset({'NA'}))} FROM (SELECT 'None' AS v)").fetchone()
+    assert kept == ("None",)
