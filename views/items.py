@@ -101,8 +101,12 @@ def review_list(judged: pd.DataFrame, rules: it.ItemRules) -> None:
     )
     lines = _lines(judged, rules)
     ranked = tables.item_table(judged, ranked=True, lines=lines)
-    if flagged.empty:
-        st.success(f"No item is flagged at a {rules.fdr:.0%} false-discovery rate under these filters.")
+    tested = int(judged["enough_data"].sum())
+    if flagged.empty and tested:
+        st.success(f"{words.count(tested, 'item')} with {rules.min_attempts}+ attempts tested: none is flagged at a "
+                   f"{rules.fdr:.0%} false-discovery rate under these filters.")
+    elif flagged.empty:
+        st.info(f"No item has {rules.min_attempts} attempts under these filters: nothing was tested.")
     else:
         show.chart(charts.item_intervals(tables.item_dots(flagged)), key="item_intervals", name="items_to_review")
         st.caption("Share answering with the key and its 95% Wilson interval; black tick: the policy's other items.")
@@ -179,8 +183,9 @@ def severity_section(severity: pd.DataFrame, rules: aud.AuditorRules) -> None:
     for line, f in zip(lines, flagged, strict=True):
         if f:
             st.markdown(f"- {show.esc(line)}")
-    if not any(flagged):
-        st.success(f"No auditor is flagged at a {rules.fdr:.0%} false-discovery rate under these filters.")
+    if not any(flagged) and not judged.empty:
+        st.success(f"{words.count(len(judged), 'auditor')} with {rules.min_audits}+ comparable audits tested: none is flagged at a "
+                   f"{rules.fdr:.0%} false-discovery rate under these filters.")
     with st.expander("Every auditor, in words"):
         for line, f in zip(lines, flagged, strict=True):
             if not f:
