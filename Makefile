@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-12)
 PORT ?= 8501
 export UPLIFT_DB ?= data/uplift.duckdb
 
-.PHONY: install run sample test lint types unit app browser bench soak screenshots clean
+.PHONY: install run sample test lint types unit app browser bench load soak screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ browser: install
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+## load: websocket sessions against a real server, timed server-side; writes benchmarks/load_results.md
+load: install
+	$(BIN)/python -m benchmarks.load --sessions 1,4,8,16
+	$(BIN)/python -m benchmarks.load --store 1m --sessions 8 --append
 
 soak: install
 	$(BIN)/python -m benchmarks.soak
