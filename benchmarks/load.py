@@ -79,6 +79,7 @@ class Plan:
     pages: tuple[Page, ...]
     seed: int
     warm: bool  # visit every page (and market) once before the clock starts
+    options: tuple[str, ...] = ()  # extra `streamlit run` arguments
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,7 @@ def cpu_seconds_self() -> float:
 def run_round(store: str, db: Path, sessions: int, plan: Plan, log: Path) -> Round:
     """A fresh server on `db`, warmed up, driven by `sessions` sessions, stopped."""
     out = Round(store, sessions, plan)
-    server = start_server(db, log)
+    server = start_server(db, log, *plan.options)
     try:
         if plan.warm:
             asyncio.run(warm_up(server, plan))
@@ -431,6 +432,14 @@ def report(rounds: list[Round], command: str) -> str:
 
 # ---- the command ---------------------------------------------------------------------------------------
 
+def streamlit_option(text: str) -> tuple[str, str]:
+    """'runner.postScriptGC=false' as `streamlit run`'s arguments: ('--runner.postScriptGC', 'false')."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or " " in key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, e.g. runner.postScriptGC=false; got {text!r}")
+    return f"--{key.strip()}", value.strip()
+
+
 def counts(text: str) -> list[int]:
     values = [int(x) for x in text.split(",") if x.strip()]
     if not values or any(v < 1 or v > 64 for v in values):
@@ -449,6 +458,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--visit-length", type=int, default=10, help="runs per connection")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-warm-up", dest="warm", action="store_false", help="count the first visits too")
+    parser.add_argument("--option", action="append", default=[], type=streamlit_option,
+                        help="a Streamlit option for the server, e.g. runner.postScriptGC=false (repeatable)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--append", action="store_true", help="add to --out instead of replacing it")
     args = parser.parse_args(argv)
@@ -463,7 +474,7 @@ def main(argv: list[str] | None = None) -> list[Round]:
     try:
         db = build_store(args.store, folder)
         plan = Plan(args.seconds, args.timeout, args.max_runs, args.visit_length, pick_markets(db, args.markets),
-                    load_pages(), args.seed, args.warm)
+                    load_pages(), args.seed, args.warm, tuple(x for pair in args.option for x in pair))
         rounds = []
         for n in args.sessions:
             print(f"{n} session(s) on the {args.store} store for {args.seconds:.0f} s", file=sys.stderr, flush=True)
