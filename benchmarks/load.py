@@ -362,6 +362,13 @@ def _cores(r: Round) -> float:
     return (r.samples[-1].cpu_seconds - r.samples[0].cpu_seconds) / (r.samples[-1].at - r.samples[0].at)
 
 
+def _cpu_per_run(r: Round) -> float:
+    """Server CPU seconds per page run: less sensitive to other work on the machine than wall times."""
+    if len(r.samples) < 2 or not r.runs:
+        return float("nan")
+    return (r.samples[-1].cpu_seconds - r.samples[0].cpu_seconds) / len(r.runs)
+
+
 def _memory(r: Round) -> tuple[float, float, float]:
     rss = [s.rss_mib for s in r.samples]
     return (rss[0], max(rss), rss[-1]) if rss else (float("nan"),) * 3
@@ -380,7 +387,7 @@ def round_section(r: Round) -> str:
     lines += [
         "",
         f"Throughput {len(r.runs) / r.wall:.2f} runs/s over {r.wall:.0f} s. Server CPU {_cores(r):.2f} cores on "
-        f"average; the load clients' own CPU {r.client_cpu / r.wall:.2f} cores. Server memory (RSS every "
+        f"average, {_cpu_per_run(r) * 1000:.0f} ms per run; the load clients' own CPU {r.client_cpu / r.wall:.2f} cores. Server memory (RSS every "
         f"{MEMORY_EVERY_SECONDS:.0f} s): start {start:.0f} MiB, peak {peak:.0f} MiB, end {end:.0f} MiB "
         f"({end - start:+.0f} MiB). Load average (1/5/15 min) before {_load(r.load_before)}, "
         f"after {_load(r.load_after)}.",
@@ -397,8 +404,8 @@ def _load(x: tuple[float, float, float]) -> str:
 
 def summary_table(rounds: list[Round]) -> str:
     lines = ["| store | sessions | runs | runs/s | median s | p95 s | max s | errors | server CPU cores | "
-             "RSS start / peak / end MiB | load before |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "CPU ms/run | RSS start / peak / end MiB | load before |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rounds:
         ok = [x.seconds for x in r.runs if not x.error]
         start, peak, end = _memory(r)
@@ -406,7 +413,7 @@ def summary_table(rounds: list[Round]) -> str:
             f"| {r.store} | {r.sessions} | {len(r.runs)} | {len(r.runs) / r.wall:.2f} | "
             f"{_s(statistics.median(ok) if ok else float('nan'))} | {_s(percentile(ok, 95))} | "
             f"{_s(max(ok, default=float('nan')))} | {len(r.errors)} | {_cores(r):.2f} | "
-            f"{start:.0f} / {peak:.0f} / {end:.0f} | {_load(r.load_before)} |")
+            f"{_cpu_per_run(r) * 1000:.0f} | {start:.0f} / {peak:.0f} / {end:.0f} | {_load(r.load_before)} |")
     return "\n".join(lines)
 
 
