@@ -206,6 +206,8 @@ class PageResult:
     sent_kib: float
     serialise_ms: float
     tracked: float  # objects the garbage collector tracks (after the run's collection), mean
+    cpu: float  # the script thread's CPU seconds, mean
+    gc_cpu: float  # of which the forced collection
     calls: list[tuple[str, float]]
     own: list[tuple[str, str, float]]
 
@@ -231,6 +233,7 @@ def collect(plan: list[Step], plain: list[Measured], sampled: list[Measured], re
                 statistics.mean(x["bytes"] for x in sent) / 1024,
                 statistics.mean(x["seconds"] for x in sent) * 1000,
                 statistics.mean(r.gc_tracked for r in mine),
+                statistics.mean(raw[i]["cpu"] for i in idx), statistics.mean(raw[i]["gc_cpu_seconds"] for i in idx),
                 top_project_calls(mine, top), top_own_time(mine, top)))
     return results
 
@@ -243,13 +246,16 @@ def report(results: list[PageResult], store: str, command: str, problems: list[s
              "run's wall time on the sampled server, which includes Streamlit's forced garbage collection after "
              "the run (*gc*). The categories split *wall*. *sent*: ForwardMsg bytes serialised for the run and the "
              "time serialising took on the event loop thread. *tracked*: thousands of objects the garbage "
-             "collector tracks, which a full collection walks.", "",
-             "| page | run | plain | sampled | wall | " + " | ".join(CATEGORIES) + " | sent KiB | serialise | tracked |",
-             "|---|---|" + "---:|" * (len(CATEGORIES) + 6)]
+             "collector tracks, which a full collection walks. *CPU*: the script thread's CPU time for the run, and "
+             "the collection's part of it: on a busy machine these move less than the wall times.", "",
+             "| page | run | plain | sampled | wall | " + " | ".join(CATEGORIES)
+             + " | sent KiB | serialise | tracked | CPU | gc CPU |",
+             "|---|---|" + "---:|" * (len(CATEGORIES) + 8)]
     for r in results:
         cats = " | ".join(f"{r.categories[c] * 1000:.0f}" for c in CATEGORIES)
         lines.append(f"| {r.title} | {r.kind} | {r.plain * 1000:.0f} | {r.sampled_client * 1000:.0f} | "
-                     f"{r.wall * 1000:.0f} | {cats} | {r.sent_kib:.0f} | {r.serialise_ms:.1f} | {r.tracked / 1000:.0f} |")
+                     f"{r.wall * 1000:.0f} | {cats} | {r.sent_kib:.0f} | {r.serialise_ms:.1f} | {r.tracked / 1000:.0f} | "
+                     f"{r.cpu * 1000:.0f} | {r.gc_cpu * 1000:.0f} |")
     lines.append("")
     for r in results:
         lines += [f"### {r.title}: {r.kind}", "", "Project functions by inclusive time (ms per run): "

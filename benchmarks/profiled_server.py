@@ -8,8 +8,8 @@ since that thread's previous one, so a long call that holds the GIL is charged t
 A sampler adds little to the run it measures, where cProfile slowed Python-heavy code (Altair's schema
 validation) three to four times more than C code and changed the picture.
 
-Each run writes `NNNN.json`: the page asked for, the query string, the run's wall time, the seconds spent in
-the garbage collection Streamlit forces after every run (`runner.postScriptGC`; the sampler cannot run
+Each run writes `NNNN.json`: the page asked for, the query string, the run's wall and CPU time (of its
+thread), the seconds (wall and CPU) spent in the garbage collection Streamlit forces after every run (`runner.postScriptGC`; the sampler cannot run
 while it holds the GIL, so it is timed apart), and the sampled stacks. The server's sending side is timed
 too (ForwardMsg serialisation on the event loop thread): each file carries the seconds and bytes serialised
 since the previous run started, which is the previous run's output once its client has read its
@@ -100,6 +100,7 @@ class Recording:
         self.stacks: dict[tuple[str, ...], float] = defaultdict(float)
         self.last = time.perf_counter()
         self.gc_seconds = 0.0
+        self.gc_cpu_seconds = 0.0  # the collection's CPU time: what it costs on a machine that is not idle
         self.tracked = -1  # objects tracked by the garbage collector after the run's collection
         self.census_seconds = 0.0  # counting them: left out of the run's wall time
 
@@ -140,18 +141,19 @@ def _sampled_run_script(original: Any) -> Any:
             sent = dict(_sending)
             _sending.update(seconds=0.0, bytes=0, messages=0)
             _active[tid] = rec
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
         try:
             original(self, rerun_data)
         finally:
             wall = time.perf_counter() - began - rec.census_seconds
+            cpu = time.thread_time() - cpu - rec.census_seconds
             with _lock:
                 _active.pop(tid, None)
             frames: dict[str, int] = {}
             stacks = [[[frames.setdefault(f, len(frames)) for f in stack], seconds]
                       for stack, seconds in rec.stacks.items()]
-            record = {"seq": seq, "page": rerun_data.page_name, "query": rerun_data.query_string, "wall": wall,
-                      "gc_seconds": rec.gc_seconds, "gc_tracked": rec.tracked, "previous_run_sent": sent,
+            record = {"seq": seq, "page": rerun_data.page_name, "query": rerun_data.query_string, "wall": wall, "cpu": cpu,
+                      "gc_seconds": rec.gc_seconds, "gc_cpu_seconds": rec.gc_cpu_seconds, "gc_tracked": rec.tracked, "previous_run_sent": sent,
                       "frames": list(frames), "stacks": stacks}
             (OUT / f"{seq:04d}.json").write_text(json.dumps(record))
 
@@ -160,11 +162,12 @@ def _sampled_run_script(original: Any) -> Any:
 
 def _timed_gc(original: Any) -> Any:
     def collect(*args: Any, **kwargs: Any) -> int:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
         found: int = original(*args, **kwargs)
         rec = _active.get(threading.get_ident())
         if rec is not None:
             rec.gc_seconds += time.perf_counter() - began
+            rec.gc_cpu_seconds += time.thread_time() - cpu
             rec.last = time.perf_counter()  # the collection is timed here, not by the samples' weights
             if rec.tracked < 0:  # what a full collection has to walk: the objects the collector tracks
                 census = time.perf_counter()
