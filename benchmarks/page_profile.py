@@ -6,8 +6,9 @@
 
 One session asks for Home (the server's first run: imports, not counted), then for each page of the
 registry but Data: a first visit (its measures not yet cached: the pages share some, so later pages find
-a few cached) and `--reruns` reruns (what most clicks cost once the caches are warm). No filters, widgets
-at their defaults. The sequence runs twice on fresh servers: plain, timed by the client as benchmarks.load
+a few cached) and `--reruns` reruns (what most clicks cost once the caches are warm); then for each page
+a new session's first run with the caches warm (an initial page load), `--reruns` / 2 times. No filters,
+widgets at their defaults. The sequence runs twice on fresh servers: plain, timed by the client as benchmarks.load
 does, and under benchmarks.profiled_server, which samples the script thread's stack every 2 ms.
 
 Each sample goes to the innermost "anchor" on its stack: DuckDB (query and fetch, through
@@ -55,6 +56,7 @@ ANCHORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pages+ui", PROJECT),
     ("Streamlit", ("/streamlit/",)),
 )
+KINDS = ("first visit", "rerun", "new session")
 CATEGORIES = ("DuckDB", "cache", "Arrow", "Altair", "metrics", "pages+ui", "Streamlit", "gc", "other")
 PROJECT_CODE = (*PROJECT, str(ROOT / "metrics") + "/")
 
@@ -145,7 +147,7 @@ def top_own_time(runs: list[Sampled], n: int) -> list[tuple[str, str, float]]:
 @dataclass(frozen=True)
 class Step:
     page: load.Page
-    kind: str  # "startup", "first visit", "rerun"
+    kind: str  # one of KINDS, "startup" or "flush"
 
 
 @dataclass
@@ -160,19 +162,27 @@ def steps(pages: tuple[load.Page, ...], reruns: int) -> list[Step]:
     out = [Step(home, "startup")]
     for page in pages:
         out += [Step(page, "first visit")] + [Step(page, "rerun")] * reruns
+    for page in pages:  # caches warm now: what a session's initial page load adds to a rerun
+        out += [Step(page, "new session")] * max(1, reruns // 2)
     return [*out, Step(home, "flush")]  # the last step's line carries the previous run's sending figures
 
 
 async def _drive(server: Server, plan: list[Step]) -> list[Measured]:
     ws_url = server.url.replace("http://", "ws://") + "/_stcore/stream"
     out = []
-    async with connect(ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None) as ws:
+    ws = await connect(ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None)
+    try:
         for step in plan:
+            if step.kind == "new session":
+                await ws.close()
+                ws = await connect(ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None)
             began = time.perf_counter()
             async with asyncio.timeout(300):
                 problem = await load.one_run(ws, step.page.url_path, "")
             out.append(Measured(step, time.perf_counter() - began, problem))
             await asyncio.sleep(0.5)  # as a person would; lets the sending side finish before the next run
+    finally:
+        await ws.close()
     return out
 
 
@@ -218,8 +228,8 @@ def collect(plan: list[Step], plain: list[Measured], sampled: list[Measured], re
     if len(runs) != len(plan) or any(r["page"] != s.page.url_path for r, s in zip(raw, plan, strict=True)):
         raise SystemExit(f"expected one script run per step ({len(plan)}), the server recorded {len(runs)}")
     results = []
-    for title in dict.fromkeys(s.page.title for s in plan if s.kind in ("first visit", "rerun")):
-        for kind in ("first visit", "rerun"):
+    for title in dict.fromkeys(s.page.title for s in plan if s.kind in KINDS):
+        for kind in KINDS:
             idx = [i for i, s in enumerate(plan) if s.page.title == title and s.kind == kind]
             mine = [runs[i] for i in idx]
             sent = [raw[i + 1]["previous_run_sent"] for i in idx]  # the plan ends with a flush step

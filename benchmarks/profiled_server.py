@@ -103,6 +103,8 @@ class Recording:
         self.gc_cpu_seconds = 0.0  # the collection's CPU time: what it costs on a machine that is not idle
         self.tracked = -1  # objects tracked by the garbage collector after the run's collection
         self.census_seconds = 0.0  # counting them: left out of the run's wall time
+        self.census_cpu_seconds = 0.0  # and CPU time
+        self.gc_found = 0  # unreachable objects the collection found
 
 
 _active: dict[int, Recording] = {}  # script thread id -> its current run
@@ -146,14 +148,14 @@ def _sampled_run_script(original: Any) -> Any:
             original(self, rerun_data)
         finally:
             wall = time.perf_counter() - began - rec.census_seconds
-            cpu = time.thread_time() - cpu - rec.census_seconds
+            cpu = time.thread_time() - cpu - rec.census_cpu_seconds
             with _lock:
                 _active.pop(tid, None)
             frames: dict[str, int] = {}
             stacks = [[[frames.setdefault(f, len(frames)) for f in stack], seconds]
                       for stack, seconds in rec.stacks.items()]
             record = {"seq": seq, "page": rerun_data.page_name, "query": rerun_data.query_string, "wall": wall, "cpu": cpu,
-                      "gc_seconds": rec.gc_seconds, "gc_cpu_seconds": rec.gc_cpu_seconds, "gc_tracked": rec.tracked, "previous_run_sent": sent,
+                      "gc_seconds": rec.gc_seconds, "gc_cpu_seconds": rec.gc_cpu_seconds, "gc_tracked": rec.tracked, "gc_found": rec.gc_found, "previous_run_sent": sent,
                       "frames": list(frames), "stacks": stacks}
             (OUT / f"{seq:04d}.json").write_text(json.dumps(record))
 
@@ -169,10 +171,12 @@ def _timed_gc(original: Any) -> Any:
             rec.gc_seconds += time.perf_counter() - began
             rec.gc_cpu_seconds += time.thread_time() - cpu
             rec.last = time.perf_counter()  # the collection is timed here, not by the samples' weights
+            rec.gc_found += found
             if rec.tracked < 0:  # what a full collection has to walk: the objects the collector tracks
-                census = time.perf_counter()
+                census, census_cpu = time.perf_counter(), time.thread_time()
                 rec.tracked = len(gc.get_objects())
                 rec.census_seconds = time.perf_counter() - census
+                rec.census_cpu_seconds = time.thread_time() - census_cpu
         return found
 
     return collect
