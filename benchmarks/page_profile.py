@@ -170,6 +170,9 @@ def steps(pages: tuple[load.Page, ...], reruns: int) -> list[Step]:
 async def _drive(server: Server, plan: list[Step]) -> list[Measured]:
     ws_url = server.url.replace("http://", "ws://") + "/_stcore/stream"
     out = []
+    # Someone else stays connected, as in any room: when the last session leaves, Streamlit drops its
+    # compiled scripts, and every new session would then pay for compiling them again.
+    bystander = await connect(ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None)
     ws = await connect(ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None)
     try:
         for step in plan:
@@ -183,6 +186,7 @@ async def _drive(server: Server, plan: list[Step]) -> list[Measured]:
             await asyncio.sleep(0.5)  # as a person would; lets the sending side finish before the next run
     finally:
         await ws.close()
+        await bystander.close()
     return out
 
 
