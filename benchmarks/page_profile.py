@@ -54,10 +54,11 @@ ANCHORS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 str(ROOT / "ui" / "charts.py"))),
     ("metrics", (str(ROOT / "metrics") + "/",)),
     ("pages+ui", PROJECT),
+    ("watcher", ("/streamlit/watcher/",)),
     ("Streamlit", ("/streamlit/",)),
 )
 KINDS = ("first visit", "rerun", "new session")
-CATEGORIES = ("DuckDB", "cache", "Arrow", "Altair", "metrics", "pages+ui", "Streamlit", "gc", "other")
+CATEGORIES = ("DuckDB", "cache", "Arrow", "Altair", "metrics", "pages+ui", "watcher", "Streamlit", "gc", "other")
 PROJECT_CODE = (*PROJECT, str(ROOT / "metrics") + "/")
 
 
@@ -81,11 +82,20 @@ class Sampled:
     serialise_seconds: float = 0.0
 
 
+def stacks_of(raw: dict[str, Any], key: str) -> list[tuple[tuple[str, ...], float]]:
+    frames = raw["frames"]
+    return [(tuple(frames[i] for i in idx), seconds) for idx, seconds in raw[key]]
+
+
 def read_run(path: Path) -> tuple[dict[str, Any], Sampled]:
     raw = json.loads(path.read_text())
-    frames = raw["frames"]
-    stacks = [(tuple(frames[i] for i in idx), seconds) for idx, seconds in raw["stacks"]]
-    return raw, Sampled(raw["wall"], raw["gc_seconds"], raw["gc_tracked"], stacks)
+    return raw, Sampled(raw["wall"], raw["gc_seconds"], raw["gc_tracked"], stacks_of(raw, "stacks"))
+
+
+def event_loop(raw_next: dict[str, Any]) -> Sampled:
+    """The main thread's busy samples during a run and its tail (recorded when the next run started)."""
+    stacks = stacks_of(raw_next, "previous_run_loop")
+    return Sampled(sum(t for _, t in stacks), 0.0, 0, stacks)
 
 
 def in_gc(stack: tuple[str, ...]) -> bool:
@@ -222,8 +232,11 @@ class PageResult:
     tracked: float  # objects the garbage collector tracks (after the run's collection), mean
     cpu: float  # the script thread's CPU seconds, mean
     gc_cpu: float  # of which the forced collection
+    loop: float  # the event loop thread's busy seconds for the run
+    loop_watcher: float  # of which the file watcher's
     calls: list[tuple[str, float]]
     own: list[tuple[str, str, float]]
+    loop_own: list[tuple[str, str, float]]
 
 
 def collect(plan: list[Step], plain: list[Measured], sampled: list[Measured], records: Path,
@@ -238,6 +251,8 @@ def collect(plan: list[Step], plain: list[Measured], sampled: list[Measured], re
             mine = [runs[i] for i in idx]
             sent = [raw[i + 1]["previous_run_sent"] for i in idx]  # the plan ends with a flush step
             cats = [breakdown(r) for r in mine]
+            loops = [event_loop(raw[i + 1]) for i in idx]
+            loop_cats = [breakdown(x) for x in loops]
             results.append(PageResult(
                 title, kind, len(idx),
                 statistics.mean(plain[i].client_seconds for i in idx),
@@ -248,34 +263,42 @@ def collect(plan: list[Step], plain: list[Measured], sampled: list[Measured], re
                 statistics.mean(x["seconds"] for x in sent) * 1000,
                 statistics.mean(r.gc_tracked for r in mine),
                 statistics.mean(raw[i]["cpu"] for i in idx), statistics.mean(raw[i]["gc_cpu_seconds"] for i in idx),
-                top_project_calls(mine, top), top_own_time(mine, top)))
+                statistics.mean(x.wall for x in loops), statistics.mean(x.get("watcher", 0.0) for x in loop_cats),
+                top_project_calls(mine, top), top_own_time(mine, top), top_own_time(loops, 4)))
     return results
 
 
 def report(results: list[PageResult], store: str, command: str, problems: list[str], load_before: str) -> str:
     lines = [f"## Where a page run's time goes ({store} store, {dt.datetime.now():%Y-%m-%d %H:%M})", "",
              f"`{command}`; load average (1/5/15 min) before {load_before}, after {load_average()}.", "",
-             "Milliseconds per run (reruns: their mean). *plain*: request to script_finished as the client saw it, "
-             "on a server without the sampler; *sampled*: the same with the sampler running; *wall*: the script "
-             "run's wall time on the sampled server, which includes Streamlit's forced garbage collection after "
-             "the run (*gc*). The categories split *wall*. *sent*: ForwardMsg bytes serialised for the run and the "
-             "time serialising took on the event loop thread. *tracked*: thousands of objects the garbage "
-             "collector tracks, which a full collection walks. *CPU*: the script thread's CPU time for the run, and "
-             "the collection's part of it: on a busy machine these move less than the wall times.", "",
-             "| page | run | plain | sampled | wall | " + " | ".join(CATEGORIES)
-             + " | sent KiB | serialise | tracked | CPU | gc CPU |",
-             "|---|---|" + "---:|" * (len(CATEGORIES) + 8)]
+             "Milliseconds per run (reruns and new sessions: their mean). *plain*: request to script_finished as the "
+             "client saw it, on a server without the sampler; *sampled*: the same with the sampler running; *wall*: "
+             "the script run's wall time on the sampled server, which ends with Streamlit's forced garbage "
+             "collection (*gc*, often after script_finished has gone out); *CPU*: the script thread's CPU time. "
+             "The categories split *wall*.", "",
+             "| page | run | plain | sampled | wall | CPU | " + " | ".join(CATEGORIES) + " |",
+             "|---|---|" + "---:|" * (len(CATEGORIES) + 4)]
     for r in results:
         cats = " | ".join(f"{r.categories[c] * 1000:.0f}" for c in CATEGORIES)
         lines.append(f"| {r.title} | {r.kind} | {r.plain * 1000:.0f} | {r.sampled_client * 1000:.0f} | "
-                     f"{r.wall * 1000:.0f} | {cats} | {r.sent_kib:.0f} | {r.serialise_ms:.1f} | {r.tracked / 1000:.0f} | "
-                     f"{r.cpu * 1000:.0f} | {r.gc_cpu * 1000:.0f} |")
+                     f"{r.wall * 1000:.0f} | {r.cpu * 1000:.0f} | {cats} |")
+    lines += ["", "Beside the script thread: *gc CPU* is the forced collection's CPU time and *tracked* the thousands "
+              "of objects it walks; *event loop* is the main thread's busy time for the run (websocket I/O, session "
+              "bookkeeping) and *watcher* the file watcher's part of it; *sent* the ForwardMsg bytes serialised and "
+              "*serialise* the time that took.", "",
+              "| page | run | gc CPU | tracked | event loop | watcher | sent KiB | serialise |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r.title} | {r.kind} | {r.gc_cpu * 1000:.0f} | {r.tracked / 1000:.0f} | {r.loop * 1000:.0f} | "
+                     f"{r.loop_watcher * 1000:.0f} | {r.sent_kib:.0f} | {r.serialise_ms:.1f} |")
     lines.append("")
     for r in results:
         lines += [f"### {r.title}: {r.kind}", "", "Project functions by inclusive time (ms per run): "
                   + "; ".join(f"{t * 1000:.0f} `{w}`" for w, t in r.calls) + ".", "",
                   "Innermost frames (ms per run, category): "
-                  + "; ".join(f"{t * 1000:.0f} `{w}` ({c})" for w, c, t in r.own) + ".", ""]
+                  + "; ".join(f"{t * 1000:.0f} `{w}` ({c})" for w, c, t in r.own) + ".", "",
+                  "Event loop, innermost frames: "
+                  + "; ".join(f"{t * 1000:.0f} `{w}` ({c})" for w, c, t in r.loop_own) + ".", ""]
     if problems:
         lines += ["Problems seen:", ""] + [f"- {p}" for p in problems]
     return "\n".join(lines) + "\n"

@@ -10,10 +10,11 @@ validation) three to four times more than C code and changed the picture.
 
 Each run writes `NNNN.json`: the page asked for, the query string, the run's wall and CPU time (of its
 thread), the seconds (wall and CPU) spent in the garbage collection Streamlit forces after every run (`runner.postScriptGC`; the sampler cannot run
-while it holds the GIL, so it is timed apart), and the sampled stacks. The server's sending side is timed
-too (ForwardMsg serialisation on the event loop thread): each file carries the seconds and bytes serialised
-since the previous run started, which is the previous run's output once its client has read its
-script_finished message.
+while it holds the GIL, so it is timed apart), and the sampled stacks. The server's other side is
+measured too: ForwardMsg serialisation is timed, and the main thread (the event loop: websocket I/O,
+session bookkeeping, the file watcher's updates after each run) is sampled while it is not idle. Each file
+carries what both did since the previous run started, which is the previous run's share once its client
+has read its script_finished message.
 
 The store's cursors are wrapped in `TimedConnection`, whose methods are Python functions, so a sample taken
 while DuckDB runs a query or converts its result shows a frame of its own. Not part of the app: a measuring
@@ -114,23 +115,34 @@ def _frame_name(code: Any) -> str:
     return f"{code.co_filename}:{code.co_firstlineno}:{code.co_name}"
 
 
+_loop = Recording()  # the main thread's samples (the server's event loop) since the last run started
+IDLE = ("selectors.py", "select")  # the event loop waiting for something to do
+
+
+def _stack(frame: Any) -> tuple[str, ...]:
+    stack = []
+    while frame is not None and len(stack) < MAX_DEPTH:
+        stack.append(_frame_name(frame.f_code))
+        frame = frame.f_back
+    return tuple(stack)
+
+
 def _sample_forever() -> None:
+    loop_thread = threading.main_thread().ident
     while True:
         time.sleep(INTERVAL)
         with _lock:
             targets = dict(_active)
-        if not targets:
-            continue
         frames = sys._current_frames()
         now = time.perf_counter()
         for tid, rec in targets.items():
-            frame = frames.get(tid)
-            stack = []
-            while frame is not None and len(stack) < MAX_DEPTH:
-                stack.append(_frame_name(frame.f_code))
-                frame = frame.f_back
-            rec.stacks[tuple(stack)] += now - rec.last
+            rec.stacks[_stack(frames.get(tid))] += now - rec.last
             rec.last = now
+        with _lock:
+            stack = _stack(frames.get(loop_thread))
+            if stack and not (stack[0].split(":")[0].endswith(IDLE[0]) and stack[0].endswith(":" + IDLE[1])):
+                _loop.stacks[stack] += now - _loop.last
+            _loop.last = now
 
 
 def _sampled_run_script(original: Any) -> Any:
@@ -142,6 +154,8 @@ def _sampled_run_script(original: Any) -> Any:
             _runs[0] += 1
             sent = dict(_sending)
             _sending.update(seconds=0.0, bytes=0, messages=0)
+            loop = dict(_loop.stacks)
+            _loop.stacks.clear()
             _active[tid] = rec
         began, cpu = time.perf_counter(), time.thread_time()
         try:
@@ -154,9 +168,11 @@ def _sampled_run_script(original: Any) -> Any:
             frames: dict[str, int] = {}
             stacks = [[[frames.setdefault(f, len(frames)) for f in stack], seconds]
                       for stack, seconds in rec.stacks.items()]
+            loop_stacks = [[[frames.setdefault(f, len(frames)) for f in stack], seconds]
+                           for stack, seconds in loop.items()]
             record = {"seq": seq, "page": rerun_data.page_name, "query": rerun_data.query_string, "wall": wall, "cpu": cpu,
                       "gc_seconds": rec.gc_seconds, "gc_cpu_seconds": rec.gc_cpu_seconds, "gc_tracked": rec.tracked, "gc_found": rec.gc_found, "previous_run_sent": sent,
-                      "frames": list(frames), "stacks": stacks}
+                      "frames": list(frames), "stacks": stacks, "previous_run_loop": loop_stacks}
             (OUT / f"{seq:04d}.json").write_text(json.dumps(record))
 
     return run_script
