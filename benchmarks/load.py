@@ -227,16 +227,17 @@ async def visit(ws: ClientConnection, plan: Plan, rng: random.Random, deadline: 
         market = rng.choice(plan.markets) if plan.markets and rng.random() < 0.5 else None
         query = f"markets={market}" if market else ""
         began = time.perf_counter()
+        lost = False  # the connection's state is unknown after these: start a new session
         try:
             async with asyncio.timeout(plan.timeout):
                 problem = await one_run(ws, page.url_path, query)
         except TimeoutError:
-            problem = f"no script_finished within {plan.timeout:.0f} s"
+            problem, lost = f"no script_finished within {plan.timeout:.0f} s", True
         except WebSocketException as exc:
-            problem = f"connection lost: {type(exc).__name__}: {exc}"
+            problem, lost = f"connection lost: {type(exc).__name__}: {exc}", True
         runs.append(Run(page.title, market is not None, i == 0, time.perf_counter() - began, problem))
-        if problem and problem.startswith(("no script_finished", "connection lost")):
-            return i + 1  # the connection's state is unknown: start a new session
+        if lost:
+            return i + 1
         await asyncio.sleep(rng.uniform(*THINK_SECONDS))
     return budget
 
