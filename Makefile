@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-12)
 PORT ?= 8501
 export UPLIFT_DB ?= data/uplift.duckdb
 
-.PHONY: install run sample test lint types unit app browser bench validate soak screenshots look clean
+.PHONY: install run sample test lint types unit app browser bench validate load profile soak screenshots look clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ bench: install
 ## validate: training-effect headline bias and coverage by simulation (benchmarks/validation.md)
 validate: install
 	$(BIN)/python -m benchmarks.validate_effects
+
+## load: websocket sessions against a real server, timed server-side; writes benchmarks/load_results.md
+load: install
+	$(BIN)/python -m benchmarks.load --sessions 1,4,8,16
+	$(BIN)/python -m benchmarks.load --store 1m --sessions 8 --append
+
+## profile: where each page's run time goes (sampled in a real server); writes benchmarks/page_profile.md
+profile: install
+	$(BIN)/python -m benchmarks.page_profile
+	$(BIN)/python -m benchmarks.page_profile --store 1m --append
 
 soak: install
 	$(BIN)/python -m benchmarks.soak

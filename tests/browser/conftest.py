@@ -41,12 +41,15 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
-def start_server(db: Path, log: Path, *extra: str) -> Server:
+def start_server(db: Path, log: Path, *extra: str, launcher: str = "streamlit",
+                 env: dict[str, str] | None = None) -> Server:
+    """`streamlit run app.py` on `db` and a free port, once /_stcore/health answers. `launcher` is the module
+    run as `python -m` (benchmarks.profiled_server wraps streamlit's own); `env` adds variables."""
     port = free_port()
-    env = {**os.environ, "UPLIFT_DB": str(db)}
+    env = {**os.environ, **(env or {}), "UPLIFT_DB": str(db)}
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", launcher, "run", "app.py", "--server.headless", "true",
              "--server.port", str(port), "--browser.gatherUsageStats", "false", *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
