@@ -9,11 +9,14 @@ reaches one of them (table cells and chart data are text already).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.elements import vega_charts
 
 from ui import charts, presenter
 
@@ -36,18 +39,54 @@ def esc(value: object) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
-def chart(figure: alt.TopLevelMixin, key: str, *, name: str = "chart", on_select: Any = "ignore",
-          downloads: bool = True) -> Any:
-    """Draw a chart with PNG and SVG downloads beside it (its text larger while presenting, for a shared
-    screen). Returns the selection event when `on_select`."""
-    if presenter.is_on():
-        figure = charts.presenting(figure)
-    event = st.altair_chart(figure, key=key, on_select=on_select, width="stretch")
+@dataclass(frozen=True)
+class Figure:
+    """A chart to draw, as its builder (a `ui.charts` function) and the builder's arguments: drawn from
+    these rather than from a built Altair chart so that the chart need not be built again on a rerun."""
+
+    build: Callable[..., alt.TopLevelMixin | None]
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+    events: pd.DataFrame | None  # trainings and policy updates marked on a time chart (charts.with_events)
+    title: str | None  # the chart's point (charts.titled)
+    presenting: bool  # larger type for a shared screen (charts.presenting)
+
+    def chart(self) -> alt.TopLevelMixin:
+        figure = self.build(*self.args, **dict(self.kwargs))
+        if figure is None:  # a page checks first that there is something to draw
+            raise ValueError(f"{self.build.__qualname__} has nothing to draw")
+        if self.events is not None:
+            figure = charts.with_events(figure, self.events)
+        figure = charts.titled(figure, self.title)
+        return charts.presenting(figure) if self.presenting else figure
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _spec(_figure: Figure, builder: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
+          events: pd.DataFrame | None, title: str | None, presenting: bool) -> dict[str, Any]:
+    # Building an Altair chart (its encodings are validated against the Vega-Lite schema one by one) and
+    # turning it into a spec took 100-300 ms of the server's one busy core per chart and per run
+    # (benchmarks/page_profile.md), though the spec depends only on these arguments (the figure's hashed
+    # values; `_figure` itself is not hashed). Streamlit's own conversion, so the spec, its Arrow datasets and
+    # the chart's selections are exactly what st.altair_chart would send.
+    return vega_charts._convert_altair_to_vega_lite_spec(_figure.chart())
+
+
+def chart(build: Callable[..., alt.TopLevelMixin | None], *args: Any, key: str, name: str = "chart",
+          on_select: Any = "ignore", downloads: bool = True, events: pd.DataFrame | None = None,
+          title: str | None = None, **kwargs: Any) -> Any:
+    """Draw `build(*args, **kwargs)` (a `ui.charts` builder) with PNG and SVG downloads beside it; with
+    `events` marked (charts.with_events), `title` as its point (charts.titled), its text larger while
+    presenting, for a shared screen. Returns the selection event when `on_select`."""
+    figure = Figure(build, args, tuple(sorted(kwargs.items())), events, title, presenter.is_on())
+    spec = _spec(figure, f"{build.__module__}.{build.__qualname__}", figure.args, figure.kwargs, events, title,
+                 figure.presenting)
+    event = st.vega_lite_chart(spec=spec, key=key, on_select=on_select, width="stretch")
     if downloads:
         left, right, _ = st.columns([1, 1, 6])
-        left.download_button("PNG", data=lambda: charts.png(figure), file_name=f"{name}.png",
+        left.download_button("PNG", data=lambda: charts.png(figure.chart()), file_name=f"{name}.png",
                              mime="image/png", key=f"{key}_png", on_click="ignore")
-        right.download_button("SVG", data=lambda: charts.svg(figure), file_name=f"{name}.svg",
+        right.download_button("SVG", data=lambda: charts.svg(figure.chart()), file_name=f"{name}.svg",
                               mime="image/svg+xml", key=f"{key}_svg", on_click="ignore")
     return event
 

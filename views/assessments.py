@@ -27,7 +27,7 @@ def certification_section(f: Filters, by: str) -> None:
     one = rates.frame[rates.frame["assessment"] == assessment]
     times = measure(assessments.time_to_certification, f, by=by)
     table = tables.certification_table(one, times[times["assessment"] == assessment], GROUPINGS[by])
-    show.chart(charts.pass_rates(one, GROUPINGS[by]), key="pass_rate_chart", name="first_attempt_pass_rates")
+    show.chart(charts.pass_rates, one, GROUPINGS[by], key="pass_rate_chart", name="first_attempt_pass_rates")
     show.table(table, key="certification_table")
     downloads.csv_button(table, file_name="certification.csv", key="certification_csv", what="certification rates")
     test = assessments.pass_rate_test(one, assessment)

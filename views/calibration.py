@@ -105,7 +105,7 @@ def raters_section(sa: cal.SessionAgreement, session_id: str) -> None:
         return
     every_item_judged = bool(sa.disagreements["reference_label"].notna().all())
     bars = tables.rater_bars(raters, with_interval=every_item_judged)
-    show.chart(charts.rater_agreement(bars, with_interval=every_item_judged), key="rater_agreement",
+    show.chart(charts.rater_agreement, bars, with_interval=every_item_judged, key="rater_agreement",
                name=f"raters_{session_id}")
     st.caption("Bars: share of the rater's items that match the expert answer, with the count"
                + (" and a 95% Wilson interval." if every_item_judged else
@@ -153,7 +153,7 @@ def grid_section(sa: cal.SessionAgreement, session_id: str) -> None:
         st.info("No ratings to show.")
         return
     grid = grid.assign(differs=grid["matches_reference"].eq(False).fillna(False).astype(bool))
-    show.chart(charts.rating_grid(grid), key="rating_grid", name=f"grid_{session_id}")
+    show.chart(charts.rating_grid, grid, key="rating_grid", name=f"grid_{session_id}")
     st.caption("Colour: the label given. ✕: differs from the expert answer.")
 
 
@@ -170,7 +170,7 @@ def over_time_section(f: Filters, sessions: pd.DataFrame, session_id: str, order
     low = trend[trend["alpha"] < 0.667]
     point = (f"{words.count(low['session_id'].nunique(), 'session')} below 0.667 on some policy" if len(low)
              else "Every session at or above 0.667")
-    show.chart(charts.titled(charts.agreement_over_time(trend), point), key="agreement_over_time",
+    show.chart(charts.agreement_over_time, trend, title=point, key="agreement_over_time",
                name="agreement_by_policy")
     st.caption(f"Each point is one session's α on one policy's items, with its 95% bootstrap interval; "
                f"{show.esc(chosen_policy)} (this session's policy) is highlighted. Dashed: 0.667 and 0.80.")

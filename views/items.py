@@ -65,7 +65,7 @@ def golden_items(f: Filters) -> None:
     if judged.empty:
         st.info(f"No item has {rules.min_attempts} attempts or more under these filters: nothing can be judged yet.")
     else:
-        show.chart(charts.item_map(tables.item_dots(judged), it.POOR_DISCRIMINATION), key="item_map", name="item_map")
+        show.chart(charts.item_map, tables.item_dots(judged), it.POOR_DISCRIMINATION, key="item_map", name="item_map")
         st.caption("Each dot is an item with enough attempts: across, the share answering with the key; up, "
                    f"discrimination. Dashed: r = {it.POOR_DISCRIMINATION:.2f}, below which an item tells strong "
                    "moderators from weak ones poorly.")
@@ -108,7 +108,7 @@ def review_list(judged: pd.DataFrame, rules: it.ItemRules) -> None:
     elif flagged.empty:
         st.info(f"No item has {rules.min_attempts} attempts under these filters: nothing was tested.")
     else:
-        show.chart(charts.item_intervals(tables.item_dots(flagged)), key="item_intervals", name="items_to_review")
+        show.chart(charts.item_intervals, tables.item_dots(flagged), key="item_intervals", name="items_to_review")
         st.caption("Share answering with the key and its 95% Wilson interval; black tick: the policy's other items.")
         for line in lines[: len(flagged)]:
             st.code(line, language=None, wrap_lines=True)
@@ -175,7 +175,7 @@ def severity_section(severity: pd.DataFrame, rules: aud.AuditorRules) -> None:
         st.info(f"No auditor has {rules.min_audits} audits on work colleagues also audited: nothing to judge yet.")
     else:
         dots = tables.severity_dots(judged, [names[r] for r in judged["reviewer_id"]])
-        show.chart(charts.auditor_severity(dots), key="auditor_severity", name="auditor_severity")
+        show.chart(charts.auditor_severity, dots, key="auditor_severity", name="auditor_severity")
         st.caption("Fail rate minus colleagues' on the same work, with its 95% interval; strictest at the top.")
     lines = [words.auditor_text(_subject(names[row["reviewer_id"]]), row, min_audits=rules.min_audits, fdr=rules.fdr)
              for row in severity.to_dict("records")]
@@ -211,7 +211,7 @@ def agreement_section(f: Filters) -> None:
     if by_auditor.empty:
         return
     who = _who(by_auditor["reviewer_id"])
-    show.chart(charts.auditor_kappa(tables.kappa_dots(by_auditor, who)), key="auditor_kappa", name="auditor_kappa")
+    show.chart(charts.auditor_kappa, tables.kappa_dots(by_auditor, who), key="auditor_kappa", name="auditor_kappa")
     st.caption("Each auditor's verdicts against their colleagues' on the same decisions: Cohen's κ with its 95% "
                "interval, lowest first. Few shared decisions give wide intervals.")
     show.table(tables.agreement_table(by_auditor, who), key="agreement_table", column_config=AGREEMENT_CONFIG)

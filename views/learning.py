@@ -48,7 +48,7 @@ def curves_section(curves: pd.DataFrame, target: float) -> str:
     highlight = st.selectbox("Cohort to pick out (the others are drawn in grey)", cohorts,
                              index=cohorts.index(settled[-1]), key="highlight_cohort", bind="query-params")
     point = tables.curve_point(fits, highlight, target)
-    show.chart(charts.titled(charts.learning_curves(curves, lines, target, highlight=highlight), point),
+    show.chart(charts.learning_curves, curves, lines, target, highlight=highlight, title=point,
                key="learning_curves", name="learning_curves")
     show.table(tables.fit_table(fits), key="fit_table")
     st.caption(
@@ -78,7 +78,7 @@ def proficiency_section(proficiency: pd.DataFrame, f: Filters, target: float, mi
     )
     with st.spinner("Estimating proficiency curves"):
         km = measure(learning.proficiency_curve, f, target=target, min_reviews=min_reviews)
-    show.chart(charts.proficiency_curve(km[km["cohort"].isin(proficiency["cohort"])], highlight=highlight),
+    show.chart(charts.proficiency_curve, km[km["cohort"].isin(proficiency["cohort"])], highlight=highlight,
                key="proficiency_curve", name="proficiency_curve")
 
 

@@ -70,12 +70,11 @@ def tiles(week: WeekSummary) -> None:
 def control_chart(week: WeekSummary) -> None:
     name = week.measure_name
     st.subheader(f"Weekly {name} against its control limits")
-    figure = charts.week_chart(week)
-    if figure is None:
+    if week.chart.empty:  # charts.week_chart has nothing to draw
         st.info(f"No {name} reviews in the {BASELINE_WEEKS} weeks before this one, so there are no control limits "
                 "to judge it against.")
         return
-    show.chart(figure, key="overview_p_chart", name=f"p_chart_{week.start}")
+    show.chart(charts.week_chart, week, key="overview_p_chart", name=f"p_chart_{week.start}")
     drill.rows_button(f"Show the {name} decisions of this week", week.filters.with_(source=week.measure),
                       key="week_rows", week=week.start, what=f"{name.capitalize()} decisions of the week from {week.start:%d %b %Y}")
     st.caption(f"Shaded: 3-sigma control limits around {words.control_window()} (dashed), at each week's number "
@@ -129,11 +128,11 @@ def coaching(week: WeekSummary) -> None:
 def report_downloads(week: WeekSummary) -> None:
     st.subheader("Download")
     who, target = downloads.who(), store()  # read here: the builders below run when clicked, maybe off this thread
-    figure = charts.week_chart(week)
 
     def report_html() -> str:
         log_export(target.cursor(), user=who, what=f"weekly report {week.start}", rows=len(week.sessions),
                    presenter=week.presenting)
+        figure = charts.week_chart(week)  # built when clicked: building it on every run cost 100 ms
         return weekly_report.weekly_report_html(week, p_chart_svg=charts.svg(figure) if figure is not None else None)
 
     def report_tables() -> bytes:

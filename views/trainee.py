@@ -65,7 +65,7 @@ def trend_section(trainee_id: str, f: Filters) -> None:
     trend = trend.assign(**{c: trend[c].mask(few) for c in BAND})
     start, end = charts.weeks_spanned(trend)
     marked = measure(events, f.with_(start=start, end=end), trainee_id=trainee_id)
-    show.chart(charts.with_events(charts.trainee_trend(trend, MEASURE), marked), key="trainee_trend",
+    show.chart(charts.trainee_trend, trend, MEASURE, events=marked, key="trainee_trend",
                name="trainee_trend")
     drill.rows_button(f"Show the {int(trend['reviewed'].sum()):,} decisions behind this trend", f, key="trainee_rows",
                       trainee_id=trainee_id, what="This trainee's reviewed decisions under the filters")
@@ -80,7 +80,7 @@ def strengths_section(trainee_id: str, f: Filters) -> None:
     if strengths.empty:
         st.info("No reviews by policy for this trainee under the current filters.")
         return
-    show.chart(charts.policy_strengths(strengths, MEASURE), key="trainee_strengths", name="policy_strengths")
+    show.chart(charts.policy_strengths, strengths, MEASURE, key="trainee_strengths", name="policy_strengths")
     st.caption("Dots: the trainee's rate shrunk towards their market's (orange tick) by how much evidence "
                "there is, with a 95% interval. Weakest first.")
     show.table(tables.strengths_table(strengths), key="trainee_strengths_table")
@@ -179,7 +179,7 @@ def coaching_section(f: Filters, labels: dict[str, str], roster: pd.DataFrame) -
                on_select=partial(pick_from_list, shown["trainee_id"].tolist(), labels), selection_mode="single-row",
                column_config={"shrunk rate": st.column_config.NumberColumn(format="percent")})
     st.caption("Ranked on the shrunk rate, lowest first. Choose a row to open that trainee above.")
-    show.chart(charts.coaching_dots(tables.coaching_dots(shown, who, COACHING_CHART_ROWS)), key="coaching_chart",
+    show.chart(charts.coaching_dots, tables.coaching_dots(shown, who, COACHING_CHART_ROWS), key="coaching_chart",
                name="coaching_list")
     # Masked while presenting (pseudonyms, no names), formulas neutralised, and logged when pressed.
     downloads.csv_button(without_narrowing_attributes(shown, shown, roster), file_name="coaching_list.csv",

@@ -146,7 +146,7 @@ def evidence_section(e: TrainingEffect, f: Filters) -> None:
         st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} attendees with reviews in both windows.")
     else:
         st.markdown(f"**Week by week: attendees' {e.headline.measure} minus the comparison group's**")
-        show.chart(charts.effect_event_study(gaps, design.window_days, design.lag_days),
+        show.chart(charts.effect_event_study, gaps, design.window_days, design.lag_days,
                    key="training_event_study", name="event_study")
         st.caption("Each week's gap with its 95% interval (a bootstrap over trainees). Weeks with too few reviews "
                    "are left out. A dip just before the session that the weeks before it do not show means "
@@ -164,9 +164,8 @@ def timeline_section(e: TrainingEffect, f: Filters, measure_name: str) -> None:
     elif presenter.too_few(e.attendees.trainees):
         st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} attendees with reviews in both windows.")
     else:
-        figure = charts.training_timeline(over_time, design.window_days, design.lag_days, step,
-                                          measure_name.capitalize())
-        show.chart(figure, key="training_timeline", name="training_timeline")
+        show.chart(charts.training_timeline, over_time, design.window_days, design.lag_days, step,
+                   measure_name.capitalize(), key="training_timeline", name="training_timeline")
         st.caption("Shaded: the before and after windows; dashed: the session. Bands are 95% Wilson intervals "
                    f"of each {'day' if step == 1 else 'week'}'s pooled rate.")
 
@@ -184,7 +183,7 @@ def attendees_section(e: TrainingEffect, measure_name: str) -> None:
     names = dict(zip(roster["trainee_id"], roster["name"], strict=True))
     # Named from the label alone, so that no id or (while presenting) name reaches the chart's data.
     who = [presenter.person(t, "Trainee", names.get(t)) for t in attendees["trainee_id"]]
-    show.chart(charts.attendee_slopes(tables.attendee_slopes(e.per_trainee, who), measure_name.capitalize()),
+    show.chart(charts.attendee_slopes, tables.attendee_slopes(e.per_trainee, who), measure_name.capitalize(),
                key="training_slopes", name="attendee_slopes")
     st.caption(f"One line per attendee with at least {e.design.min_reviews} reviews in both windows. One "
                "person's change is mostly noise; the effect above is what to read.")

@@ -57,7 +57,7 @@ def heatmap(spots: pd.DataFrame, min_reviewed: int) -> None:
     """The map; a click on it moves the cell pickers below to that cell."""
     st.subheader("Market × policy")
     point = tables.weak_spot_point(spots, words.MEASURE_NAMES[str(spots["source"].iloc[0])])
-    event = show.chart(charts.titled(charts.weak_spot_heatmap(spots, min_reviewed), point), key="heatmap",
+    event = show.chart(charts.weak_spot_heatmap, spots, min_reviewed, title=point, key="heatmap",
                        name="weak_spots", on_select="rerun")
     st.caption(f"● flagged (bold border) · grey “n<{min_reviewed}”: fewer than {min_reviewed} reviews, not judged · "
                "orange: below the policy's level in the other markets, blue: above. Click a cell for its detail, "
@@ -111,7 +111,7 @@ def cell_trend(detail: ws.CellDetail, r: pd.Series, f: Filters) -> None:
         return
     start, end = charts.weeks_spanned(detail.trend)
     marked = measure(events, f.with_(markets=(detail.market,), policies=(detail.policy,), start=start, end=end))
-    show.chart(charts.with_events(charts.cell_trend(detail.trend, r["policy_level"]), marked), key="cell_trend",
+    show.chart(charts.cell_trend, detail.trend, r["policy_level"], events=marked, key="cell_trend",
                name=f"trend_{detail.market}_{detail.policy}")
     st.caption("Weekly rate with its 95% band; dashed grey: the policy in the other markets; coloured dashed "
                "lines: trainings and policy updates for this market and policy.")
