@@ -89,5 +89,22 @@ def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return result
 
 
+@st.cache_data(max_entries=128, show_spinner=False)
+def _derived(_fn: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
+    # Keyed on the arguments' values (small frames, hashed by Streamlit), so they carry the data version.
+    with one_blas_thread():
+        return _fn(*args, **dict(kwargs))
+
+
+def derived(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call `fn(*args, **kwargs)`, a pure function of measure results that costs real CPU (the learning
+    curves' least-squares fits: about 200 ms a run on the server's one busy core), through the cache:
+    every session asking for the same figures gets them fitted once."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    result: T = _derived(fn, name, args, tuple(sorted(kwargs.items())))
+    return result
+
+
 def clear_caches() -> None:
     _cached.clear()
+    _derived.clear()

@@ -44,7 +44,7 @@ class Figure:
     """A chart to draw, as its builder (a `ui.charts` function) and the builder's arguments: drawn from
     these rather than from a built Altair chart so that the chart need not be built again on a rerun."""
 
-    build: Callable[..., alt.TopLevelMixin | None]
+    build: Callable[..., alt.TopLevelMixin]
     args: tuple[Any, ...]
     kwargs: tuple[tuple[str, Any], ...]
     events: pd.DataFrame | None  # trainings and policy updates marked on a time chart (charts.with_events)
@@ -53,8 +53,6 @@ class Figure:
 
     def chart(self) -> alt.TopLevelMixin:
         figure = self.build(*self.args, **dict(self.kwargs))
-        if figure is None:  # a page checks first that there is something to draw
-            raise ValueError(f"{self.build.__qualname__} has nothing to draw")
         if self.events is not None:
             figure = charts.with_events(figure, self.events)
         figure = charts.titled(figure, self.title)
@@ -72,7 +70,7 @@ def _spec(_figure: Figure, builder: str, args: tuple[Any, ...], kwargs: tuple[tu
     return vega_charts._convert_altair_to_vega_lite_spec(_figure.chart())
 
 
-def chart(build: Callable[..., alt.TopLevelMixin | None], *args: Any, key: str, name: str = "chart",
+def chart(build: Callable[..., alt.TopLevelMixin], *args: Any, key: str, name: str = "chart",
           on_select: Any = "ignore", downloads: bool = True, events: pd.DataFrame | None = None,
           title: str | None = None, **kwargs: Any) -> Any:
     """Draw `build(*args, **kwargs)` (a `ui.charts` builder) with PNG and SVG downloads beside it; with

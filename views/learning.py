@@ -10,7 +10,7 @@ import streamlit as st
 from metrics import learning, tables
 from metrics.filters import Filters
 from ui import charts, downloads, filters, presenter, show
-from ui.cache import measure
+from ui.cache import derived, measure
 
 
 def controls() -> tuple[float, int]:
@@ -40,7 +40,7 @@ def without_small_cohorts(curves: pd.DataFrame, proficiency: pd.DataFrame) -> tu
 
 def curves_section(curves: pd.DataFrame, target: float) -> str:
     st.subheader("Accuracy by week of tenure")
-    fits = learning.fit_curves(curves)  # a few small least-squares fits: cheap, and pure
+    fits = derived(learning.fit_curves, curves)
     lines = learning.fitted(fits, range(int(curves["week"].min()), int(curves["week"].max()) + 1), curves)
     cohorts = sorted(curves["cohort"].unique())
     # Open on the newest cohort whose curve has levelled off enough to read a plateau.

@@ -70,11 +70,14 @@ def tiles(week: WeekSummary) -> None:
 def control_chart(week: WeekSummary) -> None:
     name = week.measure_name
     st.subheader(f"Weekly {name} against its control limits")
-    if week.chart.empty:  # charts.week_chart has nothing to draw
+    if week.chart.empty:
         st.info(f"No {name} reviews in the {BASELINE_WEEKS} weeks before this one, so there are no control limits "
                 "to judge it against.")
         return
-    show.chart(charts.week_chart, week, key="overview_p_chart", name=f"p_chart_{week.start}")
+    # charts.week_chart's figure (the weekly report's), from its parts: the cache hashes a chart's arguments, and
+    # hashing the whole week cost 50 ms a run.
+    show.chart(charts.p_chart, week.chart, week.start, week.measure_name.capitalize(), events=week.events,
+               key="overview_p_chart", name=f"p_chart_{week.start}")
     drill.rows_button(f"Show the {name} decisions of this week", week.filters.with_(source=week.measure),
                       key="week_rows", week=week.start, what=f"{name.capitalize()} decisions of the week from {week.start:%d %b %Y}")
     st.caption(f"Shaded: 3-sigma control limits around {words.control_window()} (dashed), at each week's number "
