@@ -12,6 +12,7 @@ st.set_page_config(page_title="Uplift", page_icon=":material/trending_up:", layo
 
 
 def main() -> None:
+    cache.start_run()
     who = auth.user()  # a sign-in screen and a stop when sign-in is configured and nobody is signed in
     page = st.navigation(pages.navigation(who))
     cache.store()  # a clear message and a stop if the database cannot be opened

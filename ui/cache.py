@@ -68,8 +68,19 @@ def con() -> duckdb.DuckDBPyConnection:
     return cur
 
 
+def start_run() -> None:
+    """Called at the top of every script run (app.py): the run reads the data version afresh, once."""
+    _local.version = None
+
+
 def version() -> int:
-    return data_version(con())
+    """The store's data version, read once per script run: every measure of a run then comes from the same
+    version, and a page with ten measures no longer queries it ten times (3 ms each on the server's busy core).
+    A run's thread can serve the next run too, hence start_run; an import in this run resets it (clear_caches)."""
+    known: int | None = getattr(_local, "version", None)
+    if known is None:
+        known = _local.version = data_version(con())
+    return known
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -106,5 +117,6 @@ def derived(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def clear_caches() -> None:
+    _local.version = None
     _cached.clear()
     _derived.clear()

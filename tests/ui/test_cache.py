@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pandas as pd
+import pytest
 import streamlit as st
 
+from data_sources.store import bump_data_version
+from ui import cache
 from ui.cache import derived
 
 
@@ -23,3 +29,24 @@ def test_derived_computes_the_same_figures_once_and_new_figures_again() -> None:
     assert derived(total, pd.DataFrame({"x": [1, 3]}), times=2) == 8
     assert derived(total, frame, times=3) == 9
     assert len(calls) == 3
+
+
+@pytest.fixture
+def app_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("UPLIFT_DB", str(tmp_path / "uplift.duckdb"))
+    st.cache_resource.clear()
+    yield
+    cache.store().close()
+    st.cache_resource.clear()
+
+
+def test_a_run_reads_the_data_version_once_and_an_import_in_it_reads_it_again(app_store: None) -> None:
+    cache.start_run()
+    before = cache.version()
+    bump_data_version(cache.con())  # another session's import, while this run draws
+    assert cache.version() == before  # every measure of this run from the same version
+    cache.start_run()  # the next run sees the import
+    assert cache.version() == before + 1
+    bump_data_version(cache.con())  # an import in this run, which then clears the caches
+    cache.clear_caches()
+    assert cache.version() == before + 2
