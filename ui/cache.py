@@ -111,7 +111,9 @@ def derived(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(*args, **kwargs)`, a pure function of measure results that costs real CPU (the learning
     curves' least-squares fits: about 200 ms a run on the server's one busy core), through the cache:
     every session asking for the same figures gets them fitted once."""
-    name = f"{fn.__module__}.{fn.__qualname__}"
+    # A page's own functions all live in module "__main__": their file tells two pages' `_lines` apart.
+    code = getattr(fn, "__code__", None)
+    name = f"{fn.__module__}.{fn.__qualname__}:{code.co_filename if code else ''}"
     result: T = _derived(fn, name, args, tuple(sorted(kwargs.items())))
     return result
 

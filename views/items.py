@@ -11,7 +11,7 @@ from metrics import items as it
 from metrics import tables, words
 from metrics.filters import Filters
 from ui import charts, downloads, filters, presenter, show
-from ui.cache import measure
+from ui.cache import derived, measure
 
 FDR_LEVELS = [0.01, 0.05, 0.10, 0.20]
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -99,8 +99,9 @@ def review_list(judged: pd.DataFrame, rules: it.ItemRules) -> None:
         f"least {it.EASY_FLOOR:.0%} get them right). Then every other item with {rules.min_attempts}+ attempts, "
         "hardest first (shrunk share right)."
     )
-    lines = _lines(judged, rules)
-    ranked = tables.item_table(judged, ranked=True, lines=lines)
+    # Sentences and a table for every item: 150 ms a run on a large store, for the same figures each time.
+    lines = derived(_lines, judged, rules)
+    ranked = derived(tables.item_table, judged, ranked=True, lines=lines)
     tested = int(judged["enough_data"].sum())
     if flagged.empty and tested:
         st.success(f"{words.count(tested, 'item')} with {rules.min_attempts}+ attempts tested: none is flagged at a "
@@ -122,7 +123,7 @@ def thin_items(items: pd.DataFrame, rules: it.ItemRules) -> None:
     if thin.empty:
         return
     st.markdown(f"**Too few attempts** ({len(thin)} items with fewer than {rules.min_attempts}, not ranked or tested)")
-    show.table(tables.item_table(thin.sort_values(["policy", "item_id"]), ranked=False), key="item_thin",
+    show.table(derived(tables.item_table, thin.sort_values(["policy", "item_id"]), ranked=False), key="item_thin",
                column_config=ITEM_CONFIG)
 
 
