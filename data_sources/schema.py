@@ -126,11 +126,53 @@ def _v4(con: duckdb.DuckDBPyConnection) -> None:
         ORDER BY 1, 2""")
 
 
+def _v5(con: duckdb.DuckDBPyConnection) -> None:
+    # Rollup a weak spot's confusions and error types read (they read raw decisions before), filled here
+    # from the store's decisions and roster; rebuilt with decision_daily by imports/undo.
+    con.execute("""
+        CREATE TABLE decision_confusions (date DATE NOT NULL, market VARCHAR NOT NULL, policy VARCHAR NOT NULL,
+            source source_t NOT NULL, project VARCHAR, cohort VARCHAR, expected_label VARCHAR,
+            given_label VARCHAR, error_type VARCHAR, errors BIGINT NOT NULL)""")
+    con.execute("""
+        INSERT INTO decision_confusions
+        SELECT d.date, coalesce(d.market, t.market, 'Unknown') AS market, d.policy, d.source,
+               coalesce(d.project, t.project) AS project, t.cohort,
+               d.expected_label, d.given_label, d.error_type, CAST(count(*) AS BIGINT) AS errors
+        FROM decisions d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+        WHERE NOT d.correct
+          AND (d.error_type IS NOT NULL OR (d.expected_label IS NOT NULL AND d.given_label IS NOT NULL))
+        GROUP BY ALL
+        ORDER BY policy, market, date""")
+    # Rollup folders written by `uplift rollup` and loaded by `uplift import DIR`: their rows, by import,
+    # beside the store's own. The latest folder not undone is added to the rollups above.
+    con.execute("""
+        CREATE TABLE rollup_manifests (import_id INTEGER PRIMARY KEY, folder VARCHAR NOT NULL,
+            manifest VARCHAR NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_daily (trainee_id VARCHAR NOT NULL, date DATE NOT NULL,
+            policy VARCHAR NOT NULL, source source_t NOT NULL, market VARCHAR NOT NULL, project VARCHAR,
+            reviewed BIGINT NOT NULL, correct BIGINT NOT NULL, import_id INTEGER NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_tenure (trainee_id VARCHAR NOT NULL, week INTEGER NOT NULL,
+            source source_t NOT NULL, market VARCHAR NOT NULL, reviewed BIGINT NOT NULL, correct BIGINT NOT NULL,
+            import_id INTEGER NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_totals (trainee_id VARCHAR NOT NULL, policy VARCHAR NOT NULL,
+            source source_t NOT NULL, market VARCHAR NOT NULL, project VARCHAR, reviewed BIGINT NOT NULL,
+            correct BIGINT NOT NULL, import_id INTEGER NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_confusions (date DATE NOT NULL, market VARCHAR NOT NULL,
+            policy VARCHAR NOT NULL, source source_t NOT NULL, project VARCHAR, cohort VARCHAR,
+            expected_label VARCHAR, given_label VARCHAR, error_type VARCHAR, errors BIGINT NOT NULL,
+            import_id INTEGER NOT NULL)""")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
     (3, "tenure rollup", _v3),
     (4, "trainee x policy totals rollup", _v4),
+    (5, "confusions rollup; imported rollup folders", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 
