@@ -6,14 +6,21 @@ Exit 0 on success; otherwise non-zero and one line on stderr saying what was wro
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from data_sources import imports
 from data_sources.backup import backup, restore
+from data_sources.engines import EngineError
 from data_sources.readers import NotATable
 from data_sources.roles import RolesError, cli_user, roles_file
+from data_sources.rollup_import import import_rollups, is_rollup_folder
+from data_sources.rollup_job import JobSpec, RollupError, open_engine
+from data_sources.rollup_job import run as run_rollup
+from data_sources.rollup_job import summary as rollup_summary
 from data_sources.sample import load_sample
 from data_sources.sheets import SheetsError, import_sheet
 from data_sources.store import StoreError, cli_memory_limit, db_path, open_store
@@ -41,8 +48,10 @@ def _print_results(results: Sequence[imports.ImportResult]) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    files = _files(args.paths)
-    if not files:
+    # A folder written by `uplift rollup` is imported whole (data_sources/rollup_import.py).
+    folders = [Path(p) for p in args.paths if is_rollup_folder(Path(p))]
+    files = _files([p for p in args.paths if Path(p) not in folders])
+    if not files and not folders:
         print(f"no .csv, .tsv or .xlsx files found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
     store = open_store(args.db, memory_limit=cli_memory_limit())
@@ -53,7 +62,29 @@ def cmd_import(args: argparse.Namespace) -> int:
             con, f, dataset=args.dataset, date_order=args.date_order, keep_going=args.keep_going,
             user=args.user, strict_dates=True,
         ))
+    # Rollup folders after the files, so that a roster imported alongside is there to check them against.
+    results.extend(import_rollups(con, folder, user=args.user) for folder in folders)
     return _print_results(results)
+
+
+def cmd_rollup(args: argparse.Namespace) -> int:
+    since = _date(args.since) if args.since else None
+    spec = JobSpec(args.input, args.roster, Path(args.output), since=since)
+    began = time.perf_counter()
+    engine = open_engine(args.engine, args.master, memory_limit=cli_memory_limit())
+    try:
+        manifest = run_rollup(spec, engine)
+    finally:
+        engine.close()
+    print(rollup_summary(manifest, spec.output, time.perf_counter() - began))
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise RollupError(f"--since {text!r} is not a date like 2026-06-01") from exc
 
 
 def cmd_sheets(args: argparse.Namespace) -> int:
@@ -129,6 +160,16 @@ def parser() -> argparse.ArgumentParser:
     sh.add_argument("--keep-going", action="store_true")
     sh.set_defaults(func=cmd_sheets)
 
+    ro = sub.add_parser("rollup", help="roll raw decisions (Parquet or CSV in a lakehouse) up into a folder to import")
+    ro.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                    help="duckdb on this machine, or spark (pip install -e '.[spark]' and Java 17+)")
+    ro.add_argument("--input", required=True, help="raw decisions: a Parquet/CSV file, a folder, or a glob (quoted)")
+    ro.add_argument("--roster", required=True, help="the trainees: a Parquet/CSV file, folder or glob")
+    ro.add_argument("--output", required=True, help="the folder to write (month-partitioned Parquet and _manifest.json)")
+    ro.add_argument("--master", default="local[2]", help="Spark master: local[N], spark://host:7077, or sc://host:15002")
+    ro.add_argument("--since", help="recompute only the months from this date's month (YYYY-MM-DD); keep the others")
+    ro.set_defaults(func=cmd_rollup)
+
     sub.add_parser("imports", help="the import log").set_defaults(func=cmd_imports)
     un = sub.add_parser("undo", help="take an import back")
     un.add_argument("import_id", type=int)
@@ -146,7 +187,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 # What each command needs when a roles file exists (data_sources/roles.py).
-NEEDS = {cmd_import: "import", cmd_sheets: "import", cmd_sample: "import", cmd_undo: "undo",
+NEEDS = {cmd_import: "import", cmd_rollup: "import", cmd_sheets: "import", cmd_sample: "import", cmd_undo: "undo",
          cmd_imports: "view", cmd_backup: "backup", cmd_restore: "restore"}
 
 
@@ -161,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 3
         args.user = who.email
         return int(args.func(args))
-    except (StoreError, imports.ImportError_, NotATable, SheetsError, RolesError) as exc:
+    except (StoreError, imports.ImportError_, NotATable, SheetsError, RolesError, RollupError, EngineError) as exc:
         print(f"uplift: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

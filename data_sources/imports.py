@@ -14,7 +14,6 @@ import getpass
 import itertools
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,15 +25,20 @@ import pandas as pd
 from data_sources import values as V
 from data_sources.contract import DATASETS, Dataset, detect_dataset, match_columns, missing_required
 from data_sources.readers import NotATable, RawTable, drop, read_path
-from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
+from data_sources.rollups import (
+    AFFECTS_ROLLUP,
+    LAKE_DATASET,
+    forget_lake_import,
+    live_manifest,
+    rebuild_decision_daily,
+)
 from data_sources.schema import column_types
-from data_sources.store import GATE, bump_data_version
+from data_sources.store import GATE, WRITE_LOCK, bump_data_version
 
 Progress = Callable[[float, str], None]
 
-# Imports in one process take turns: DuckDB would otherwise abort the second with a write conflict on the
-# data version. Other processes cannot open the file while this one holds it.
-_WRITE_LOCK = threading.Lock()
+# Imports in one process take turns (data_sources.store.WRITE_LOCK, shared with rollup-folder imports).
+_WRITE_LOCK = WRITE_LOCK
 _typed_counter = itertools.count(1)
 
 _LABELLED = ("policy", "market")  # shown as first spelled, matched case-insensitively
@@ -646,6 +650,8 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, *, user: str | None = N
         dataset, status, source = row
         if status != "active":
             raise ImportError_(f"import #{import_id} ({source}) was already undone")
+        if dataset == LAKE_DATASET:
+            return _undo_rollups(con, import_id, source, user)
         cols = ", ".join(column_types(dataset))
         with _transaction(con):
             removed = len(con.execute(f"DELETE FROM {dataset} WHERE import_id = ? RETURNING 1", [import_id]).fetchall())
@@ -671,6 +677,19 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, *, user: str | None = N
             )
             bump_data_version(con)
     return f"import #{import_id} ({source}) undone: {removed} rows removed, {restored} earlier rows restored."
+
+
+def _undo_rollups(con: duckdb.DuckDBPyConnection, import_id: int, source: str, user: str | None) -> str:
+    """A rollup folder's import (data_sources/rollup_import.py): its rows go; an earlier folder's come back."""
+    with _transaction(con):
+        was_live = live_manifest(con) == import_id
+        removed = forget_lake_import(con, import_id)
+        con.execute("UPDATE imports SET status = 'undone', undone_at = ?, undone_by = ? WHERE import_id = ?",
+                    [dt.datetime.now(), user or _who(), import_id])
+        bump_data_version(con)
+        live = live_manifest(con)
+    back = f"; the rollups of import #{live} are in use again" if was_live and live is not None else ""
+    return f"import #{import_id} ({source}) undone: {removed} rollup rows removed{back}."
 
 
 def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

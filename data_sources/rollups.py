@@ -173,6 +173,19 @@ def _with_lake(rollup: Rollup, own: str) -> str:
                GROUP BY ALL"""
 
 
+def rebuild_decision_tenure(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute `decision_tenure` from `decision_daily` as it stands and the roster (inside the caller's
+    transaction; for a hand-built decision_daily: imports call rebuild_decision_daily)."""
+    con.execute("DELETE FROM decision_tenure")
+    _insert(con, TENURE, TENURE.sql())
+
+
+def rebuild_decision_totals(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute `decision_totals` from `decision_daily` as it stands (as rebuild_decision_tenure)."""
+    con.execute("DELETE FROM decision_totals")
+    _insert(con, TOTALS, TOTALS.sql())
+
+
 def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every rollup from the store's raw rows and roster, plus the live rollup folder's rows
     (inside the caller's transaction)."""

@@ -74,6 +74,11 @@ class CommitGate:
 
 GATE = CommitGate()
 
+# Writers in one process take turns (imports of files and of rollup folders, undo): DuckDB would otherwise
+# abort the second with a write conflict on the data version. Other processes cannot open the file while
+# this one holds it.
+WRITE_LOCK = threading.Lock()
+
 
 def db_path() -> Path:
     """`UPLIFT_DB` if set, else data/uplift.duckdb under the working directory."""
