@@ -153,7 +153,9 @@ class SparkEngine:
                 df = self.spark.read.option("mergeSchema", "true").parquet(*paths)
             else:
                 # Every column as text, as DuckDB's all_varchar: the typing SQL casts them the same way.
-                df = self.spark.read.option("header", "true").option("inferSchema", "false").csv(paths)
+                # Quotes doubled inside quoted cells, as DuckDB and Excel write them (Spark's default is \").
+                df = (self.spark.read.option("header", "true").option("inferSchema", "false")
+                      .option("escape", '"').csv(paths))
         except Exception as exc:  # pyspark raises AnalysisException and Py4J errors for unreadable paths
             raise EngineError(f"the files could not be read as {fmt} ({_first_line(exc)})") from exc
         df.createOrReplaceTempView(view)

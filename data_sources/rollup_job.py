@@ -115,9 +115,9 @@ def typed_decisions_sql(columns: list[str], raw: str = "raw_decisions") -> str:
 
 
 def _since(since: dt.date | None) -> str:
-    """Rows of the months a run recomputes; rows without a readable date belong to no month and are
-    reported by every run. `since` is a date Python parsed, never text from the command line."""
-    return f"(date IS NULL OR date >= DATE '{since.isoformat()}')" if since else "TRUE"
+    """Rows of the months a run recomputes (from the first day of since's month); rows without a readable
+    date belong to no month and are reported by every run. `since` is a date Python parsed, never text."""
+    return f"(date IS NULL OR date >= DATE '{since.replace(day=1).isoformat()}')" if since else "TRUE"
 
 
 def ranked_decisions_sql(since: dt.date | None) -> str:

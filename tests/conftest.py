@@ -31,3 +31,15 @@ def empty_store() -> Iterator[Store]:
     store = open_store(":memory:")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local[2] SparkSession for the test run (it takes 5-7 s to start, longer on a busy machine), with
+    the rollup job's own settings: UTC, no UI, few shuffle partitions, the loopback address. Fails, not
+    skips, without pyspark or Java: `make test` installs both (`-m "not spark"` leaves these tests out)."""
+    from data_sources.engines import start_spark
+
+    session = start_spark("local[2]")
+    yield session
+    session.stop()
