@@ -121,12 +121,15 @@ def _check(con: duckdb.DuckDBPyConnection, rollup: Rollup, expected: M.TableFigu
     rows = con.execute(f"SELECT {month}, count(*), {sums} FROM {lake_table(rollup)} WHERE import_id = ? GROUP BY 1",
                        [import_id]).fetchall()
     found = {str(r[0]): M.Figures(int(r[1]), dict(zip(rollup.measures, map(int, r[2:]), strict=True))) for r in rows}
-    wanted = expected.months if rollup.by_month else {"all": expected.total}
-    for key in sorted(set(found) | set(wanted)):
-        have = found.get(key, M.Figures(0, dict.fromkeys(rollup.measures, 0)))
-        want = wanted.get(key, M.Figures(0, dict.fromkeys(rollup.measures, 0)))
+    nothing = M.Figures(0, dict.fromkeys(rollup.measures, 0))
+    total = M.Figures(sum(f.rows for f in found.values()),
+                      {m: sum(f.sums[m] for f in found.values()) for m in rollup.measures})
+    # Month by month first: the first month that differs says most about what is missing.
+    pairs = [(f"{rollup.name} {key}", found.get(key, nothing), expected.months.get(key, nothing))
+             for key in sorted(set(found) | set(expected.months))] if rollup.by_month else []
+    pairs.append((rollup.name, total, expected.total))
+    for where, have, want in pairs:
         if have != want:
-            where = f"{rollup.name} {key}" if rollup.by_month else rollup.name
             raise M.ManifestError(
                 f"the files do not match the manifest ({where}: {_said(have)} in the files, {_said(want)} in "
                 f"{M.MANIFEST_NAME}); the folder may be incomplete or still being written: run `uplift rollup` again")

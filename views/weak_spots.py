@@ -8,8 +8,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from metrics import raw_decisions
 from metrics import weak_spots as ws
-from ui import charts, downloads
+from ui import charts, downloads, presenter
 from ui.filters import current
 from ui.state import measure
 
@@ -171,6 +172,15 @@ with st.container(border=True):
                     hide_index=True, width="stretch", key="cell_error_types",
                     column_config={"Share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
                 )
+        if not presenter.is_on():  # raw rows stay out of presenter mode
+            with st.expander("Wrong decisions in this cell (raw rows, latest first)"):
+                raw = measure(raw_decisions.wrong_decisions, filters, market, policy)
+                for note in raw.notes:
+                    st.text(note)  # names a path from the data: text, never Markdown
+                if raw.rows.empty:
+                    st.info("No raw wrong decisions to show for this cell under these filters.")
+                else:
+                    st.dataframe(raw.rows, hide_index=True, width="stretch", key="cell_raw_decisions")
 
 # ------------------------------------------------------------------------------------- ranked list
 st.subheader("Ranked cells")

@@ -212,8 +212,9 @@ def test_the_awkward_cases_come_out_as_the_rules_say(both: dict[str, Path]) -> N
 @pytest.mark.spark
 def test_csv_input_with_unreadable_cells_gives_the_same_rollups(tmp_path: Path, spark: object) -> None:
     rows = decision_rows(seed=5, n=300)[:300]
-    arrow_rows = pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
-    text = duckdb.connect().execute(
+    con = duckdb.connect()
+    con.register("arrow_rows", pa.Table.from_pylist(rows, schema=DECISION_SCHEMA))
+    text = con.execute(
         "SELECT * REPLACE (strftime(date AT TIME ZONE 'UTC', '%Y-%m-%d') AS date, CAST(correct AS VARCHAR) AS correct) "
         "FROM arrow_rows").df()
     text.loc[3, "date"], text.loc[4, "correct"], text.loc[5, "date"] = "31/03/2026", "maybe", None
