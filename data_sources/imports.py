@@ -27,6 +27,7 @@ from data_sources.contract import DATASETS, Dataset, detect_dataset, match_colum
 from data_sources.readers import NotATable, RawTable, drop, read_path
 from data_sources.rollups import (
     AFFECTS_ROLLUP,
+    LAKE_COUNTS,
     LAKE_DATASET,
     forget_lake_import,
     live_manifest,
@@ -711,12 +712,14 @@ def rejected(con: duckdb.DuckDBPyConnection, import_id: int) -> pd.DataFrame:
 
 
 def dataset_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Rows per dataset and the dates they span, for the Home page."""
+    """Rows per dataset and the dates they span, for the Home page; `rollups`: the decisions the rollup
+    folder in use sums up."""
     parts = []
     for name in DATASETS:
         has_date = "date" in column_types(name)
         span = "min(date), max(date)" if has_date else "NULL::DATE, NULL::DATE"
         parts.append(f"SELECT '{name}' AS dataset, count(*) AS rows, {span} FROM {name}")
+    parts.append(LAKE_COUNTS)
     frame = con.execute(" UNION ALL ".join(parts)).df()
     frame.columns = ["dataset", "rows", "first_date", "last_date"]
     return frame

@@ -268,12 +268,15 @@ def _register(engine: Engine, spec: JobSpec, decisions: Inputs, roster: Inputs) 
 
 
 def _account(engine: Engine) -> M.Accounting:
-    row = engine.fetch(
-        """SELECT count(*), coalesce(sum(CASE WHEN problem IS NULL AND copy = 1 THEN 1 ELSE 0 END), 0),
-                  coalesce(sum(CASE WHEN problem IS NULL AND copy > 1 THEN 1 ELSE 0 END), 0)
-           FROM ranked_decisions""")[0]
-    reasons = engine.fetch("SELECT problem, count(*) FROM ranked_decisions WHERE problem IS NOT NULL GROUP BY problem")
-    return M.Accounting(int(row[0]), int(row[1]), int(row[2]), {str(p): int(n) for p, n in sorted(reasons)})
+    """How many rows were read, used, duplicates and rejected (by reason): one query, as every query on
+    Spark is a job with its own start-up cost."""
+    rows = engine.fetch("""SELECT problem, CASE WHEN problem IS NULL AND copy > 1 THEN 1 ELSE 0 END AS duplicate,
+                                  count(*)
+                           FROM ranked_decisions GROUP BY 1, 2""")
+    counts = {(p, int(dup)): int(n) for p, dup, n in rows}
+    used, duplicates = counts.get((None, 0), 0), counts.get((None, 1), 0)
+    rejected = {str(p): n for (p, _dup), n in sorted(counts.items(), key=lambda kv: str(kv[0][0])) if p is not None}
+    return M.Accounting(used + duplicates + sum(rejected.values()), used, duplicates, rejected)
 
 
 def _roster_source(engine: Engine, roster: Inputs) -> M.Source:
@@ -309,15 +312,14 @@ def _figures(engine: Engine, rollup: Rollup, output: Path) -> M.TableFigures:
     view = f"written_{rollup.name}"
     engine.read_output(view, folder, by_month=rollup.by_month)
     sums = ", ".join(f"CAST(coalesce(sum({m}), 0) AS BIGINT)" for m in rollup.measures)
-
-    def figures(row: tuple[object, ...]) -> M.Figures:
-        return M.Figures(int(row[0]), {m: int(v) for m, v in zip(rollup.measures, row[1:], strict=True)})  # type: ignore[call-overload]
-
-    total = figures(engine.fetch(f"SELECT count(*), {sums} FROM {view}")[0])
-    if not rollup.by_month:
-        return M.TableFigures(total)
-    months = engine.fetch(f"SELECT month, count(*), {sums} FROM {view} GROUP BY month")
-    return M.TableFigures(total, {str(r[0]): figures(r[1:]) for r in sorted(months)})
+    month = "month" if rollup.by_month else "'all'"
+    parts = {
+        str(key): M.Figures(int(rows), {m: int(v) for m, v in zip(rollup.measures, values, strict=True)})
+        for key, rows, *values in engine.fetch(f"SELECT {month}, count(*), {sums} FROM {view} GROUP BY 1")
+    }
+    total = M.Figures(sum(f.rows for f in parts.values()),
+                      {m: sum(f.sums[m] for f in parts.values()) for m in rollup.measures})
+    return M.TableFigures(total, dict(sorted(parts.items())) if rollup.by_month else {})
 
 
 def _write_rollups(engine: Engine, spec: JobSpec, accounting: M.Accounting) -> None:

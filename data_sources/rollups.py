@@ -143,6 +143,12 @@ AFFECTS_ROLLUP = frozenset({"decisions", "decision_counts", "trainees"})
 LAKE_DATASET = "rollups"
 
 
+# For the Home page's counts: the decisions the rollup folder in use sums up, and the dates they span.
+LAKE_COUNTS = f"""
+    SELECT '{LAKE_DATASET}' AS dataset, CAST(coalesce(sum(reviewed), 0) AS BIGINT) AS rows, min(date), max(date)
+    FROM lake_decision_daily WHERE import_id = (SELECT max(import_id) FROM rollup_manifests)"""
+
+
 def lake_table(rollup: Rollup) -> str:
     """Where the rows of imported rollup folders are kept, with their import_id (schema migration 5)."""
     return f"lake_{rollup.name}"
