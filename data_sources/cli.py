@@ -71,13 +71,23 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     since = _date(args.since) if args.since else None
     spec = JobSpec(args.input, args.roster, Path(args.output), since=since)
     began = time.perf_counter()
-    engine = open_engine(args.engine, args.master, memory_limit=cli_memory_limit())
+    engine = open_engine(args.engine, args.master, memory_limit=cli_memory_limit(), spark_conf=_conf(args.spark_conf))
     try:
         manifest = run_rollup(spec, engine)
     finally:
         engine.close()
     print(rollup_summary(manifest, spec.output, time.perf_counter() - began))
     return 0
+
+
+def _conf(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise RollupError(f"--spark-conf {pair!r} is not KEY=VALUE (e.g. spark.driver.memory=4g)")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def _date(text: str) -> dt.date:
@@ -168,6 +178,8 @@ def parser() -> argparse.ArgumentParser:
     ro.add_argument("--output", required=True, help="the folder to write (month-partitioned Parquet and _manifest.json)")
     ro.add_argument("--master", default="local[2]", help="Spark master: local[N], spark://host:7077, or sc://host:15002")
     ro.add_argument("--since", help="recompute only the months from this date's month (YYYY-MM-DD); keep the others")
+    ro.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                    help="a Spark setting, repeatable (e.g. spark.driver.memory=4g)")
     ro.set_defaults(func=cmd_rollup)
 
     sub.add_parser("imports", help="the import log").set_defaults(func=cmd_imports)

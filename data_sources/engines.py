@@ -18,6 +18,23 @@ from typing import Any, Literal, Protocol
 import duckdb
 
 FileFormat = Literal["parquet", "csv"]
+# What a column holds, in words both engines' type names map to: the typing SQL skips work for columns the
+# files already type (a boolean `correct` is not cast to text and back).
+Columns = dict[str, str]  # column name -> boolean, date, timestamp, text or other
+
+
+def column_kind(type_name: str) -> str:
+    """boolean, date, timestamp, text or other, from a DuckDB or Spark type name."""
+    name = type_name.strip().lower()
+    if name in ("boolean", "bool"):
+        return "boolean"
+    if name == "date":
+        return "date"
+    if name.startswith("timestamp"):
+        return "timestamp"
+    if name in ("varchar", "string", "text") or name.startswith("varchar("):
+        return "text"
+    return "other"
 
 
 class EngineError(Exception):
@@ -28,8 +45,8 @@ class Engine(Protocol):
     name: str
     version: str
 
-    def read(self, view: str, paths: list[str], fmt: FileFormat) -> list[str]:
-        """Register files as a view; returns its column names (CSV: every column as text)."""
+    def read(self, view: str, paths: list[str], fmt: FileFormat) -> Columns:
+        """Register files as a view; returns its columns and their kinds (CSV: every column is text)."""
         ...
 
     def read_output(self, view: str, folder: Path, *, by_month: bool) -> None:
@@ -72,7 +89,7 @@ class DuckDBEngine:
         if temp_directory is not None:
             self.con.execute("SET temp_directory = ?", [str(temp_directory)])
 
-    def read(self, view: str, paths: list[str], fmt: FileFormat) -> list[str]:
+    def read(self, view: str, paths: list[str], fmt: FileFormat) -> Columns:
         assert view.isidentifier()
         # union_by_name: files written at different times may add columns (Spark: mergeSchema).
         reader = ("read_parquet(?, union_by_name = true)" if fmt == "parquet"
@@ -82,7 +99,7 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise EngineError(f"the files could not be read as {fmt} ({_first_line(exc)})") from exc
         rel.create_view(view, replace=True)
-        return list(rel.columns)
+        return {name: column_kind(str(kind)) for name, kind in zip(rel.columns, rel.types, strict=True)}
 
     def read_output(self, view: str, folder: Path, *, by_month: bool) -> None:
         assert view.isidentifier()
@@ -140,13 +157,13 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, master: str = "local[2]", *, session: Any = None) -> None:
+    def __init__(self, master: str = "local[2]", *, session: Any = None, conf: dict[str, str] | None = None) -> None:
         self._own = session is None
         self._kept: list[Any] = []
-        self.spark = session if session is not None else start_spark(master)
+        self.spark = session if session is not None else start_spark(master, conf)
         self.version = str(self.spark.version)
 
-    def read(self, view: str, paths: list[str], fmt: FileFormat) -> list[str]:
+    def read(self, view: str, paths: list[str], fmt: FileFormat) -> Columns:
         assert view.isidentifier()
         try:
             if fmt == "parquet":
@@ -159,7 +176,7 @@ class SparkEngine:
         except Exception as exc:  # pyspark raises AnalysisException and Py4J errors for unreadable paths
             raise EngineError(f"the files could not be read as {fmt} ({_first_line(exc)})") from exc
         df.createOrReplaceTempView(view)
-        return list(df.columns)
+        return {name: column_kind(kind) for name, kind in df.dtypes}
 
     def read_output(self, view: str, folder: Path, *, by_month: bool) -> None:
         assert view.isidentifier()
@@ -195,9 +212,10 @@ class SparkEngine:
             self.spark.stop()
 
 
-def start_spark(master: str = "local[2]") -> Any:
+def start_spark(master: str = "local[2]", conf: dict[str, str] | None = None) -> Any:
     """A SparkSession with the settings the rollups need (UTC; on one machine: no UI, few shuffle
-    partitions, the loopback address) and quiet logs. EngineError when Spark or Java is missing."""
+    partitions, the loopback address) and quiet logs, plus `conf` (e.g. spark.driver.memory; it cannot
+    change the time zone). EngineError when Spark or Java is missing."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -215,7 +233,7 @@ def start_spark(master: str = "local[2]") -> Any:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no lookup of the machine's name
         settings["spark.ui.enabled"] = "false"
         settings["spark.sql.shuffle.partitions"] = str(local_shuffle_partitions(master))
-    for key, value in settings.items():
+    for key, value in {**(conf or {}), **settings}.items():
         builder = builder.config(key, value)
     if not connect and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise EngineError("Spark needs a Java runtime (17 or later) and none was found (no `java` on PATH, no "

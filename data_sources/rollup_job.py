@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from data_sources import manifest as M
-from data_sources.engines import DuckDBEngine, Engine, EngineError, FileFormat, SparkEngine
+from data_sources.engines import Columns, DuckDBEngine, Engine, EngineError, FileFormat, SparkEngine
 from data_sources.rollups import CONFUSIONS, DAILY, ROLLUPS, TENURE, TOTALS, Rollup
 from data_sources.values import SOURCE_WORDS
 
@@ -75,28 +75,45 @@ def _text(column: str, present: set[str]) -> str:
     return f"CASE WHEN {trimmed} = '' THEN NULL ELSE {trimmed} END"
 
 
-def _source_sql(cell: str) -> str:
-    """qa_audit or golden_set from the words the store's import knows; NULL when it is something else."""
+def _source_sql(raw: str) -> str:
+    """qa_audit or golden_set from the words the store's import knows; NULL when it is something else.
+    The usual spellings first: DuckDB's translate() costs 4 s a million rows, and a CASE computes a branch
+    only for the rows that reach it. Equalities, not IN (...), which DuckDB plans as a join on every row."""
+    folded = _fold(raw)
     arms = " ".join(
-        f"WHEN {_fold(cell)} IN ({', '.join(_literal(w) for w in words)}) THEN {_literal(value)}"
+        f"WHEN {' OR '.join(f'{folded} = {_literal(w)}' for w in words)} THEN {_literal(value)}"
         for value, words in SOURCE_WORDS.items()
     )
-    return f"CASE WHEN {cell} IS NULL THEN 'qa_audit' {arms} END"
+    return f"CASE WHEN {raw} IS NULL THEN 'qa_audit' WHEN {raw} = 'qa_audit' OR {raw} = 'golden_set' THEN {raw} {arms} END"
 
 
-def typed_decisions_sql(columns: list[str], raw: str = "raw_decisions") -> str:
+def _typed(column: str, kind: str, columns: Columns) -> tuple[str, str]:
+    """(the cell as read, its typed value) for a date or boolean column: columns the files already type
+    are used as they are; text is trimmed and cast (TRY_CAST: an unreadable cell gives NULL, and a reason)."""
+    present = {c.lower(): k for c, k in columns.items()}
+    if column not in present:
+        return "CAST(NULL AS STRING)", f"CAST(NULL AS {kind})"
+    if present[column] == kind.lower() or (kind == "DATE" and present[column] == "timestamp"):
+        # A timestamp falls on its day in the session's time zone, UTC in both engines.
+        return f"CAST({column} AS STRING)", f"CAST({column} AS {kind})"
+    return _text(column, set(present)), f"TRY_CAST({_text(column, set(present))} AS {kind})"
+
+
+def typed_decisions_sql(columns: Columns, raw: str = "raw_decisions") -> str:
     """Raw decisions with the contract's types, the cells as read (`raw_date`, `raw_correct`,
     `raw_source`) and a `problem` (NULL for a usable row), over the view `raw`."""
     present = {c.lower() for c in columns}
     texts = [c for c in DECISION_COLUMNS if c not in ("date", "correct", "source")]
     cells = [f"{_text(c, present)} AS {c}" for c in texts]
-    cells.append(f"{_text('date', present)} AS raw_date")
-    cells.append("TRY_CAST(date AS DATE) AS date" if "date" in present else "CAST(NULL AS DATE) AS date")
-    cells.append(f"{_text('correct', present)} AS raw_correct")
-    cells.append(f"TRY_CAST({_text('correct', present)} AS BOOLEAN) AS stated")
-    cells.append(f"{_text('source', present)} AS raw_source")
-    from_labels = (f"CASE WHEN c.given_label IS NOT NULL AND c.expected_label IS NOT NULL "
-                   f"THEN {_fold('c.given_label')} = {_fold('c.expected_label')} END")
+    raw_date, date = _typed("date", "DATE", columns)
+    raw_correct, stated = _typed("correct", "BOOLEAN", columns)
+    cells += [f"{raw_date} AS raw_date", f"{date} AS date", f"{raw_correct} AS raw_correct", f"{stated} AS stated",
+              f"{_text('source', present)} AS raw_source"]
+    # Stated, else from the labels: equal as they are (the usual case), or equal without ASCII case.
+    correct = (f"CASE WHEN c.stated IS NOT NULL THEN c.stated "
+               f"WHEN c.given_label IS NULL OR c.expected_label IS NULL THEN NULL "
+               f"WHEN c.given_label = c.expected_label THEN TRUE "
+               f"ELSE {_fold('c.given_label')} = {_fold('c.expected_label')} END")
     problem = """CASE
         WHEN c.trainee_id IS NULL THEN 'trainee_id is empty'
         WHEN c.raw_date IS NULL AND c.date IS NULL THEN 'date is empty'
@@ -109,7 +126,7 @@ def typed_decisions_sql(columns: list[str], raw: str = "raw_decisions") -> str:
     return f"""
         SELECT {_USABLE}, c.raw_date, c.raw_correct, c.raw_source, {problem} AS problem
         FROM (
-            SELECT c.*, coalesce(c.stated, {from_labels}) AS correct, {_source_sql('c.raw_source')} AS source
+            SELECT c.*, {correct} AS correct, {_source_sql('c.raw_source')} AS source
             FROM (SELECT {", ".join(cells)} FROM {raw}) c
         ) c"""
 
@@ -120,28 +137,47 @@ def _since(since: dt.date | None) -> str:
     return f"(date IS NULL OR date >= DATE '{since.replace(day=1).isoformat()}')" if since else "TRUE"
 
 
-def ranked_decisions_sql(since: dt.date | None) -> str:
-    """Typed decisions with `copy`: 1 for the row that counts, 2... for duplicates (usable rows only)."""
+def kept_decisions_sql(since: dt.date | None) -> str:
+    """The typed rows of the months this run computes, without the cells as read (computed once)."""
+    return f"SELECT {_USABLE}, problem FROM typed_raw WHERE {_since(since)}"
+
+
+# Decision ids on more than one usable row: usually none, or a few re-exports (a small table).
+DUPLICATED_IDS = """
+    SELECT decision_id FROM typed_decisions WHERE problem IS NULL AND decision_id IS NOT NULL
+    GROUP BY decision_id HAVING count(*) > 1"""
+
+
+def deduplicated_sql() -> str:
+    """One row per decision: ids seen once as they are; ids seen more than once, the latest date and then
+    the smallest values column by column (a window, but only over those few rows: sorting every row by a
+    dozen keys was the slowest step of the whole job); rows without an id, once per distinct content."""
     others = [c for c in DECISION_COLUMNS if c not in ("decision_id", "date")]
-    # One partition per decision id; rows without one, one partition per distinct content.
-    by_content = ", ".join(f"CASE WHEN decision_id IS NULL THEN {c} END" for c in ("date", *others))
-    order = ", ".join(f"{c} ASC NULLS FIRST" for c in others)
-    window = f"PARTITION BY problem IS NULL, decision_id, {by_content} ORDER BY date DESC NULLS LAST, {order}"
-    return f"""SELECT {_USABLE}, problem, row_number() OVER ({window}) AS copy
-               FROM typed_decisions WHERE {_since(since)}"""
+    order = ", ".join(["date DESC NULLS LAST", *(f"{c} ASC NULLS FIRST" for c in others)])
+    seen_twice = "EXISTS (SELECT 1 FROM duplicated_ids x WHERE x.decision_id = t.decision_id)"
+    return f"""
+        SELECT {_USABLE} FROM typed_decisions t
+        WHERE problem IS NULL AND decision_id IS NOT NULL AND NOT {seen_twice}
+        UNION ALL
+        SELECT {_USABLE} FROM (
+            SELECT t.*, row_number() OVER (PARTITION BY decision_id ORDER BY {order}) AS copy
+            FROM typed_decisions t WHERE problem IS NULL AND {seen_twice}) r
+        WHERE copy = 1
+        UNION ALL
+        SELECT DISTINCT {_USABLE} FROM typed_decisions WHERE problem IS NULL AND decision_id IS NULL"""
 
 
 def rejected_sql(since: dt.date | None) -> str:
     """The rows that cannot be used, with their cells as read and the reason."""
     texts = ", ".join(c for c in DECISION_COLUMNS if c not in ("date", "correct", "source"))
     return f"""SELECT {texts}, raw_date AS date, raw_correct AS correct, raw_source AS source, problem AS reason
-               FROM typed_decisions WHERE problem IS NOT NULL AND {_since(since)}"""
+               FROM typed_raw WHERE problem IS NOT NULL AND {_since(since)}"""
 
 
-def roster_sql(columns: list[str], raw: str = "raw_roster") -> str:
+def roster_sql(columns: Columns, raw: str = "raw_roster") -> str:
     """The roster with the columns the rollups read, one row per trainee id (a fixed tie-break)."""
     present = {c.lower() for c in columns}
-    start = "TRY_CAST(start_date AS DATE)" if "start_date" in present else "CAST(NULL AS DATE)"
+    _raw, start = _typed("start_date", "DATE", columns)
     cells = ", ".join([*(f"{_text(c, present)} AS {c}" for c in ("trainee_id", "market", "project", "cohort")),
                        f"{start} AS start_date"])
     order = "start_date DESC NULLS LAST, market ASC NULLS FIRST, project ASC NULLS FIRST, cohort ASC NULLS FIRST"
@@ -195,7 +231,7 @@ def _format(inputs: Inputs) -> FileFormat:
     return "csv" if inputs.source.format == "csv" else "parquet"
 
 
-def _check_columns(columns: list[str], what: str, pattern: str) -> None:
+def _check_columns(columns: Columns, what: str, pattern: str) -> None:
     present = {c.lower() for c in columns}
     needed = ["trainee_id", "date", "policy"] if what == "decisions" else ["trainee_id"]
     missing = [c for c in needed if c not in present]
@@ -203,7 +239,7 @@ def _check_columns(columns: list[str], what: str, pattern: str) -> None:
         missing.append("correct (or given_label and expected_label)")
     if missing:
         raise RollupError(f"{what} in {pattern!r} lack column {', '.join(missing)}; the files need the "
-                          f"contract's column names (docs/data.md), found: {', '.join(columns[:20])}")
+                          f"contract's column names (docs/data.md), found: {', '.join(list(columns)[:20])}")
 
 
 def _month_dirs(folder: Path) -> dict[str, Path]:
@@ -242,12 +278,13 @@ def _staging(output: Path) -> Iterator[Path]:
 
 # ---- the run --------------------------------------------------------------------------------------------
 
-def open_engine(name: str, master: str = "local[2]", *, memory_limit: str = "4GB") -> Engine:
+def open_engine(name: str, master: str = "local[2]", *, memory_limit: str = "4GB",
+                spark_conf: dict[str, str] | None = None) -> Engine:
     """`duckdb` or `spark` (master: local[N], spark://..., yarn, or sc://host:15002 for Spark Connect)."""
     if name == "duckdb":
         return DuckDBEngine(memory_limit=memory_limit)
     if name == "spark":
-        return SparkEngine(master)
+        return SparkEngine(master, conf=spark_conf)
     raise RollupError(f"engine {name!r} is not one of duckdb, spark")
 
 
@@ -261,22 +298,20 @@ def _register(engine: Engine, spec: JobSpec, decisions: Inputs, roster: Inputs) 
     _check_columns(columns, "decisions", spec.input)
     _check_columns(roster_columns, "roster", spec.roster)
     engine.view("trainees", roster_sql(roster_columns))
-    engine.view("typed_decisions", typed_decisions_sql(columns))
-    engine.view("ranked_decisions", ranked_decisions_sql(spec.since), materialise=True)
-    engine.view("decisions", f"SELECT {_USABLE} FROM ranked_decisions WHERE problem IS NULL AND copy = 1")
+    engine.view("typed_raw", typed_decisions_sql(columns))
+    engine.view("typed_decisions", kept_decisions_sql(spec.since), materialise=True)
+    engine.view("duplicated_ids", DUPLICATED_IDS, materialise=True)
+    engine.view("decisions", deduplicated_sql())
     engine.view("decision_counts", NO_COUNTS)
 
 
 def _account(engine: Engine) -> M.Accounting:
-    """How many rows were read, used, duplicates and rejected (by reason): one query, as every query on
-    Spark is a job with its own start-up cost."""
-    rows = engine.fetch("""SELECT problem, CASE WHEN problem IS NULL AND copy > 1 THEN 1 ELSE 0 END AS duplicate,
-                                  count(*)
-                           FROM ranked_decisions GROUP BY 1, 2""")
-    counts = {(p, int(dup)): int(n) for p, dup, n in rows}
-    used, duplicates = counts.get((None, 0), 0), counts.get((None, 1), 0)
-    rejected = {str(p): n for (p, _dup), n in sorted(counts.items(), key=lambda kv: str(kv[0][0])) if p is not None}
-    return M.Accounting(used + duplicates + sum(rejected.values()), used, duplicates, rejected)
+    """How many rows were read, used, duplicates and rejected (by reason)."""
+    counts = {p: int(n) for p, n in engine.fetch("SELECT problem, count(*) FROM typed_decisions GROUP BY problem")}
+    used = int(engine.fetch("SELECT count(*) FROM decisions")[0][0])
+    rejected = {str(p): n for p, n in sorted(counts.items(), key=lambda kv: str(kv[0])) if p is not None}
+    usable = counts.get(None, 0)
+    return M.Accounting(usable + sum(rejected.values()), used, usable - used, rejected)
 
 
 def _roster_source(engine: Engine, roster: Inputs) -> M.Source:

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from data_sources import manifest as M
+from data_sources.engines import column_kind
 from data_sources.rollup_job import typed_decisions_sql
 from data_sources.rollups import live_manifest
 from metrics.filters import Filters, where
@@ -97,7 +98,8 @@ def _from_lake(con: duckdb.DuckDBPyConnection, import_id: int, condition: str, p
     reader = ("read_csv(?, header = true, all_varchar = true)" if source.format == "csv"
               else "read_parquet(?, union_by_name = true)")
     try:
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", [[str(f) for f in files]]).fetchall()]
+        described = con.execute(f"DESCRIBE SELECT * FROM {reader}", [[str(f) for f in files]]).fetchall()
+        columns = {str(r[0]): column_kind(str(r[1])) for r in described}
         typed = f"(SELECT * FROM ({typed_decisions_sql(columns, 'raw_decisions')}) WHERE problem IS NULL)"
         frame = _select(con, _RESOLVED.format(decisions="typed"), condition, params, "raw files", limit,
                         prefix=f"WITH raw_decisions AS (SELECT * FROM {reader}), typed AS {typed}",
