@@ -58,15 +58,26 @@ def child(engine: str, decisions: str, roster: str, output: str) -> dict[str, An
     started = time.perf_counter()
     try:
         manifest = run(JobSpec(decisions, roster, Path(output)), eng)
+        done = time.perf_counter()
+        jvm_peak = _jvm_peak_mib(eng)
     finally:
         eng.close()
-    done = time.perf_counter()
     return {"engine": engine, "version": manifest.engine_version, "start_s": started - began, "job_s": done - started,
             "read": manifest.decisions.read, "daily_rows": manifest.tables["decision_daily"].total.rows,
             "reviewed": manifest.reviewed,
-            # Spark's JVM is a child of this process (counted once it has exited and been waited for).
-            "peak_mib": max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-            / 1024}
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + jvm_peak}
+
+
+def _jvm_peak_mib(engine: object) -> float:
+    """The peak resident memory of Spark's JVM (a child process pyspark starts), from /proc; 0 for DuckDB."""
+    spark = getattr(engine, "spark", None)
+    proc = getattr(getattr(getattr(spark, "sparkContext", None), "_gateway", None), "proc", None)
+    if proc is None:
+        return 0.0
+    for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def measure(engine: str, decisions: Path, roster: Path, output: Path) -> dict[str, Any]:
@@ -90,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(child(*args.child)))
         return
     print(f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · memory {MEMORY} per engine")
+    print("peak MiB: the Python process, plus Spark's JVM")
     print(f"{'decisions':>12} {'engine':<14} {'start s':>8} {'job s':>8} {'total s':>8} {'daily rows':>11} {'peak MiB':>9}")
     for size in args.sizes:
         decisions = parquet_input(size, SEED)

@@ -12,8 +12,9 @@ Rules for raw rows (the store's import has its own, richer ones for messy export
 - cells are trimmed of spaces; an empty cell is missing; a decision without a market or project takes
   its trainee's; `source` missing means qa_audit; `correct` missing is given_label = expected_label
   (compared without ASCII case);
-- a row without trainee_id, policy, a readable date, or a readable correct is rejected, counted by reason
-  in the manifest and written to `_rejected/`;
+- a row without trainee_id, policy, a readable date or a readable correct, or with a source that is
+  neither qa_audit nor golden_set (in the words the store's import knows), is rejected, counted by
+  reason in the manifest and written to `_rejected/`;
 - the same decision_id twice counts once: the latest date wins, then the smallest values column by
   column (a fixed order, so both engines keep the same row); rows without a decision_id count once per
   distinct content, as the store's import does.
