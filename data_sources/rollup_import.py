@@ -11,7 +11,6 @@ data, or with --since, and import the folder again).
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from data_sources import manifest as M
-from data_sources.imports import ImportResult
+from data_sources.imports import ImportResult, _who  # _who: the login name, as file imports record it
 from data_sources.rollups import (
     LAKE_DATASET,
     ROLLUPS,
@@ -36,13 +35,6 @@ from data_sources.store import GATE, WRITE_LOCK, bump_data_version
 def is_rollup_folder(path: Path) -> bool:
     """A folder holding a `_manifest.json`, as `uplift rollup` writes."""
     return path.is_dir() and (path / M.MANIFEST_NAME).is_file()
-
-
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "unknown"
 
 
 @contextmanager
@@ -165,9 +157,8 @@ def _load(con: duckdb.DuckDBPyConnection, folder: Path, manifest: M.Manifest, di
                f"({d.duplicates:,} duplicates, {sum(d.rejected.values()):,} rejected).")
     if previous is not None:
         message += f" It replaces the rollups of import #{previous} (undo #{import_id} to bring them back)."
-    result = ImportResult(label, None, LAKE_DATASET, "imported", " ".join([message, *notes]), import_id=import_id,
-                          rows_read=added, added=added, replaced=replaced, flagged=flagged)
-    return result
+    return ImportResult(label, None, LAKE_DATASET, "imported", " ".join([message, *notes]), import_id=import_id,
+                        rows_read=added, added=added, replaced=replaced, flagged=flagged)
 
 
 def _rows_of(con: duckdb.DuckDBPyConnection, import_id: int) -> int:

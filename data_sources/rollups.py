@@ -143,10 +143,12 @@ AFFECTS_ROLLUP = frozenset({"decisions", "decision_counts", "trainees"})
 LAKE_DATASET = "rollups"
 
 
-# For the Home page's counts: the decisions the rollup folder in use sums up, and the dates they span.
+# For the Home page's counts: the decisions the rollup folder in use sums up, and the dates they span
+# (no row while no folder is in use).
 LAKE_COUNTS = f"""
-    SELECT '{LAKE_DATASET}' AS dataset, CAST(coalesce(sum(reviewed), 0) AS BIGINT) AS rows, min(date), max(date)
-    FROM lake_decision_daily WHERE import_id = (SELECT max(import_id) FROM rollup_manifests)"""
+    SELECT '{LAKE_DATASET}' AS dataset, CAST(sum(reviewed) AS BIGINT) AS rows, min(date), max(date)
+    FROM lake_decision_daily WHERE import_id = (SELECT max(import_id) FROM rollup_manifests)
+    HAVING count(*) > 0"""
 
 
 def lake_table(rollup: Rollup) -> str:

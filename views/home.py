@@ -33,7 +33,7 @@ if measure(is_sample_loaded):
 left, mid, right = st.columns(3)
 decisions = counts.set_index("dataset")
 # "rollups": decisions summed up in a rollup folder (`uplift rollup`), whose raw rows are not in the store.
-reviewed = int(decisions.loc[["decisions", "decision_counts", "rollups"], "rows"].sum())
+reviewed = int(decisions["rows"].reindex(["decisions", "decision_counts", "rollups"], fill_value=0).sum())
 left.metric("Decision rows", f"{reviewed:,}")
 mid.metric("Trainees on the roster", f"{int(decisions.loc['trainees', 'rows']):,}")
 right.metric("Trainings", f"{int(decisions.loc['trainings', 'rows']):,}")

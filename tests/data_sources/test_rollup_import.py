@@ -20,7 +20,7 @@ import pytest
 from data_sources import cli
 from data_sources import manifest as M
 from data_sources.engines import DuckDBEngine, SparkEngine
-from data_sources.imports import history, import_path, undo
+from data_sources.imports import dataset_counts, history, import_path, undo
 from data_sources.rollup_import import import_rollups
 from data_sources.rollup_job import JobSpec, run
 from data_sources.sample import EXPORTS, sample_files
@@ -172,9 +172,12 @@ def reviewed(con: duckdb.DuckDBPyConnection) -> int:
 def test_import_is_logged_and_undo_takes_it_back(store: Store, folders: dict[str, Path]) -> None:
     con = store.cursor()
     before = data_version(con)
+    assert "rollups" not in set(dataset_counts(con)["dataset"])
     result = import_rollups(con, folders["all"], user="ana@example.com")
     assert result.status == "imported" and "40,007 decisions" in result.message
     assert reviewed(con) == 40_007 and data_version(con) > before
+    counts = dataset_counts(con).set_index("dataset")
+    assert counts.loc["rollups", "rows"] == 40_007 and counts.loc["decisions", "rows"] == 0
     log = history(con).iloc[0]
     assert (log["dataset"], log["source"], log["imported_by"], log["status"]) == (
         "rollups", str(folders["all"]), "ana@example.com", "active")
@@ -182,7 +185,7 @@ def test_import_is_logged_and_undo_takes_it_back(store: Store, folders: dict[str
     assert import_rollups(con, folders["all"]).status == "unchanged"  # the same folder again changes nothing
     message = undo(con, int(log["import_id"]), user="ana@example.com")
     assert "rollup rows removed" in message
-    assert reviewed(con) == 0
+    assert reviewed(con) == 0 and "rollups" not in set(dataset_counts(con)["dataset"])
     for table in ("decision_daily", "decision_tenure", "decision_totals", "decision_confusions"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
     assert history(con).iloc[0]["status"] == "undone"
