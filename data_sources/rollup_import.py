@@ -153,8 +153,9 @@ def _load(con: duckdb.DuckDBPyConnection, folder: Path, manifest: M.Manifest, di
     span = f", {manifest.months[0]} to {manifest.months[-1]}" if manifest.months else ""
     message = (f"{label}: imported as rollups (import #{import_id}): {added:,} rollup rows for {manifest.reviewed:,} "
                f"decisions ({manifest.correct:,} correct{span}), rolled up by {manifest.engine} "
-               f"{manifest.engine_version} on {manifest.created_at[:10]} from {d.read:,} raw rows "
-               f"({d.duplicates:,} duplicates, {sum(d.rejected.values()):,} rejected).")
+               f"{manifest.engine_version} on {manifest.created_at[:10]}"
+               + (f" (months from {manifest.since[:7]} recomputed" if manifest.since else " (")
+               + f" from {d.read:,} raw rows: {d.duplicates:,} duplicates, {sum(d.rejected.values()):,} rejected).")
     if previous is not None:
         message += f" It replaces the rollups of import #{previous} (undo #{import_id} to bring them back)."
     return ImportResult(label, None, LAKE_DATASET, "imported", " ".join([message, *notes]), import_id=import_id,

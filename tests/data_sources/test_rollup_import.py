@@ -352,3 +352,16 @@ def test_wrong_decisions_say_so_when_the_raw_files_are_gone(store: Store, tmp_pa
     gone = wrong_decisions(con, Filters(), "VN", "Hate Speech")
     assert gone.rows.empty and len(gone.notes) == 1
     assert f"are at {moved}, which this machine cannot reach" in gone.notes[0]
+
+
+def test_a_manifest_of_another_version_or_not_json_is_refused(store: Store, folders: dict[str, Path],
+                                                              tmp_path: Path) -> None:
+    folder = _copy(folders["all"], tmp_path)
+    path = folder / M.MANIFEST_NAME
+    text = path.read_text()
+    path.write_text(text.replace('"schema_version": 1', '"schema_version": 99'))
+    result = import_rollups(store.cursor(), folder)
+    assert result.status == "failed" and "schema version 99" in result.message and "run `uplift rollup` again" in result.message
+    path.write_text(text[: len(text) // 2])
+    result = import_rollups(store.cursor(), folder)
+    assert result.status == "failed" and "cannot be read as a rollup manifest" in result.message
