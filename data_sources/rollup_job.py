@@ -378,6 +378,10 @@ def _write_rollups(engine: Engine, spec: JobSpec, accounting: M.Accounting) -> N
 def run(spec: JobSpec, engine: Engine) -> M.Manifest:
     """Roll the raw decisions up into `spec.output` and write its manifest; RollupError for bad input."""
     decisions, roster = resolve(spec.input, "decisions"), resolve(spec.roster, "roster")
+    inside = [p for p in decisions.paths if Path(p).resolve().is_relative_to(spec.output.resolve())]
+    if inside:
+        raise RollupError(f"{spec.input!r} takes in files of the output folder {spec.output} (e.g. {inside[0]}); "
+                          "write the rollups somewhere the input pattern does not reach")
     _register(engine, spec, decisions, roster)
     roster_source = _roster_source(engine, roster)
     previous = _previous(spec, roster_source)

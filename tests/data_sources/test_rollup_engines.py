@@ -280,6 +280,14 @@ def test_input_without_the_contracts_columns_is_refused_in_one_sentence(tmp_path
     assert not (tmp_path / "out").exists()
 
 
+def test_an_output_inside_the_input_pattern_is_refused(tmp_path: Path) -> None:
+    decisions, roster = write_inputs(tmp_path / "lake", decision_rows(seed=6, n=300))
+    rollup_with("duckdb", JobSpec(str(decisions), str(roster), tmp_path / "lake" / "rollups"))
+    with pytest.raises(RollupError, match="takes in files of the output folder"):
+        rollup_with("duckdb", JobSpec(str(tmp_path / "lake" / "**" / "*.parquet"), str(roster),
+                                      tmp_path / "lake" / "rollups"))
+
+
 def test_a_failed_rerun_leaves_no_manifest_to_import(tmp_path: Path) -> None:
     decisions, roster = write_inputs(tmp_path / "in", decision_rows(seed=4, n=200))
     out = tmp_path / "out"
