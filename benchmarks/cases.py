@@ -274,12 +274,12 @@ CASES: list[Case] = [
     # ---- Learning curves
     _case("Learning", learning.learning_curves, _f, lambda c: (_BY_COHORT_WEEK, []),
           lambda f, c: _tenure_pd(f, by_trainee=False)),
-    _case("Learning", learning.time_to_proficiency, lambda c: ((c.filters,), {"target": 0.9, "min_reviews": 20}),
+    _case("Learning", learning.time_to_proficiency, lambda c: ((c.filters,), {"rule": learning.Proficiency(target=0.9, min_reviews=20)}),
           lambda c: (_BY_TRAINEE_WEEK, []), lambda f, c: _tenure_pd(f, by_trainee=True)),
-    _case("Learning", learning.proficiency_curve, lambda c: ((c.filters,), {"target": 0.9, "min_reviews": 20}),
+    _case("Learning", learning.proficiency_curve, lambda c: ((c.filters,), {"rule": learning.Proficiency(target=0.9, min_reviews=20)}),
           lambda c: (_BY_TRAINEE_WEEK, []), lambda f, c: _tenure_pd(f, by_trainee=True)),
     _case("Learning", learning.compare_cohorts,
-          lambda c: ((c.cohorts[0], c.cohorts[1], c.filters), {"target": 0.9, "min_reviews": 20}),
+          lambda c: ((c.cohorts[0], c.cohorts[1], c.filters), {"rule": learning.Proficiency(target=0.9, min_reviews=20)}),
           lambda c: (_BY_TRAINEE_WEEK, []), lambda f, c: _tenure_pd(f, by_trainee=True)),
     # ---- Weak spots (golden set, the page's defaults)
     _case("Weak spots", weak_spots, lambda c: ((c.filters.with_(source="golden_set"),),
