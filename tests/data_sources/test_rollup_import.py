@@ -30,6 +30,7 @@ from data_sources.undo import undo
 from metrics import learning, options, rates, trainee, training, weak_spots, weekly
 from metrics.filters import Filters
 from metrics.raw_decisions import wrong_decisions
+from metrics.rows import decisions_behind
 from sample_data import planted
 
 FILTERS = [
@@ -173,6 +174,16 @@ def store() -> Iterator[Store]:
 def reviewed(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT coalesce(sum(reviewed), 0) FROM decision_daily").fetchone()
     return int(row[0]) if row else 0
+
+
+def test_the_rows_behind_a_figure_count_the_folders_reviews(store: Store, folders: dict[str, Path]) -> None:
+    con = store.cursor()
+    assert decisions_behind(con, Filters()).in_folder == 0
+    import_rollups(con, folders["all"])
+    rows = decisions_behind(con, Filters())
+    assert rows.total == 0 and rows.in_folder == SAMPLE_DECISIONS
+    one = decisions_behind(con, Filters(markets=("VN",), policies=("Hate Speech",)), trainee_id=None)
+    assert 0 < one.in_folder < SAMPLE_DECISIONS
 
 
 def test_import_is_logged_and_undo_takes_it_back(store: Store, folders: dict[str, Path]) -> None:
