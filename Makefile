@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell md5sum pyproject.toml | cut -c1-12)
+SPARK_STAMP := $(VENV)/.spark-$(shell md5sum pyproject.toml | cut -c1-12)
 PORT ?= 8501
 export UPLIFT_DB ?= data/uplift.duckdb
 
-.PHONY: install run sample test lint types unit app browser bench validate load profile soak screenshots look clean
+.PHONY: install install-spark run sample test lint types unit app browser bench bench-rollup validate load profile soak screenshots look clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
+
+# The Spark extra (pyspark, about 500 MB) for `uplift rollup --engine spark` and the tests that run it;
+# `make run` does not need it. The Spark tests also need a Java runtime (.ci/run installs one).
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	rm -f $(VENV)/.spark-* && touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP)
 
 ## run: the app on the bundled sample data (loaded once, into an empty database)
 run: install
@@ -26,7 +35,7 @@ sample: install
 	$(BIN)/uplift sample
 
 ## test: lint, types, unit, app and browser tests
-test: install lint types unit app browser
+test: install-spark lint types unit app browser
 
 lint: install
 	$(BIN)/ruff check .
@@ -34,7 +43,7 @@ lint: install
 types: install
 	$(BIN)/mypy
 
-unit: install
+unit: install-spark
 	$(BIN)/python -m pytest -q tests --ignore=tests/app --ignore=tests/browser
 
 app: install
@@ -59,6 +68,10 @@ load: install
 profile: install
 	$(BIN)/python -m benchmarks.page_profile
 	$(BIN)/python -m benchmarks.page_profile --store 1m --append
+
+## bench-rollup: raw decisions to rollups on DuckDB and on Spark local[2], at 1M and 20M decisions
+bench-rollup: install-spark
+	$(BIN)/python -m benchmarks.rollup
 
 soak: install
 	$(BIN)/python -m benchmarks.soak

@@ -19,8 +19,9 @@ import pandas as pd
 
 from data_sources.log import dataset_counts, history
 from data_sources.sample import sample_state
+from metrics import assessments as tests_page
+from metrics import auditors, items, learning
 from metrics import calibration as cal
-from metrics import learning
 from metrics.assessments import assessment_gains
 from metrics.filters import Filters
 from metrics.options import filter_options
@@ -224,7 +225,7 @@ CASES: list[Case] = [
           lambda f, c: _d(f).groupby(_d(f)["date"].dt.to_period("W"))["correct"].agg(["size", "sum"]),
           name="rates.rates(by=week)"),
     _case("Overview", weekly_impact, lambda c: ((c.filters, c.week), {}), _weekly_sql, _weekly_pd),
-    _case("Overview", p_chart, lambda c: ((c.filters.with_(end=c.week + dt.timedelta(days=6)),), {"weeks": 12}),
+    _case("Overview", p_chart, lambda c: ((c.filters, c.week, "golden_set"), {}),
           _pchart_sql, _pchart_pd),
     _case("Overview", week_training_effects, lambda c: ((c.filters, c.week), {}),
           lambda c: _prepost_sql(c.week, "golden_set", None), lambda f, c: _prepost_pd(f, c.week, "golden_set", None)),
@@ -274,12 +275,12 @@ CASES: list[Case] = [
     # ---- Learning curves
     _case("Learning", learning.learning_curves, _f, lambda c: (_BY_COHORT_WEEK, []),
           lambda f, c: _tenure_pd(f, by_trainee=False)),
-    _case("Learning", learning.time_to_proficiency, lambda c: ((c.filters,), {"target": 0.9, "min_reviews": 20}),
+    _case("Learning", learning.time_to_proficiency, lambda c: ((c.filters,), {"rule": learning.Proficiency(target=0.9, min_reviews=20)}),
           lambda c: (_BY_TRAINEE_WEEK, []), lambda f, c: _tenure_pd(f, by_trainee=True)),
-    _case("Learning", learning.proficiency_curve, lambda c: ((c.filters,), {"target": 0.9, "min_reviews": 20}),
+    _case("Learning", learning.proficiency_curve, lambda c: ((c.filters,), {"rule": learning.Proficiency(target=0.9, min_reviews=20)}),
           lambda c: (_BY_TRAINEE_WEEK, []), lambda f, c: _tenure_pd(f, by_trainee=True)),
     _case("Learning", learning.compare_cohorts,
-          lambda c: ((c.cohorts[0], c.cohorts[1], c.filters), {"target": 0.9, "min_reviews": 20}),
+          lambda c: ((c.cohorts[0], c.cohorts[1], c.filters), {"rule": learning.Proficiency(target=0.9, min_reviews=20)}),
           lambda c: (_BY_TRAINEE_WEEK, []), lambda f, c: _tenure_pd(f, by_trainee=True)),
     # ---- Weak spots (golden set, the page's defaults)
     _case("Weak spots", weak_spots, lambda c: ((c.filters.with_(source="golden_set"),),
@@ -292,6 +293,27 @@ CASES: list[Case] = [
                         WHERE source = 'golden_set' AND market = ? AND policy = ? AND NOT correct GROUP BY 1, 2""",
                      list(c.cell)),
           lambda f, c: _cell_pd(f, c)),
+    # ---- Tests and certification (by cohort, the page's default)
+    _case("Tests", tests_page.certification_pass_rates, lambda c: ((c.filters,), {"by": "cohort"}),
+          lambda c: ("SELECT kind, attempt, count(*), avg(score / max_score) FROM assessments GROUP BY 1, 2", []),
+          lambda f, c: f["assessments"].groupby(["kind", "attempt"])["score"].agg(["size", "mean"])),
+    _case("Tests", tests_page.time_to_certification, lambda c: ((c.filters,), {"by": "cohort"}),
+          lambda c: ("SELECT kind, attempt, count(*), avg(score / max_score) FROM assessments GROUP BY 1, 2", []),
+          lambda f, c: f["assessments"].groupby(["kind", "attempt"])["score"].agg(["size", "mean"])),
+    # ---- Item health (the page's default rules)
+    _case("Item health", items.item_health, lambda c: ((c.filters.with_(source="golden_set"),), {}),
+          lambda c: ("""SELECT item_id, count(*), sum(correct::INT) FROM decisions
+                        WHERE source = 'golden_set' AND item_id IS NOT NULL GROUP BY 1""", []),
+          lambda f, c: _d(f)[_d(f)["source"] == "golden_set"].groupby("item_id")["correct"].agg(["size", "sum"])),
+    _case("Item health", auditors.auditor_severity, lambda c: ((c.filters,), {}),
+          lambda c: ("""SELECT reviewer_id, market, policy, date_trunc('week', date), count(*), sum(correct::INT)
+                        FROM decisions WHERE source = 'qa_audit' AND reviewer_id IS NOT NULL GROUP BY ALL""", []),
+          lambda f, c: _d(f)[_d(f)["source"] == "qa_audit"].groupby(["reviewer_id", "market", "policy"])["correct"]
+          .agg(["size", "sum"])),
+    _case("Item health", auditors.auditor_agreement, _f,
+          lambda c: ("""SELECT item_id, trainee_id, count(DISTINCT reviewer_id) FROM decisions
+                        WHERE source = 'qa_audit' AND reviewer_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1""", []),
+          lambda f, c: _d(f)[_d(f)["source"] == "qa_audit"].groupby(["item_id", "trainee_id"]).size()),
     # ---- Calibration
     _case("Calibration", cal.sessions, _f, _calibration_sql, _calibration_pd),
     _case("Calibration", cal.session_agreement, lambda c: ((c.session_id,), {}),
@@ -319,7 +341,8 @@ def _cell_pd(f: Frames, c: Context) -> Any:
 
 
 PANDAS_COLUMNS = {
-    "decisions": ["trainee_id", "date", "policy", "correct", "source", "market", "given_label", "expected_label"],
+    "decisions": ["trainee_id", "date", "policy", "correct", "source", "market", "given_label", "expected_label",
+                  "item_id", "reviewer_id"],
 }
 
 

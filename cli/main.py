@@ -16,13 +16,16 @@ from pathlib import Path
 import duckdb
 
 from access.roles import RolesError, cli_user, roles_file
-from cli import reports
+from cli import reports, rollup
 from data_sources.contract import DATASETS
+from data_sources.engines import EngineError
 from data_sources.imports import import_path
 from data_sources.label_order import save_order, saved_order, stored_labels
 from data_sources.log import history
 from data_sources.plan import CLI_REMEDIES, ImportRefused, Placement, mapping_named, saved_mappings
 from data_sources.readers import NotATable
+from data_sources.rollup_import import import_rollups, is_rollup_folder
+from data_sources.rollup_job import RollupError
 from data_sources.sample import load_sample, remove_sample
 from data_sources.sheets import SheetsError, import_sheet
 from data_sources.store import Store, StoreError, cli_memory_limit, db_path, explain_failure, open_store
@@ -61,8 +64,10 @@ def _open(args: argparse.Namespace, *, batch: bool = True, create: bool = True) 
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    files = _files(args.paths)
-    if not files:
+    # A folder written by `uplift rollup` is imported whole (data_sources/rollup_import.py).
+    folders = [Path(p) for p in args.paths if is_rollup_folder(Path(p))]
+    files = _files([p for p in args.paths if Path(p) not in folders])
+    if not files and not folders:
         print(f"no .csv, .tsv or .xlsx files found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
     if args.label_order and args.dataset not in (None, "calibration"):
@@ -85,6 +90,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 r.message += ". " + _command_that_imports(f, r.placement, args)
         failed += _print_results(done)
         results.extend(done)
+    # Rollup folders after the files, so that a roster imported alongside is there to check them against.
+    for folder in folders:
+        failed += _print_results([import_rollups(con, folder, user=args.user)])
     calibration = [r for r in results if r.ok and r.dataset == "calibration"]
     if calibration:
         _label_order_after(con, args.label_order)
@@ -262,6 +270,8 @@ def _sample_arguments(p: argparse.ArgumentParser) -> None:
 
 COMMANDS = (
     Command("import", "import CSV/TSV/XLSX files or folders of them", "import", cmd_import, _import_arguments),
+    Command("rollup", "roll raw decisions (Parquet or CSV in a lakehouse) up into a folder to import, on DuckDB "
+            "or Spark", "import", rollup.cmd_rollup, rollup.rollup_arguments),
     Command("sheets", "import every worksheet of a Google Sheet", "import", cmd_sheets, _sheets_arguments),
     Command("imports", "the import log", "view", cmd_imports),
     Command("undo", "take an import back", "undo", cmd_undo, _undo_arguments),
@@ -307,7 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 3
         args.user = who.email
         return int(command.run(args))
-    except (StoreError, ImportRefused, NotATable, SheetsError, RolesError, reports.ReportError) as exc:
+    except (StoreError, ImportRefused, NotATable, SheetsError, RolesError, reports.ReportError, RollupError,
+            EngineError) as exc:
         print(f"uplift: {exc}", file=sys.stderr)
         return 1
     except duckdb.Error as exc:

@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 
 from data_sources.contract import DATASETS
+from data_sources.rollups import LAKE_COUNTS
 from data_sources.schema import column_types
 
 
@@ -29,12 +30,14 @@ def rejected(con: duckdb.DuckDBPyConnection, import_id: int) -> pd.DataFrame:
 
 
 def dataset_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Rows per dataset and the dates they span, for the Home page."""
+    """Rows per dataset and the dates they span, for the Home page; `rollups`: the decisions the rollup
+    folder in use sums up."""
     parts = []
     for name in DATASETS:
         has_date = "date" in column_types(name)
         span = "min(date), max(date)" if has_date else "NULL::DATE, NULL::DATE"
         parts.append(f"SELECT '{name}' AS dataset, count(*) AS rows, {span} FROM {name}")
+    parts.append(LAKE_COUNTS)
     frame = con.execute(" UNION ALL ".join(parts)).df()
     frame.columns = ["dataset", "rows", "first_date", "last_date"]
     return frame

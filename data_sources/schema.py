@@ -10,6 +10,7 @@ import secrets
 import duckdb
 
 from data_sources.contract import DATASETS
+from data_sources.rollups import CONFUSIONS
 
 # Typed tables, one per dataset. `import_id` says which import a row came from (for undo and tracing).
 _DATASET_DDL = {
@@ -154,6 +155,38 @@ def _v7(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE {table} ADD COLUMN audience VARCHAR")
 
 
+def _v8(con: duckdb.DuckDBPyConnection) -> None:
+    # Rollup a weak spot's confusions and error types read (they read raw decisions before), filled here
+    # from the store's decisions and roster by its definition (data_sources/rollups.py); rebuilt with decision_daily by imports/undo.
+    con.execute("""
+        CREATE TABLE decision_confusions (date DATE NOT NULL, market VARCHAR NOT NULL, policy VARCHAR NOT NULL,
+            source source_t NOT NULL, project VARCHAR, cohort VARCHAR, expected_label VARCHAR,
+            given_label VARCHAR, error_type VARCHAR, errors BIGINT NOT NULL)""")
+    con.execute(f"INSERT INTO decision_confusions {CONFUSIONS.sql()}")
+    # Rollup folders written by `uplift rollup` and loaded by `uplift import DIR`: their rows, by import,
+    # beside the store's own. The latest folder not undone is added to the rollups above.
+    con.execute("""
+        CREATE TABLE rollup_manifests (import_id INTEGER PRIMARY KEY, folder VARCHAR NOT NULL,
+            manifest VARCHAR NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_daily (trainee_id VARCHAR NOT NULL, date DATE NOT NULL,
+            policy VARCHAR NOT NULL, source source_t NOT NULL, market VARCHAR NOT NULL, project VARCHAR,
+            reviewed BIGINT NOT NULL, correct BIGINT NOT NULL, import_id INTEGER NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_tenure (trainee_id VARCHAR NOT NULL, week INTEGER NOT NULL,
+            source source_t NOT NULL, market VARCHAR NOT NULL, reviewed BIGINT NOT NULL, correct BIGINT NOT NULL,
+            import_id INTEGER NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_totals (trainee_id VARCHAR NOT NULL, policy VARCHAR NOT NULL,
+            source source_t NOT NULL, market VARCHAR NOT NULL, project VARCHAR, reviewed BIGINT NOT NULL,
+            correct BIGINT NOT NULL, import_id INTEGER NOT NULL)""")
+    con.execute("""
+        CREATE TABLE lake_decision_confusions (date DATE NOT NULL, market VARCHAR NOT NULL,
+            policy VARCHAR NOT NULL, source source_t NOT NULL, project VARCHAR, cohort VARCHAR,
+            expected_label VARCHAR, given_label VARCHAR, error_type VARCHAR, errors BIGINT NOT NULL,
+            import_id INTEGER NOT NULL)""")
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
@@ -162,6 +195,7 @@ MIGRATIONS = [
     (5, "row owners, for exact undo", _v5),
     (6, "rows skipped as missing; names of saved mappings", _v6),
     (7, "trainings: audience (how attendees were chosen)", _v7),
+    (8, "confusions rollup; imported rollup folders", _v8),
 ]
 LATEST = MIGRATIONS[-1][0]
 

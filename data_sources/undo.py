@@ -19,7 +19,13 @@ import duckdb
 from access.roles import os_user
 from data_sources.keys import key_sql
 from data_sources.plan import ImportRefused
-from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
+from data_sources.rollups import (
+    AFFECTS_ROLLUP,
+    LAKE_DATASET,
+    forget_lake_import,
+    live_manifest,
+    rebuild_decision_daily,
+)
 from data_sources.schema import column_types
 from data_sources.store import WRITE_LOCK, WriteFailed, bump_data_version, scalar, transaction
 
@@ -33,6 +39,8 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, *, user: str | None = N
         dataset, status, source = row
         if status != "active":
             raise ImportRefused(f"import #{import_id} ({source}) was already undone")
+        if dataset == LAKE_DATASET:
+            return undo_rollups(con, import_id, source, user)
         try:
             removed, restored = _undo_in_transaction(con, dataset, import_id, user)
         except WriteFailed as exc:
@@ -110,3 +118,17 @@ def _drop_orphans(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int) 
     con.execute(f"DROP TABLE {died}")
     con.execute(f"DROP TABLE {back}")
     return removed, restored
+
+
+def undo_rollups(con: duckdb.DuckDBPyConnection, import_id: int, source: str, user: str | None) -> str:
+    """A rollup folder's import (data_sources/rollup_import.py): its rows go; an earlier folder's come back.
+    Called holding WRITE_LOCK."""
+    with transaction(con):
+        was_live = live_manifest(con) == import_id
+        removed = forget_lake_import(con, import_id)
+        con.execute("UPDATE imports SET status = 'undone', undone_at = ?, undone_by = ? WHERE import_id = ?",
+                    [dt.datetime.now(), user or os_user(), import_id])
+        bump_data_version(con)
+        live = live_manifest(con)
+    back = f"; the rollups of import #{live} are in use again" if was_live and live is not None else ""
+    return f"import #{import_id} ({source}) undone: {removed} rollup rows removed{back}."

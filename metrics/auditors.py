@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from metrics.agreement import Kappa, cohen_kappa
-from metrics.filters import RESOLVED_DECISIONS, Filters, where
+from metrics.filters import Filters, resolved_with
 from metrics.rates import add_rate_columns
 from metrics.stats import benjamini_hochberg, beta_binomial_strength, shrink
 
@@ -46,9 +46,7 @@ class AuditorRules:
 
 def _audits(filters: Filters) -> tuple[str, list[object]]:
     """QA audits with an auditor under the filters (the source is always qa_audit here)."""
-    w = where(filters.with_(source="qa_audit"), alias="r", trainee_alias="r")
-    return (f"WITH r AS ({RESOLVED_DECISIONS}), a AS (SELECT r.* FROM r WHERE r.reviewer_id IS NOT NULL AND {w.sql})",
-            w.params)
+    return resolved_with(filters, "qa_audit", "reviewer_id", "a")
 
 
 def _strata(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:

@@ -44,6 +44,15 @@ RESOLVED_DECISIONS = f"""
 """
 
 
+def resolved_with(filters: Filters, source: Source, column: str, name: str) -> tuple[str, list[object]]:
+    """`WITH r AS (RESOLVED_DECISIONS), {name} AS (...)`: the decisions of `source` under the filters that
+    have a `column` (item_id, reviewer_id), and its parameters. `column` and `name` are literals of the caller."""
+    assert column.isidentifier() and name.isidentifier(), "identifiers come from code, never from data"
+    w = where(filters.with_(source=source), alias="r", trainee_alias="r")
+    return (f"WITH r AS ({RESOLVED_DECISIONS}), {name} AS (SELECT r.* FROM r WHERE r.{column} IS NOT NULL "
+            f"AND {w.sql})", w.params)
+
+
 def within_markets(filters: Filters, allowed: tuple[str, ...]) -> Filters:
     """The filters as a person limited to `allowed` markets may use them: markets they picked outside
     their own are dropped, and picking none means all of theirs. No limit (empty `allowed`): unchanged."""

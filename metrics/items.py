@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from metrics.filters import RESOLVED_DECISIONS, Filters, where
+from metrics.filters import Filters, resolved_with
 from metrics.rates import add_rate_columns
 from metrics.stats import benjamini_hochberg, beta_binomial_prior, shrink
 
@@ -61,9 +61,7 @@ def _empty() -> pd.DataFrame:
 
 def _golden(filters: Filters) -> tuple[str, list[object]]:
     """The golden-set decisions with an item id under the filters (source is always golden_set here)."""
-    w = where(filters.with_(source="golden_set"), alias="r", trainee_alias="r")
-    return (f"WITH r AS ({RESOLVED_DECISIONS}), g AS (SELECT r.* FROM r WHERE r.item_id IS NOT NULL AND {w.sql})",
-            w.params)
+    return resolved_with(filters, "golden_set", "item_id", "g")
 
 
 def _item_counts(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:

@@ -129,10 +129,20 @@ def fitted(fits: list[CohortFit], weeks: np.ndarray | list[float] | range,
 # ------------------------------------------------------------------------------------ proficiency
 
 
+@dataclass(frozen=True)
+class Proficiency:
+    """When a trainee counts as proficient: in the first tenure week whose rolling `window_weeks` accuracy
+    (that week and the ones before it) reaches `target` on at least `min_reviews` reviews, within the first
+    `max_weeks` tenure weeks. One rule for the time to proficiency, its curve and the cohort comparisons."""
+
+    target: float = 0.90
+    min_reviews: int = 20
+    window_weeks: int = 2
+    max_weeks: int = 52
+
+
 def _durations(
-    con: duckdb.DuckDBPyConnection, filters: Filters, target: float, min_reviews: int, window_weeks: int,
-    max_weeks: int,
-    max_unseen_weeks: int = 2,
+    con: duckdb.DuckDBPyConnection, filters: Filters, rule: Proficiency, max_unseen_weeks: int = 2,
 ) -> pd.DataFrame:
     """Per trainee: trainee_id, cohort, week (tenure week proficiency was reached, or last seen with
     reviews when not reached: censored), reached.
@@ -147,7 +157,7 @@ def _durations(
         WITH per AS ({per_sql})
         SELECT per.trainee_id, {COHORT_SQL} AS cohort, per.week, per.reviewed, per.correct
         FROM per JOIN trainees t USING (trainee_id)"""
-    params = [max_weeks, max_unseen_weeks, filters.start, max_unseen_weeks, *w.params]
+    params = [rule.max_weeks, max_unseen_weeks, filters.start, max_unseen_weeks, *w.params]
     # As Arrow, the trainee ids dictionary-encoded there: turning half a million id and cohort strings
     # into pandas' cost more than the query (10M decisions: 0.17 s against 0.06 s).
     with warnings.catch_warnings():
@@ -172,22 +182,22 @@ def _durations(
     trainees = pd.Series(cohorts, index=pd.Index(ids[order], name="trainee_id"))
     rows = codes
     cols = weekly.column("week").to_numpy().astype(int)
-    n = np.zeros((len(trainees), max_weeks))
-    c = np.zeros((len(trainees), max_weeks))
+    n = np.zeros((len(trainees), rule.max_weeks))
+    c = np.zeros((len(trainees), rule.max_weeks))
     np.add.at(n, (rows, cols), weekly.column("reviewed").to_numpy().astype(float))
     np.add.at(c, (rows, cols), weekly.column("correct").to_numpy().astype(float))
-    # Rolling sums over the last `window_weeks` tenure weeks (weeks without reviews count as zero).
+    # Rolling sums over the last `rule.window_weeks` tenure weeks (weeks without reviews count as zero).
     cn = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(n, axis=1)], axis=1)
     cc = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(c, axis=1)], axis=1)
-    end = np.arange(1, max_weeks + 1)
-    start = np.maximum(end - window_weeks, 0)
+    end = np.arange(1, rule.max_weeks + 1)
+    start = np.maximum(end - rule.window_weeks, 0)
     roll_n = cn[:, end] - cn[:, start]
     roll_c = cc[:, end] - cc[:, start]
     with np.errstate(divide="ignore", invalid="ignore"):
-        hit = (roll_n >= min_reviews) & (roll_c >= target * roll_n)
+        hit = (roll_n >= rule.min_reviews) & (roll_c >= rule.target * roll_n)
     reached = hit.any(axis=1)
     first = np.argmax(hit, axis=1)
-    last_seen = max_weeks - 1 - np.argmax(n[:, ::-1] > 0, axis=1)
+    last_seen = rule.max_weeks - 1 - np.argmax(n[:, ::-1] > 0, axis=1)
     return pd.DataFrame({
         "trainee_id": trainees.index.to_numpy(),
         "cohort": trainees.to_numpy(),
@@ -205,23 +215,20 @@ def time_to_proficiency(
     con: duckdb.DuckDBPyConnection,
     filters: Filters = ALL,
     *,
-    target: float = 0.90,
-    min_reviews: int = 20,
-    window_weeks: int = 2,
-    max_weeks: int = 52,
+    rule: Proficiency = Proficiency(),
     n_boot: int = 1000,
     seed: int = 0,
 ) -> pd.DataFrame:
     """How many weeks does each cohort take to reach proficiency?
 
-    A trainee is proficient in the first tenure week whose rolling `window_weeks` accuracy (that week and
-    the ones before it) reaches `target` on >= `min_reviews` reviews. Trainees with more than two weeks of
+    A trainee is proficient by `rule` (Proficiency: the first tenure week whose rolling accuracy reaches the
+    target on enough reviews). Trainees with more than two weeks of
     tenure when the data (or the filter's date range) begin are left out: their first weeks are unseen. Those not there yet are censored at
     their last tenure week with reviews. Per cohort: trainees, reached, median_weeks among those who
     reached it (with a percentile bootstrap over trainees: median_low, median_high) -- biased low while
     many are still on the way -- and the Kaplan-Meier median, which counts the censored (km_median with
     its interval from the log-log band: km_low, km_high; nan when fewer than half have reached it)."""
-    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    dur = _durations(con, filters, rule)
     rng = np.random.default_rng(seed)
     rows = []
     for cohort, g in dur.groupby("cohort", sort=True):
@@ -270,17 +277,14 @@ def proficiency_curve(
     con: duckdb.DuckDBPyConnection,
     filters: Filters = ALL,
     *,
-    target: float = 0.90,
-    min_reviews: int = 20,
-    window_weeks: int = 2,
-    max_weeks: int = 52,
+    rule: Proficiency = Proficiency(),
 ) -> pd.DataFrame:
     """What share of each cohort has reached proficiency by each tenure week?
 
     1 - Kaplan-Meier survival (so trainees still on the way count until they are last seen), with the
     log-log interval. Columns: cohort, week, share_reached, low, high, at_risk (still being followed and
     not yet proficient at the start of that week)."""
-    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    dur = _durations(con, filters, rule)
     frames = []
     for cohort, g in dur.groupby("cohort", sort=True):
         weeks = g["week"].to_numpy(float)
@@ -323,14 +327,11 @@ def compare_cohorts(
     cohort_b: str,
     filters: Filters = ALL,
     *,
-    target: float = 0.90,
-    min_reviews: int = 20,
-    window_weeks: int = 2,
-    max_weeks: int = 52,
+    rule: Proficiency = Proficiency(),
 ) -> CohortComparison:
     """Does one cohort reach proficiency sooner than another? Log-rank (Mantel-Cox) test on the
     proficiency durations of `time_to_proficiency`, censored trainees included."""
-    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    dur = _durations(con, filters, rule)
     a = dur[dur["cohort"] == cohort_a]
     b = dur[dur["cohort"] == cohort_b]
 
@@ -368,16 +369,13 @@ def compare_all_cohorts(
     con: duckdb.DuckDBPyConnection,
     filters: Filters = ALL,
     *,
-    target: float = 0.90,
-    min_reviews: int = 20,
-    window_weeks: int = 2,
-    max_weeks: int = 52,
+    rule: Proficiency = Proficiency(),
 ) -> AllCohorts:
     """Do the cohorts reach proficiency at different paces at all, before any two are compared? The
     k-sample log-rank test (statsmodels' survdiff) on `time_to_proficiency`'s durations, censored included."""
     from statsmodels.duration.survfunc import survdiff
 
-    dur = _durations(con, filters, target, min_reviews, window_weeks, max_weeks)
+    dur = _durations(con, filters, rule)
     if not dur.empty and dur["reached"].any():
         # A cohort whose trainees all left the data before anyone reached proficiency is never at risk at an
         # event time: it carries no information and makes the statistic's covariance singular.

@@ -1,7 +1,7 @@
 """Quality and accuracy rates, by any grouping, with counts and Wilson intervals.
 
 Quality is the share of `qa_audit` decisions judged correct, accuracy the share of `golden_set` ones.
-Everything here reads the rollup `decision_daily`; only `cell_detail` in weak_spots drills into decisions.
+Everything here reads the rollup `decision_daily`; `cell_detail` in weak_spots also reads `decision_confusions`.
 """
 
 from __future__ import annotations

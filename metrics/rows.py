@@ -23,6 +23,7 @@ class Rows:
     total: int  # item-level decisions behind the figure
     people: int  # distinct trainees among them
     counted: int  # reviews that came as pre-aggregated counts (no rows to list)
+    in_folder: int = 0  # reviews summed up in the rollup folder in use (their raw rows are in its input files)
 
     @property
     def shown(self) -> int:
@@ -58,4 +59,20 @@ def decisions_behind(
         [*c.params, *person],
     ).fetchone()
     return Rows(frame[ROW_COLUMNS] if not frame.empty else pd.DataFrame(columns=ROW_COLUMNS),
-                int(head[0]) if head else 0, int(head[1]) if head else 0, int(counted[0]) if counted else 0)
+                int(head[0]) if head else 0, int(head[1]) if head else 0, int(counted[0]) if counted else 0,
+                _in_folder(con, filters, trainee_id))
+
+
+def _in_folder(con: duckdb.DuckDBPyConnection, filters: Filters, trainee_id: str | None) -> int:
+    """Reviews under the filters that the rollup folder in use sums up (`uplift import DIR`), 0 without one."""
+    c = where(filters, alias="c", trainee_alias="c")
+    person = "AND c.trainee_id = ?" if trainee_id is not None else ""
+    row = con.execute(
+        f"""WITH c AS (SELECT l.trainee_id, l.date, l.policy, l.source, l.reviewed, l.market, l.project,
+                              {COHORT_SQL} AS cohort
+                       FROM lake_decision_daily l LEFT JOIN trainees t USING (trainee_id)
+                       WHERE l.import_id = (SELECT max(import_id) FROM rollup_manifests))
+            SELECT coalesce(sum(c.reviewed), 0) FROM c WHERE {c.sql} {person}""",
+        [*c.params, *([trainee_id] if trainee_id is not None else [])],
+    ).fetchone()
+    return int(row[0]) if row else 0

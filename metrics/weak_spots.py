@@ -1,6 +1,6 @@
 """Weak spots: market x policy cells doing worse than the same policy elsewhere, and what goes wrong there.
 
-The map reads the rollup `decision_daily`; only the drill-down (`cell_detail`) touches `decisions`.
+The map reads the rollup `decision_daily`; the drill-down (`cell_detail`) also reads `decision_confusions`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import words
-from metrics.filters import RESOLVED_DECISIONS, Filters, Source, where
+from metrics.filters import Filters, Source, where
 from metrics.rates import RATE_COLUMNS, add_rate_columns, lead_measure, trainee_join
 from metrics.stats import benjamini_hochberg, beta_binomial_prior, shrink, two_proportion_test
 
@@ -142,23 +142,24 @@ class CellDetail:
 def cell_detail(con: duckdb.DuckDBPyConnection, filters: Filters, market: str, policy: str) -> CellDetail:
     """What are the errors in this market x policy cell, and how has it moved week by week?
 
-    Confusions and error types count wrong decisions in `decisions` (item level); the trend sums the
-    rollup. Same measure rule as weak_spots (filters.source, else the one with the most reviews)."""
+    Confusions and error types count wrong decisions from the rollup `decision_confusions` (which holds
+    the cohort, so the sidebar's filters apply); the trend sums the daily rollup. Same measure rule as
+    weak_spots (filters.source, else the one with the most reviews)."""
     source = _source(con, filters)
     cell = filters.with_(source=source, markets=(market,), policies=(policy,))
     w = where(cell, alias="r", trainee_alias="r")
 
     def errors(cols: str, condition: str, group: str) -> pd.DataFrame:
         # cols, condition and group are literals below; the filter condition comes from where().
-        sql = f"WITH r AS ({RESOLVED_DECISIONS}) SELECT {cols} FROM r WHERE {w.sql} AND NOT r.correct AND {condition} GROUP BY {group}"
+        sql = f"SELECT {cols} FROM decision_confusions r WHERE {w.sql} AND {condition} GROUP BY {group}"
         return con.execute(sql, w.params).df()
 
     confusions = errors(
-        "r.expected_label, r.given_label, count(*) AS n",
+        "r.expected_label, r.given_label, sum(r.errors) AS n",
         "r.expected_label IS NOT NULL AND r.given_label IS NOT NULL",
         "1, 2",
     )
-    error_types = errors("r.error_type, count(*) AS n", "r.error_type IS NOT NULL", "1")
+    error_types = errors("r.error_type, sum(r.errors) AS n", "r.error_type IS NOT NULL", "1")
     wd = where(cell)
     trend = con.execute(
         f"""SELECT CAST(date_trunc('week', d.date) AS DATE) AS week, sum(d.reviewed) AS reviewed,

@@ -31,3 +31,26 @@ def empty_store() -> Iterator[Store]:
     store = open_store(":memory:")
     yield store
     store.close()
+
+
+# Spark's first queries compile and warm up the JVM: on a busy 2-core machine a first small rollup has taken
+# 100-200 s, more than the 300 s default leaves once a module's fixtures are counted in.
+SPARK_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.timeout(SPARK_TIMEOUT))
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local[2] SparkSession for the test run (it takes 5-7 s to start, longer on a busy machine), with
+    the rollup job's own settings: UTC, no UI, few shuffle partitions, the loopback address. Fails, not
+    skips, without pyspark or Java: `make test` installs both (`-m "not spark"` leaves these tests out)."""
+    from data_sources.engines import start_spark
+
+    session = start_spark("local[2]")
+    yield session
+    session.stop()

@@ -264,19 +264,22 @@ def attendee_slopes(frame: pd.DataFrame, measure: str) -> alt.TopLevelMixin:
 
 # ----------------------------------------------------------------------------------- Learning curves
 
+def _cohort_emphasis(highlight: str | None) -> tuple[Any, Any]:
+    """Colour and line width per cohort: with `highlight`, that cohort strong and the others thin and grey,
+    so the one that matters can be picked out of eight; without, a colour per cohort."""
+    if highlight is None:
+        return alt.Color("cohort:N", title="Cohort"), alt.value(2)
+    strong = f"datum.cohort == {highlight!r}"
+    return (alt.when(strong).then(alt.value(PALETTE[0])).otherwise(alt.value(GREY)),
+            alt.when(strong).then(alt.value(3.5)).otherwise(alt.value(1.2)))
+
+
 def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float,
                     highlight: str | None = None) -> alt.TopLevelMixin:
     """Rate by tenure week per cohort with Wilson bands (a `metrics.learning.learning_curves` frame), the
     chosen fitted curve dashed, and the proficiency target. With `highlight`, that cohort is drawn strong
     (with its band) and the others thin and grey, so the one that matters can be picked out of eight."""
-    colour: Any
-    width: Any
-    if highlight is not None:
-        strong = f"datum.cohort == {highlight!r}"
-        colour = alt.when(strong).then(alt.value(PALETTE[0])).otherwise(alt.value(GREY))
-        width = alt.when(strong).then(alt.value(3.5)).otherwise(alt.value(1.2))
-    else:
-        colour, width = alt.Color("cohort:N", title="Cohort"), alt.value(2)
+    colour, width = _cohort_emphasis(highlight)
     base = alt.Chart(curves).encode(x=alt.X("week:Q", title="Tenure week", axis=alt.Axis(tickMinStep=1)))
     banded = base.transform_filter(f"datum.cohort == {highlight!r}") if highlight is not None else base
     band = banded.mark_area(opacity=0.15).encode(
@@ -301,14 +304,7 @@ def learning_curves(curves: pd.DataFrame, fitted: pd.DataFrame, target: float,
 def proficiency_curve(km: pd.DataFrame, highlight: str | None = None) -> alt.TopLevelMixin:
     """Share of each cohort proficient by tenure week, 1 - Kaplan-Meier, with its band; with `highlight`
     that cohort strong with its band, the others thin and grey (as on the learning curves)."""
-    colour: Any
-    width: Any
-    if highlight is not None:
-        strong = f"datum.cohort == {highlight!r}"
-        colour = alt.when(strong).then(alt.value(PALETTE[0])).otherwise(alt.value(GREY))
-        width = alt.when(strong).then(alt.value(3.5)).otherwise(alt.value(1.2))
-    else:
-        colour, width = alt.Color("cohort:N", title="Cohort"), alt.value(2)
+    colour, width = _cohort_emphasis(highlight)
     base = alt.Chart(km).encode(x=alt.X("week:Q", title="Tenure week", axis=alt.Axis(tickMinStep=1)))
     banded = base.transform_filter(f"datum.cohort == {highlight!r}") if highlight is not None else base
     band = banded.mark_area(opacity=0.15, interpolate="step-after").encode(

@@ -36,6 +36,9 @@ def _rows_dialog(f: Filters, trainee_id: str | None, week: dt.date | None, what:
         parts.append(f"the newest {rows.shown:,} shown here (the download has them too)")
     if rows.counted:
         parts.append(f"plus {words.count(rows.counted, 'review')} that came as counts, with no rows to list")
+    if rows.in_folder:
+        parts.append(f"plus {words.count(rows.in_folder, 'review')} summed up in the rollup folder in use, whose "
+                     "raw rows stay in its input files")
     st.caption("; ".join(parts) + ".")
     if rows.frame.empty:
         st.info("No item-level decisions behind this figure.")

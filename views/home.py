@@ -22,7 +22,8 @@ def empty_store() -> None:
 def loaded(counts: pd.DataFrame) -> None:
     left, mid, right = st.columns(3)
     by_dataset = counts.set_index("dataset")
-    reviewed = int(by_dataset.loc["decisions", "rows"]) + int(by_dataset.loc["decision_counts", "rows"])
+    # "rollups": decisions summed up in a rollup folder (`uplift rollup`), whose raw rows are not in the store.
+    reviewed = int(by_dataset["rows"].reindex(["decisions", "decision_counts", "rollups"], fill_value=0).sum())
     left.metric("Decision rows", f"{reviewed:,}")
     mid.metric("Trainees on the roster", f"{int(by_dataset.loc['trainees', 'rows']):,}")
     right.metric("Trainings", f"{int(by_dataset.loc['trainings', 'rows']):,}")

@@ -13,14 +13,14 @@ from ui import charts, downloads, filters, presenter, show
 from ui.cache import derived, measure
 
 
-def controls() -> tuple[float, int]:
+def controls() -> learning.Proficiency:
     left, right = st.columns(2)
     target = left.slider("Proficiency target (rolling two-week accuracy)", min_value=0.50, max_value=0.99,
                          value=0.90, step=0.01, key="target", format="%.2f",
                          bind="query-params")
     min_reviews = int(right.number_input("Minimum reviews in the two-week window", min_value=1, max_value=1000,
                                          value=20, step=5, key="min_reviews"))
-    return float(target), min_reviews
+    return learning.Proficiency(target=float(target), min_reviews=min_reviews)
 
 
 def without_small_cohorts(curves: pd.DataFrame, proficiency: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -61,12 +61,12 @@ def curves_section(curves: pd.DataFrame, target: float) -> str:
     return str(highlight)
 
 
-def proficiency_section(proficiency: pd.DataFrame, f: Filters, target: float, min_reviews: int,
+def proficiency_section(proficiency: pd.DataFrame, f: Filters, rule: learning.Proficiency,
                         highlight: str) -> None:
     st.subheader("Time to proficiency")
     st.caption(
-        f"Proficient = the first tenure week whose rolling two-week accuracy reaches {target:.0%} on at least "
-        f"{min_reviews} reviews. Only trainees who started after the data begins are counted (earlier weeks unseen)."
+        f"Proficient = the first tenure week whose rolling two-week accuracy reaches {rule.target:.0%} on at least "
+        f"{rule.min_reviews} reviews. Only trainees who started after the data begins are counted (earlier weeks unseen)."
     )
     table = tables.proficiency_table(proficiency)
     show.table(table, key="proficiency_table")
@@ -77,7 +77,7 @@ def proficiency_section(proficiency: pd.DataFrame, f: Filters, target: float, mi
         "median also counts trainees not there yet (censored at the last week they were seen)."
     )
     with st.spinner("Estimating proficiency curves"):
-        km = measure(learning.proficiency_curve, f, target=target, min_reviews=min_reviews)
+        km = measure(learning.proficiency_curve, f, rule=rule)
     show.chart(charts.proficiency_curve, km[km["cohort"].isin(proficiency["cohort"])], highlight=highlight,
                key="proficiency_curve", name="proficiency_curve")
 
@@ -95,12 +95,12 @@ def _sooner(c: learning.CohortComparison) -> str:
     return c.cohort_a if c.reached_a / c.trainees_a >= c.reached_b / c.trainees_b else c.cohort_b
 
 
-def comparison_section(cohorts: list[str], f: Filters, target: float, min_reviews: int) -> None:
+def comparison_section(cohorts: list[str], f: Filters, rule: learning.Proficiency) -> None:
     st.subheader("Compare two cohorts")
     if len(cohorts) < 2:
         st.info("Only one cohort is measured under these filters: there is nothing to compare it with.")
         return
-    every = measure(learning.compare_all_cohorts, f, target=target, min_reviews=min_reviews)
+    every = measure(learning.compare_all_cohorts, f, rule=rule)
     st.markdown(tables.all_cohorts_words(every))
     a_col, b_col = st.columns(2)
     cohort_a = a_col.selectbox("Cohort", cohorts, index=0, key="compare_a", bind="query-params")
@@ -108,7 +108,7 @@ def comparison_section(cohorts: list[str], f: Filters, target: float, min_review
     if cohort_a == cohort_b:
         st.info("Pick two different cohorts to compare.")
         return
-    cmp = measure(learning.compare_cohorts, cohort_a, cohort_b, f, target=target, min_reviews=min_reviews)
+    cmp = measure(learning.compare_cohorts, cohort_a, cohort_b, f, rule=rule)
     a, b = show.esc(cohort_a), show.esc(cohort_b)
     if not cmp.enough_data:
         st.info(f"Not enough trainees reached proficiency in {a} and {b} to compare them.")
@@ -130,10 +130,10 @@ def main() -> None:
     st.caption("Accuracy (golden-set and QA decisions pooled) by week of tenure, per cohort, with 95% Wilson bands; "
                "dashed lines are the fitted curves. Week 0 is a trainee's first seven days.")
     f = filters.current()
-    target, min_reviews = controls()
+    rule = controls()
     with st.spinner("Computing learning curves"):
         curves = measure(learning.learning_curves, f)
-        proficiency = measure(learning.time_to_proficiency, f, target=target, min_reviews=min_reviews)
+        proficiency = measure(learning.time_to_proficiency, f, rule=rule)
     if curves.empty:
         st.info("No decisions by trainees with a start date match these filters, so there is no learning curve to "
                 "draw. Widen the filters in the sidebar, or import a roster with start dates on the Data page.")
@@ -143,14 +143,14 @@ def main() -> None:
         st.info(f"Every cohort under these filters has fewer than {presenter.MIN_GROUP} trainees, so nothing is "
                 "shown while presenting.")
         return
-    highlight = curves_section(curves, target)
+    highlight = curves_section(curves, rule.target)
     if proficiency.empty:
         st.subheader("Time to proficiency")
         st.info("No trainee under these filters started while the data was being collected, so time to proficiency "
                 "cannot be measured.")
         return
-    proficiency_section(proficiency, f, target, min_reviews, highlight)
-    comparison_section(proficiency["cohort"].tolist(), f, target, min_reviews)
+    proficiency_section(proficiency, f, rule, highlight)
+    comparison_section(proficiency["cohort"].tolist(), f, rule)
 
 
 main()

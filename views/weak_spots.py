@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import tables, words
+from data_sources.rollups import live_manifest
+from metrics import raw_decisions, tables, words
 from metrics import weak_spots as ws
 from metrics.filters import Filters
 from metrics.rates import lead_measure, reviews_by_source
@@ -102,6 +103,21 @@ def cell_detail(spots: pd.DataFrame, f: Filters, min_reviewed: int, fdr: float) 
             cell_trend(detail, r, f)
         with why_col:
             cell_errors(detail)
+        if measure(live_manifest) is not None and not presenter.is_on():  # raw rows stay out of presenter mode
+            lake_rows(f.with_(source=detail.source), market, policy)
+
+
+def lake_rows(f: Filters, market: str, policy: str) -> None:
+    """With a rollup folder in use the store holds no raw rows for its decisions: they are read from the
+    folder's input files when this machine can reach them (metrics/raw_decisions.py)."""
+    with st.expander("Wrong decisions in this cell from the rollup folder's raw files (latest first)"):
+        raw = measure(raw_decisions.wrong_decisions, f, market, policy)
+        for note in raw.notes:
+            st.text(note)  # names a path from the data: text, never Markdown
+        if raw.rows.empty:
+            st.info("No raw wrong decisions to show for this cell under these filters.")
+        else:
+            show.table(raw.rows, key="cell_raw_decisions")
 
 
 def cell_trend(detail: ws.CellDetail, r: pd.Series, f: Filters) -> None:

@@ -153,3 +153,15 @@ def test_roles_apply_to_the_cli(db, tmp_path, monkeypatch, capsys):
     store = open_store(db)
     assert store.con.execute("SELECT imported_by FROM imports").fetchall() == [("ana@example.com",)]
     store.close()
+
+
+def test_the_installed_command_runs_from_any_folder(tmp_path: Path) -> None:
+    """`make run` starts with `.venv/bin/uplift sample --if-empty`: the console script finds every package the
+    command imports through the install, not through the working directory (pyproject's package list)."""
+    script = Path(sys.executable).parent / "uplift"
+    if not script.exists():
+        pytest.skip("the project is not installed into this Python (make install does it)")
+    done = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "rollup" in done.stdout and "report" in done.stdout

@@ -12,7 +12,7 @@ import pytest
 from data_sources import imports
 from data_sources.contract import AUDIENCES, DATASETS, detect_dataset
 from data_sources.imports import import_path
-from data_sources.schema import MIGRATIONS, column_types, migrate
+from data_sources.schema import LATEST, MIGRATIONS, column_types, migrate
 from data_sources.store import open_store
 from data_sources.templates import template_csv
 from metrics.selection import AUDIENCE_NAMES
@@ -93,11 +93,11 @@ def test_migration_7_adds_the_column_to_a_store_that_lacks_it(tmp_path):
     con.execute("INSERT INTO trainings (training_id, date, kind, title, import_id) VALUES ('T0', DATE '2026-01-05', "
                 "'onboarding', 'Class', 0)")
     assert "audience" not in [r[0] for r in con.execute("DESCRIBE trainings").fetchall()]
-    assert migrate(con) == 7
+    assert migrate(con) == LATEST
     assert con.execute("SELECT training_id, audience FROM trainings").fetchall() == [("T0", None)]
     replaced = [r[0] for r in con.execute("DESCRIBE trainings__replaced").fetchall()]
     assert "audience" in replaced
-    assert migrate(con) == 7  # applied once
+    assert migrate(con) == LATEST  # applied once
 
 
 def test_the_template_docs_and_vocabulary_agree():

@@ -14,6 +14,7 @@ from data_sources.store import Store, open_store
 from metrics.curves import exp_rise
 from metrics.filters import Filters
 from metrics.learning import (
+    Proficiency,
     compare_cohorts,
     fit_curves,
     fitted,
@@ -80,7 +81,7 @@ def test_trainees_who_started_before_the_data_are_left_out(store: Store) -> None
 
 
 def test_proficiency_needs_enough_reviews(store: Store) -> None:
-    ttp = time_to_proficiency(store.cursor(), Filters(), min_reviews=41, n_boot=50)
+    ttp = time_to_proficiency(store.cursor(), Filters(), rule=Proficiency(min_reviews=41), n_boot=50)
     assert (ttp["reached"] == 0).all() and ttp["km_median"].isna().all()
 
 
@@ -137,8 +138,9 @@ def test_sample_fast_cohort_reaches_proficiency_sooner(sample_con: duckdb.DuckDB
     from sample_data import planted
 
     ttp = time_to_proficiency(
-        sample_con, Filters(), target=planted.PROFICIENCY_ACCURACY, min_reviews=planted.PROFICIENCY_MIN_REVIEWS,
-        window_weeks=planted.PROFICIENCY_WINDOW_WEEKS, n_boot=300,
+        sample_con, Filters(), rule=Proficiency(target=planted.PROFICIENCY_ACCURACY,
+                                               min_reviews=planted.PROFICIENCY_MIN_REVIEWS,
+                                               window_weeks=planted.PROFICIENCY_WINDOW_WEEKS), n_boot=300,
     ).set_index("cohort")
     if planted.FAST_COHORT not in ttp.index:
         pytest.skip("sample exports not generated yet")

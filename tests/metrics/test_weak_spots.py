@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from data_sources.rollups import CONFUSIONS
 from data_sources.sample import EXPORTS as SAMPLE_EXPORTS
 from data_sources.store import Store, open_store
 from metrics.filters import Filters, Source
@@ -59,6 +60,8 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
         ("T-VN", D(2026, 3, 5), HS, False, "qa_audit", "escalate", "violating", "other", "VN"),
         ("T-TH", D(2026, 3, 5), HS, False, "golden_set", "violating", "non_violating", "other", "TH"),
     ])  # fmt: skip
+    # The confusions rollup from the hand-built decisions (the daily rollup above is hand-built too).
+    c.execute(f"INSERT INTO decision_confusions {CONFUSIONS.sql()}")
     yield c
     store.close()
 
