@@ -35,13 +35,20 @@ COHORT_SQL = "coalesce(t.cohort, strftime(t.start_date, '%Y-%m'))"
 
 # Item-level decisions with market and project resolved as in the rollup (a decision without one takes its
 # trainee's) and the trainee's cohort, under one alias `r` for where(filters, alias="r", trainee_alias="r").
-RESOLVED_DECISIONS = f"""
+def resolved_decisions(relation: str = "decisions") -> str:
+    """RESOLVED_DECISIONS over another relation with the decisions' columns (a rollup folder's typed raw
+    files, metrics/raw_decisions.py). `relation` is a name from code, never from data."""
+    assert relation.isidentifier(), "relations are fixed identifiers"
+    return f"""
     SELECT d.decision_id, d.trainee_id, d.date, d.policy, CAST(d.source AS VARCHAR) AS source, d.correct,
            d.item_id, d.given_label, d.expected_label, d.reviewer_id, d.error_type,
            coalesce(d.market, t.market, 'Unknown') AS market, coalesce(d.project, t.project) AS project,
            {COHORT_SQL} AS cohort
-    FROM decisions d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
+    FROM {relation} d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
 """
+
+
+RESOLVED_DECISIONS = resolved_decisions()
 
 
 def resolved_with(filters: Filters, source: Source, column: str, name: str) -> tuple[str, list[object]]:

@@ -15,19 +15,9 @@ from data_sources import manifest as M
 from data_sources.engines import column_kind
 from data_sources.rollup_job import typed_decisions_sql
 from data_sources.rollups import live_manifest
-from metrics.filters import COHORT_SQL, Filters, where
+from metrics.filters import RESOLVED_DECISIONS, Filters, resolved_decisions, where
 
 RAW_COLUMNS = ["date", "source", "item_id", "expected_label", "given_label", "error_type", "found_in"]
-
-# Decisions with market and project resolved as in the rollups (a decision without one takes its trainee's)
-# and the trainee's cohort, under one alias for where(). {decisions} is the store's table or the typed view
-# of a rollup folder's raw files.
-_RESOLVED = """
-    SELECT d.date, CAST(d.source AS VARCHAR) AS source, d.item_id, d.expected_label, d.given_label, d.error_type,
-           d.policy, d.correct, coalesce(d.market, t.market, 'Unknown') AS market,
-           coalesce(d.project, t.project) AS project, {cohort} AS cohort
-    FROM {decisions} d LEFT JOIN trainees t ON t.trainee_id = d.trainee_id
-"""
 
 
 @dataclass(frozen=True)
@@ -50,7 +40,7 @@ def wrong_decisions(
     raw files behind the imported rollups (the measure: filters.source, as weak_spots.cell_detail chose it)."""
     cell = filters.with_(source=filters.source or "golden_set", markets=(market,), policies=(policy,))
     w = where(cell, alias="r", trainee_alias="r")
-    frames = [_select(con, _RESOLVED.format(decisions="decisions", cohort=COHORT_SQL), w.sql, w.params, "store", limit)]
+    frames = [_select(con, RESOLVED_DECISIONS, w.sql, w.params, "store", limit)]
     notes: list[str] = []
     live = live_manifest(con)
     if live is not None:
@@ -101,7 +91,7 @@ def _from_lake(con: duckdb.DuckDBPyConnection, import_id: int, condition: str, p
         described = con.execute(f"DESCRIBE SELECT * FROM {reader}", [[str(f) for f in files]]).fetchall()
         columns = {str(r[0]): column_kind(str(r[1])) for r in described}
         typed = f"(SELECT * FROM ({typed_decisions_sql(columns, 'raw_decisions')}) WHERE problem IS NULL)"
-        frame = _select(con, _RESOLVED.format(decisions="typed", cohort=COHORT_SQL), condition, params, "raw files", limit,
+        frame = _select(con, resolved_decisions("typed"), condition, params, "raw files", limit,
                         prefix=f"WITH raw_decisions AS (SELECT * FROM {reader}), typed AS {typed}",
                         prefix_params=[[str(f) for f in files]])
     except duckdb.Error as exc:

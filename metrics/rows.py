@@ -50,29 +50,26 @@ def decisions_behind(
             SELECT {", ".join(f"r.{c}" for c in ROW_COLUMNS)} FROM r WHERE {w.sql} {one}
             ORDER BY r.date DESC, r.trainee_id, r.decision_id LIMIT ?""", [*w.params, *person, limit],
     ).df()
-    # Pre-aggregated counts take their trainee's market and project, as in the rollup.
-    c = where(filters, alias="c", trainee_alias="c")
-    counted = con.execute(
-        f"""WITH c AS (SELECT dc.trainee_id, dc.date, dc.policy, dc.source, dc.reviewed, t.market, t.project, {COHORT_SQL} AS cohort
-                       FROM decision_counts dc LEFT JOIN trainees t USING (trainee_id))
-            SELECT coalesce(sum(c.reviewed), 0) FROM c WHERE {c.sql} {"AND c.trainee_id = ?" if person else ""}""",
-        [*c.params, *person],
-    ).fetchone()
     return Rows(frame[ROW_COLUMNS] if not frame.empty else pd.DataFrame(columns=ROW_COLUMNS),
-                int(head[0]) if head else 0, int(head[1]) if head else 0, int(counted[0]) if counted else 0,
-                _in_folder(con, filters, trainee_id))
+                int(head[0]) if head else 0, int(head[1]) if head else 0,
+                _reviews(con, _COUNTS, filters, trainee_id), _reviews(con, _FOLDER, filters, trainee_id))
 
 
-def _in_folder(con: duckdb.DuckDBPyConnection, filters: Filters, trainee_id: str | None) -> int:
-    """Reviews under the filters that the rollup folder in use sums up (`uplift import DIR`), 0 without one."""
+# Reviews that have no rows to list, as `c` with the columns where() filters on: pre-aggregated counts (they
+# take their trainee's market and project, as in the rollup), and the rollup folder in use (`uplift import
+# DIR`; none without one).
+_COUNTS = f"""SELECT dc.trainee_id, dc.date, dc.policy, dc.source, dc.reviewed, t.market, t.project,
+                     {COHORT_SQL} AS cohort
+              FROM decision_counts dc LEFT JOIN trainees t USING (trainee_id)"""
+_FOLDER = f"""SELECT l.trainee_id, l.date, l.policy, l.source, l.reviewed, l.market, l.project, {COHORT_SQL} AS cohort
+              FROM lake_decision_daily l LEFT JOIN trainees t USING (trainee_id)
+              WHERE l.import_id = (SELECT max(import_id) FROM rollup_manifests)"""
+
+
+def _reviews(con: duckdb.DuckDBPyConnection, source: str, filters: Filters, trainee_id: str | None) -> int:
+    """Reviews under the filters (of one trainee when given) in `source`, one of the relations above."""
     c = where(filters, alias="c", trainee_alias="c")
     person = "AND c.trainee_id = ?" if trainee_id is not None else ""
-    row = con.execute(
-        f"""WITH c AS (SELECT l.trainee_id, l.date, l.policy, l.source, l.reviewed, l.market, l.project,
-                              {COHORT_SQL} AS cohort
-                       FROM lake_decision_daily l LEFT JOIN trainees t USING (trainee_id)
-                       WHERE l.import_id = (SELECT max(import_id) FROM rollup_manifests))
-            SELECT coalesce(sum(c.reviewed), 0) FROM c WHERE {c.sql} {person}""",
-        [*c.params, *([trainee_id] if trainee_id is not None else [])],
-    ).fetchone()
+    row = con.execute(f"WITH c AS ({source}) SELECT coalesce(sum(c.reviewed), 0) FROM c WHERE {c.sql} {person}",
+                      [*c.params, *([trainee_id] if trainee_id is not None else [])]).fetchone()
     return int(row[0]) if row else 0

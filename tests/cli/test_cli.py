@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 import cli
 from access.roles import os_user
+from tests.cli.held import held
 
 ROSTER = "trainee_id,market\nT1,TH\nT2,VN\n"
 
@@ -66,17 +66,7 @@ def test_corrupt_database_gets_a_way_back(tmp_path, capsys):
 
 
 def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_path):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, time
-            con = duckdb.connect({db!r})
-            print("holding", flush=True)
-            time.sleep(30)
-        """)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    with held(db):
         (tmp_path / "r.csv").write_text(ROSTER)
         started = time.monotonic()
         done = subprocess.run(
@@ -84,9 +74,6 @@ def test_cli_waits_for_a_database_held_by_another_process_then_says_so(db, tmp_p
             capture_output=True, text=True, timeout=60,
         )
         waited = time.monotonic() - started
-    finally:
-        holder.kill()
-        holder.wait()
     assert done.returncode == 1
     assert "in use by another Uplift process" in done.stderr and "Traceback" not in done.stderr
     assert waited >= 4  # it waited briefly before giving up

@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from data_sources.imports import import_path
 from data_sources.readers import read_upload, sweep_temp_files
 from data_sources.sample import load_sample
 from data_sources.store import StoreDamaged, open_store
+from tests.cli.held import held
 
 ROSTER = "trainee_id,market\nT1,TH\nT2,VN\n"
 
@@ -139,17 +139,7 @@ def test_a_block_with_a_bad_checksum_gets_one_message_naming_restore(good_db, tm
 
 def test_the_cli_says_it_is_waiting_for_a_held_database(tmp_path):
     db = tmp_path / "held.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, time
-            con = duckdb.connect({str(db)!r})
-            print("holding", flush=True)
-            time.sleep(30)
-        """)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    with held(db):
         (tmp_path / "r.csv").write_text(ROSTER)
         started = time.monotonic()
         done = subprocess.Popen(
@@ -161,9 +151,6 @@ def test_the_cli_says_it_is_waiting_for_a_held_database(tmp_path):
         told_at = time.monotonic()
         done.wait(timeout=60)
         ended_at = time.monotonic()
-    finally:
-        holder.kill()
-        holder.wait()
     assert "is in use by another process; waiting up to 5 s" in first
     # Said at the start of the 5 s wait, not after it (measured against the end, not the start: starting
     # Python and importing the command line takes a while on a busy machine).
