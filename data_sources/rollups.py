@@ -220,6 +220,84 @@ def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE IF EXISTS own_daily")
 
 
+# An import of decisions changes the date-keyed rollups only on the dates it brought or replaced rows on;
+# the rollups read from decision_daily then take the change in its sums (tenure and totals are sums of it).
+DATED = (DAILY, CONFUSIONS)
+SUMMED = (TENURE, TOTALS)
+
+
+def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int) -> None:
+    """After an import into `dataset` (inside its transaction): every rollup as `rebuild_decision_daily`
+    would leave it, recomputing only what the import can have changed. Decisions and decision counts touch
+    the dates of the rows they added or replaced; a roster touches every row (market, project, cohort and
+    tenure come from it), a rollup folder in use is summed with the store's own rows, and a first import
+    has nothing to keep: those rebuild."""
+    if dataset == "trainees" or live_manifest(con) is not None or _empty(con, DAILY):
+        rebuild_decision_daily(con)
+        return
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE rollup_dates AS SELECT DISTINCT date FROM (
+                SELECT date FROM {dataset} WHERE import_id = ?
+                UNION ALL SELECT date FROM {dataset}__replaced WHERE replaced_by = ?)""",
+        [import_id, import_id],
+    )
+    dated = {r: f"rollup_{r}" for r in ("decisions", "decision_counts")}
+    on_dates = "date IN (SELECT date FROM rollup_dates)"
+    try:
+        for relation, view in dated.items():
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {relation} WHERE {on_dates}")
+        cols = ", ".join(DAILY.column_names)
+        # The daily rows before (negated) and after: their sums are the change tenure and totals take.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_daily_change AS SELECT {cols} FROM {DAILY.name} WHERE {on_dates}")
+        con.execute("UPDATE rollup_daily_change SET reviewed = -reviewed, correct = -correct")
+        for rollup in DATED:
+            con.execute(f"DELETE FROM {rollup.name} WHERE {on_dates}")
+            _insert(con, rollup, rollup.sql(**dated))
+        con.execute(f"INSERT INTO rollup_daily_change SELECT {cols} FROM {DAILY.name} WHERE {on_dates}")
+        for rollup in SUMMED:
+            _add_change(con, rollup, rollup.sql(decision_daily="rollup_daily_change"))
+    finally:
+        for view in dated.values():
+            con.execute(f"DROP VIEW IF EXISTS {view}")
+        for table in ("rollup_dates", "rollup_daily_change", "rollup_change", "rollup_sums"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _empty(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> bool:
+    return con.execute(f"SELECT count(*) = 0 FROM {rollup.name}").fetchone() == (True,)
+
+
+def _add_change(con: duckdb.DuckDBPyConnection, rollup: Rollup, change: str) -> None:
+    """Add a change (signed sums by the rollup's keys) to a rollup read from decision_daily. A group whose
+    sums come to nothing stays only if some daily row still falls in it, as a rebuild would leave it."""
+    cols = ", ".join(rollup.column_names)
+    keys = ", ".join(rollup.keys)
+    sums = ", ".join(f"CAST(sum({m}) AS BIGINT) AS {m}" for m in rollup.measures)
+    same = " AND ".join(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in rollup.keys)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_change AS {change}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE rollup_sums AS SELECT {keys}, {sums} FROM (
+                SELECT {cols} FROM {rollup.name} t WHERE EXISTS (SELECT 1 FROM rollup_change c WHERE {same})
+                UNION ALL SELECT {cols} FROM rollup_change)
+            GROUP BY ALL"""
+    )
+    con.execute(f"DELETE FROM {rollup.name} t WHERE EXISTS (SELECT 1 FROM rollup_change c WHERE {same})")
+    nothing = " AND ".join(f"{m} = 0" for m in rollup.measures)
+    if con.execute(f"SELECT count(*) > 0 FROM rollup_sums WHERE {nothing}").fetchone() == (True,):
+        # Rare (a count of 0 reviewed, or every row of a group replaced): ask the daily rows themselves.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW rollup_daily_left AS SELECT * FROM {DAILY.name}
+                WHERE trainee_id IN (SELECT trainee_id FROM rollup_sums WHERE {nothing})"""
+        )
+        left = rollup.sql(decision_daily="rollup_daily_left")
+        con.execute(
+            f"""DELETE FROM rollup_sums t WHERE {nothing}
+                AND NOT EXISTS (SELECT 1 FROM ({left}) c WHERE {same})"""
+        )
+        con.execute("DROP VIEW rollup_daily_left")
+    _insert(con, rollup, "SELECT * FROM rollup_sums")
+
+
 def forget_lake_import(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
     """Take an imported rollup folder's rows out of the store and rebuild (inside the caller's transaction).
     Returns the number of rollup rows removed."""

@@ -13,7 +13,7 @@ from access.roles import os_user
 from data_sources.contract import Dataset
 from data_sources.keys import LABELLED, content_sql, key_sql
 from data_sources.plan import APP_REMEDIES, ImportRefused, Placement, Remedies
-from data_sources.rollups import AFFECTS_ROLLUP, rebuild_decision_daily
+from data_sources.rollups import AFFECTS_ROLLUP, update_rollups
 from data_sources.schema import column_types
 from data_sources.store import WRITE_LOCK, WriteFailed, bump_data_version, scalar, transaction
 from data_sources.validate import Validated, raw_json_sql, rejected_preview
@@ -149,7 +149,7 @@ def _write(
     _keep_rejected(con, v, import_id)
     if ds.name in AFFECTS_ROLLUP:
         report(0.8, "updating rollups")
-        rebuild_decision_daily(con)
+        update_rollups(con, ds.name, import_id)
     _log_import(con, v, written, user)
     bump_data_version(con)
     return _imported(result, v, written)

@@ -321,10 +321,10 @@ def test_failure_late_in_an_import_leaves_the_store_as_it_was(con, tmp_path, mon
     one(con, write(tmp_path, "roster.csv", ROSTER))
     before = snapshot(con)
 
-    def boom(_con):
+    def boom(*_args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writing, "rebuild_decision_daily", boom)
+    monkeypatch.setattr(writing, "update_rollups", boom)
     with pytest.raises(RuntimeError):
         one(con, write(tmp_path, "d.csv", DECISIONS))
     assert snapshot(con) == before
