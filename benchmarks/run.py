@@ -147,6 +147,7 @@ def child_import(folder: Path, db: Path, plain_db: Path) -> dict[str, Any]:
     store.close()
     peak = _peak_mib()
     gc.collect()
+    week = _appended_week(folder, db)
 
     # What a user would otherwise reach for: DuckDB's own reader into a file-backed table.
     plain = duckdb.connect(str(_fresh(plain_db)))
@@ -156,9 +157,43 @@ def child_import(folder: Path, db: Path, plain_db: Path) -> dict[str, Any]:
         plain_files[path.stem] = seconds
     checkpoint, _ = _timed(lambda: plain.execute("CHECKPOINT"))
     plain_files["decisions"] += checkpoint
+    week["plain"], _ = _timed(lambda: plain.execute("CREATE TABLE week AS FROM read_csv(?)", [week.pop("path")]))
     plain.close()
     return {"files": files, "total": total, "peak_mib": peak, "plain": plain_files, "memory_limit": cli_memory_limit(),
-            "db_bytes": db.stat().st_size, "plain_db_bytes": plain_db.stat().st_size}
+            "db_bytes": db.stat().st_size, "plain_db_bytes": plain_db.stat().st_size, "week": week}
+
+
+def _appended_week(folder: Path, db: Path) -> dict[str, Any]:
+    """The weekly import a team makes: the decisions of the data's last 7 days again, a week later and with new
+    ids, imported into a copy of the full store (the measures then read the store as it was)."""
+    import duckdb
+
+    from data_sources.imports import import_path
+    from data_sources.store import cli_memory_limit, open_store
+
+    path = folder / "appended-week.csv"
+    if not path.exists():
+        week = duckdb.connect()
+        week.execute(
+            """CREATE TABLE week AS SELECT 'W' || decision_id AS decision_id, * EXCLUDE (decision_id, date),
+                      CAST(date + 7 AS DATE) AS date
+               FROM read_csv($1) WHERE date > (SELECT max(date) FROM read_csv($1)) - INTERVAL 7 DAY""",
+            [str(folder / "decisions.csv")],
+        )
+        week.table("week").write_csv(str(path), header=True)
+        week.close()
+    copy = db.with_name(db.stem + "-week.duckdb")
+    shutil.copy(db, copy)
+    try:
+        store = open_store(copy, memory_limit=cli_memory_limit())
+        timer = _StageTimer(store.cursor())
+        seconds, results = _timed(lambda: import_path(timer, path, user="benchmark"))  # type: ignore[arg-type]
+        assert all(r.ok for r in results), [r.message for r in results]
+        store.close()
+    finally:
+        copy.unlink(missing_ok=True)
+        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+    return {"seconds": seconds, "rows": sum(r.added for r in results), "stages": dict(timer.stages), "path": str(path)}
 
 
 # ---- child: measures -----------------------------------------------------------------------------------
@@ -372,6 +407,11 @@ def report(runs: list[dict[str, Any]], seed: int) -> str:
             stages = ", ".join(f"{k} {v:.2f}" for k, v in sorted(f["stages"].items(), key=lambda kv: -kv[1]) if v >= 0.01)
             add(f"| {name} | {f['rows']:,} | {f['seconds']:.2f} | {stages} | {plain:.2f} | {_ratio(f['seconds'], plain)} |")
         add(f"| **all** | | **{imp['total']:.2f}** | | **{plain_total:.2f}** | **{_ratio(imp['total'], plain_total)}** |")
+        wk = imp.get("week")
+        if wk:
+            stages = ", ".join(f"{k} {v:.2f}" for k, v in sorted(wk["stages"].items(), key=lambda kv: -kv[1]) if v >= 0.01)
+            add(f"| a week appended to this store | {wk['rows']:,} | {wk['seconds']:.2f} | {stages} | "
+                f"{wk['plain']:.2f} | {_ratio(wk['seconds'], wk['plain'])} |")
         add("")
         pr = mes.get("pandas_read")
         add(f"Uplift's import ran as `uplift import` does, with DuckDB's memory capped at {imp.get('memory_limit', '1GB')} "
