@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import duckdb
+
 from data_sources.contract import DATASETS
 from data_sources.schema import column_types
 
@@ -30,6 +32,31 @@ def hashable_sql(column: str, alias: str) -> str:
     if column == "source":
         return f"CAST({alias}.source AS VARCHAR)"
     return f"{alias}.{column}"
+
+
+# The stored keys (`row_key`, schema migration 12) are DuckDB hashes: were an upgrade of DuckDB to hash
+# differently, every stored key would stop meeting the incoming ones and replaced rows would come in twice.
+# The hash of this probe is kept beside them, and a store whose probe no longer hashes the same is re-keyed.
+_PROBE = "uplift row key"
+
+
+def fill_row_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Key every dataset row (all of them) and keep the probe's hash with them."""
+    for dataset in DATASETS:
+        con.execute(f"UPDATE {dataset} SET row_key = {key_sql(dataset, dataset)}")
+    con.execute("DELETE FROM row_key_hash")
+    con.execute("INSERT INTO row_key_hash SELECT hash(?)", [_PROBE])
+
+
+def stored_key_sql(con: duckdb.DuckDBPyConnection, dataset: str, alias: str = "x") -> str:
+    """The natural key of stored rows, `{alias}.row_key`, once every row has it right: a store kept by a
+    DuckDB that hashed differently is re-keyed, and rows inserted without a key (by hand) get theirs."""
+    same = con.execute("SELECT probe = hash(?) FROM row_key_hash", [_PROBE]).fetchone()
+    if same != (True,):
+        fill_row_keys(con)
+    else:
+        con.execute(f"UPDATE {dataset} SET row_key = {key_sql(dataset, dataset)} WHERE row_key IS NULL")
+    return f"{alias}.row_key"
 
 
 _SAFE_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")

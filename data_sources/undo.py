@@ -111,8 +111,9 @@ def _drop_orphans(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int) 
             JOIN {died} USING (key) GROUP BY r.key"""
     )
     restored = len(con.execute(
-        f"""INSERT INTO {dataset} ({cols}, import_id)
-            SELECT {cols}, import_id FROM {dataset}__replaced WHERE rowid IN (SELECT rid FROM {back}) RETURNING 1"""
+        f"""INSERT INTO {dataset} ({cols}, import_id, row_key)
+            SELECT {cols}, import_id, {key_sql(dataset, 'x')} FROM {dataset}__replaced x
+            WHERE rowid IN (SELECT rid FROM {back}) RETURNING 1"""
     ).fetchall())
     con.execute(f"DELETE FROM {dataset}__replaced WHERE rowid IN (SELECT rid FROM {back})")
     con.execute(f"DROP TABLE {died}")

@@ -11,7 +11,7 @@ import duckdb
 
 from access.roles import os_user
 from data_sources.contract import Dataset
-from data_sources.keys import LABELLED, content_sql, key_sql
+from data_sources.keys import LABELLED, content_sql, stored_key_sql
 from data_sources.plan import APP_REMEDIES, ImportRefused, Placement, Remedies
 from data_sources.rollups import AFFECTS_ROLLUP, update_rollups
 from data_sources.schema import column_types
@@ -221,20 +221,29 @@ def _record_display_names(con: duckdb.DuckDBPyConnection, ds: Dataset, good: str
 
 def _match_store(con: duckdb.DuckDBPyConnection, ds: Dataset, good: str, matches: str) -> str:
     """A table of the incoming rows whose key is already in the store: (rn, rid of the stored row, key, the
-    stored row's import, same content?). Keys first (one hash over the key columns of the store), contents
-    only of the rows whose keys meet: when the incoming keys are new, no row's content is hashed at all."""
+    stored row's import, same content?). Keys first (the stored rows' kept keys), contents only of the rows
+    whose keys meet: when the incoming keys are new, no stored row is read beyond its key."""
+    empty = f"CREATE TEMP TABLE {matches} (rn BIGINT, rid BIGINT, key UBIGINT, owner INTEGER, same BOOLEAN)"
     if not scalar(con, f"SELECT count(*) > 0 FROM {ds.name}"):
-        con.execute(f"CREATE TEMP TABLE {matches} (rn BIGINT, rid BIGINT, key UBIGINT, owner INTEGER, same BOOLEAN)")
+        con.execute(empty)
         return matches
+    met = f"{matches}_met"
     con.execute(
-        f"""CREATE TEMP TABLE {matches} AS
-            WITH met AS (
-                SELECT g.rn, e.rid, key FROM {good} g
-                JOIN (SELECT rowid AS rid, {key_sql(ds.name, 'x')} AS key FROM {ds.name} x) e USING (key))
-            SELECT met.rn, met.rid, met.key, x.import_id AS owner,
-                   {content_sql(ds.name, 'g')} = {content_sql(ds.name, 'x')} AS same
-            FROM met JOIN {good} g USING (rn) JOIN {ds.name} x ON x.rowid = met.rid"""
+        f"""CREATE TEMP TABLE {met} AS SELECT g.rn, e.rid, key FROM {good} g
+            JOIN (SELECT rowid AS rid, {stored_key_sql(con, ds.name, 'x')} AS key FROM {ds.name} x) e USING (key)"""
     )
+    try:
+        if not scalar(con, f"SELECT count(*) > 0 FROM {met}"):
+            con.execute(empty)
+            return matches
+        con.execute(
+            f"""CREATE TEMP TABLE {matches} AS
+                SELECT met.rn, met.rid, met.key, x.import_id AS owner,
+                       {content_sql(ds.name, 'g')} = {content_sql(ds.name, 'x')} AS same
+                FROM {met} met JOIN {good} g USING (rn) JOIN {ds.name} x ON x.rowid = met.rid"""
+        )
+    finally:
+        con.execute(f"DROP TABLE {met}")
     return matches
 
 
@@ -274,8 +283,8 @@ def _insert_rows(
             select_cols.append(f"g.{c}")
     kept = f"ANTI JOIN (SELECT rn FROM {matches} WHERE same) m USING (rn)" if skip_unchanged else ""
     con.execute(
-        f"""INSERT INTO {ds.name} ({", ".join(cols)}, import_id)
-            SELECT {", ".join(select_cols)}, ? FROM {good} g {" ".join(joins)} {kept}""",
+        f"""INSERT INTO {ds.name} ({", ".join(cols)}, import_id, row_key)
+            SELECT {", ".join(select_cols)}, ?, g.key FROM {good} g {" ".join(joins)} {kept}""",
         [import_id],
     )
 
