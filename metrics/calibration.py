@@ -180,16 +180,15 @@ def _alpha_at_levels(
     label_sets, which = np.unique(has[:, :-1], axis=0, return_inverse=True)
     choices = [_level_of_labels(sorted(names[row], key=str), order) for row in label_sets]
     level_of = long.loc[new_group, keys].reset_index(drop=True)
-    level_of["choice"] = [choices[i] for i in which.ravel()]
+    level_of["label_set"] = which.ravel()
     out = df.merge(level_of, on=keys, how="left")
-    out["level"] = [c.level for c in out["choice"]]
-    for i in np.flatnonzero(out["level"].to_numpy() != "nominal"):
-        row = out.iloc[i]
+    out["level"] = [choices[k].level for k in out["label_set"]]
+    for i, row in out[out["level"] != "nominal"].iterrows():
         policy = row["policy"] if "policy" in keys and row["policy"] != NO_POLICY else None
-        alpha = _session_alpha(_session_rows(con, str(row["session_id"]), policy), row["choice"], n_boot, seed)
-        out.loc[out.index[i], ["alpha", "alpha_low", "alpha_high"]] = [
-            alpha.alpha.estimate, alpha.alpha.low, alpha.alpha.high]
-    return out.drop(columns="choice")
+        choice = choices[int(row["label_set"])]
+        alpha = _session_alpha(_session_rows(con, str(row["session_id"]), policy), choice, n_boot, seed)
+        out.loc[i, ["alpha", "alpha_low", "alpha_high"]] = [alpha.alpha.estimate, alpha.alpha.low, alpha.alpha.high]
+    return out.drop(columns="label_set")
 
 
 def _session_alpha(rows: pd.DataFrame, choice: LevelChoice, n_boot: int, seed: int) -> Alpha:
