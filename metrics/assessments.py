@@ -24,6 +24,7 @@ from metrics.inference import (
     StandardisedDifference,
     TwoSampleT,
     chi_square_proportions,
+    mean_t_interval,
     paired_comparison,
     standardised_difference,
     two_sample_t,
@@ -71,8 +72,7 @@ def normalised_change(before_pct: np.ndarray, after_pct: np.ndarray) -> np.ndarr
 
 def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
     """The mean of the finite values with its t interval (the paired t interval of values against 0)."""
-    v = np.asarray(values, float)
-    return paired_comparison(np.zeros(v.size), v, confidence=confidence).difference
+    return mean_t_interval(values, confidence=confidence)
 
 
 # Every attempt as a percentage of its maximum, with the trainee's market, project and cohort from the

@@ -275,6 +275,20 @@ def signed_rank(before: ArrayLike, after: ArrayLike, *, confidence: float = 0.95
     return SignedRank(w_plus, w_minus, n, p, _hodges_lehmann(d, confidence, exact), exact)
 
 
+def mean_t_interval(values: ArrayLike, *, confidence: float = 0.95) -> Interval:
+    """The mean of the finite values with its one-sample t interval (mean +- t(n-1) * sd / sqrt(n)); the
+    bounds are nan with fewer than 2 values or no spread. The paired comparison's interval of after - before,
+    without its tests: callers that want only the interval skip Wilcoxon's O(n^2) Walsh averages."""
+    d = _finite(values)
+    n = int(d.size)
+    mean = float(d.mean()) if n else NAN
+    sd = float(d.std(ddof=1)) if n >= 2 else NAN
+    if not sd > 0:
+        return Interval(estimate=mean, low=NAN, high=NAN)
+    half = _t_quantile(confidence, n - 1) * (sd / math.sqrt(n))
+    return Interval(estimate=mean, low=mean - half, high=mean + half)
+
+
 def paired_comparison(before: ArrayLike, after: ArrayLike, *, confidence: float = 0.95) -> PairedComparison:
     """Did the same units change from before to after? Paired t-test ("t(9) = 4.74") with the t interval
     of the mean difference, Cohen's d_z, and Wilcoxon's signed-rank test beside it."""
@@ -293,11 +307,9 @@ def paired_comparison(before: ArrayLike, after: ArrayLike, *, confidence: float 
     if not sd > 0:
         return PairedComparison(n, Interval(estimate=mean, low=NAN, high=NAN), sd, NAN, n - 1, NAN, NAN,
                                 wilcoxon, "every pair changed by the same amount: no spread to test against")
-    se = sd / math.sqrt(n)
-    t = mean / se
-    half = _t_quantile(confidence, n - 1) * se
+    t = mean / (sd / math.sqrt(n))
     return PairedComparison(
-        n=n, difference=Interval(estimate=mean, low=mean - half, high=mean + half), sd_difference=sd,
+        n=n, difference=mean_t_interval(d, confidence=confidence), sd_difference=sd,
         statistic=t, df=n - 1, p_value=float(2 * sps.t.sf(abs(t), n - 1)), d_z=mean / sd, wilcoxon=wilcoxon,
     )
 

@@ -555,7 +555,13 @@ def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray |
     # Search precision up to 10x the reviews: beyond that the rates show no spread beyond binomial
     # noise, the likelihood is flat and the optimum is wherever the optimiser stops.
     max_log_precision = math.log(10 * total)
-    failures = ns - xs
+    # Groups with the same (successes, n) add the same terms: each distinct pair is evaluated once and
+    # weighted by how often it occurs (a market's thousands of trainees share a few hundred pairs).
+    order = np.lexsort((ns, xs))
+    sx, sn = xs[order], ns[order]
+    first = np.flatnonzero(np.r_[True, (sx[1:] != sx[:-1]) | (sn[1:] != sn[:-1])])
+    ux, un, times = sx[first], sn[first], np.diff(np.r_[first, sx.size])
+    failures = un - ux
 
     def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
         # Beta-binomial log-likelihood without the binomial coefficient (constant in the parameters),
@@ -563,10 +569,10 @@ def beta_binomial_prior(successes: np.ndarray | Sequence[float], n: np.ndarray |
         mu = 1 / (1 + math.exp(-theta[0]))
         precision = math.exp(theta[1])
         a, b = mu * precision, (1 - mu) * precision
-        ll = float((special.betaln(xs + a, failures + b) - special.betaln(a, b)).sum())
-        common = special.digamma(a + b) - special.digamma(ns + a + b)
-        d_a = float((special.digamma(xs + a) - special.digamma(a) + common).sum())
-        d_b = float((special.digamma(failures + b) - special.digamma(b) + common).sum())
+        ll = float((times * (special.betaln(ux + a, failures + b) - special.betaln(a, b))).sum())
+        common = special.digamma(a + b) - special.digamma(un + a + b)
+        d_a = float((times * (special.digamma(ux + a) - special.digamma(a) + common)).sum())
+        d_b = float((times * (special.digamma(failures + b) - special.digamma(b) + common)).sum())
         grad = np.array([(d_a - d_b) * precision * mu * (1 - mu), d_a * a + d_b * b])
         return -ll, -grad
 

@@ -288,11 +288,11 @@ def _weakest_policies(cells: pd.DataFrame, min_policy_reviewed: int) -> pd.DataF
         market_rate[idx] = c[idx].sum() / total if total > 0 else math.nan
         strength[idx] = prior_strength(c[idx], n[idx])
     shrunk = (c + market_rate * strength) / (n + strength)  # posterior mean only: no interval needed
-    allp = pd.DataFrame({
-        "trainee_id": cells["trainee_id"].to_numpy(), "weakest_policy": cells["policy"].to_numpy(),
-        "weakest_policy_reviewed": cells["reviewed"].to_numpy(), "weakest_policy_rate": shrunk,
-        "weakest_policy_gap": shrunk - market_rate,
-    })
+    # The text columns as they are: through numpy they become objects, converted back row by row.
+    allp = cells[["trainee_id", "policy", "reviewed"]].set_axis(
+        ["trainee_id", "weakest_policy", "weakest_policy_reviewed"], axis=1).reset_index(drop=True)
+    allp["weakest_policy_rate"] = shrunk
+    allp["weakest_policy_gap"] = shrunk - market_rate
     allp = allp[allp["weakest_policy_reviewed"].to_numpy() >= min_policy_reviewed]
     if allp.empty:
         return pd.DataFrame(columns=cols)
