@@ -4,11 +4,14 @@ run, and a cache of measure results keyed on the store's data version."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import duckdb
 import streamlit as st
+from streamlit import runtime
+from streamlit.logger import get_logger
 
 from data_sources.store import (
     GATE,
@@ -23,6 +26,7 @@ from data_sources.store import (
 from metrics.stats import one_blas_thread
 
 T = TypeVar("T")
+_log = get_logger(__name__)  # Streamlit's: its level and format, in the server's log
 _local = threading.local()
 
 
@@ -76,10 +80,12 @@ def start_run() -> None:
 def version() -> int:
     """The store's data version, read once per script run: every measure of a run then comes from the same
     version, and a page with ten measures no longer queries it ten times (3 ms each on the server's busy core).
-    A run's thread can serve the next run too, hence start_run; an import in this run resets it (clear_caches)."""
+    A run's thread can serve the next run too, hence start_run; an import in this run resets it (clear_caches).
+    A version this process has not seen before (an import, here or from the command line) starts the warm-up."""
     known: int | None = getattr(_local, "version", None)
     if known is None:
         known = _local.version = data_version(con())
+        _warm_for(known)
     return known
 
 
@@ -96,8 +102,93 @@ def _cached(_fn: Callable[..., Any], name: str, data_version: int, args: tuple[A
 def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(con, *args, **kwargs)` through the cache. Results are small frames or dataclasses."""
     name = f"{fn.__module__}.{fn.__qualname__}"
-    result: T = _cached(fn, name, version(), args, tuple(sorted(kwargs.items())))
+    keyed = tuple(sorted(kwargs.items()))
+    _asked.remember(fn, name, args, keyed)
+    result: T = _cached(fn, name, version(), args, keyed)
     return result
+
+
+# ---- the warm-up after an import -------------------------------------------------------------------------
+# An import changes the data version, so every figure is computed again on its first view, and at 10M
+# decisions the heavy ones (the coaching list, item health) take seconds. What sessions asked for lately is
+# remembered here, and when a new version appears a background thread computes it again, most recent first,
+# so that the people who open those pages next find them ready. Nothing is shown from it: it fills the cache.
+
+ASKED_MAX = 64  # the measure calls remembered (a page asks for 3-12)
+# Whether to warm: None = only inside a Streamlit server (not in AppTest, whose runs must not share the CPU
+# with a warm-up they did not ask for); tests of the warm-up set True.
+WARM_UP: bool | None = None
+
+
+class _Asked:
+    """The measure calls asked for lately, most recent last, at most ASKED_MAX (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._calls: dict[tuple[str, tuple[Any, ...], tuple[Any, ...]], Callable[..., Any]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, fn: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> None:
+        key = (name, args, kwargs)
+        try:
+            hash(key)
+        except TypeError:
+            return  # arguments that cannot be told apart cheaply are not replayed
+        with self._lock:
+            self._calls.pop(key, None)
+            self._calls[key] = fn
+            while len(self._calls) > ASKED_MAX:
+                self._calls.pop(next(iter(self._calls)))
+
+    def latest_first(self) -> list[tuple[tuple[str, tuple[Any, ...], tuple[Any, ...]], Callable[..., Any]]]:
+        with self._lock:
+            return list(reversed(self._calls.items()))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+
+_asked = _Asked()
+_warm_lock = threading.Lock()
+_warm_state: dict[str, Any] = {"seen": None, "thread": None}
+
+
+def _warm_for(seen: int) -> None:
+    """Start the warm-up when `seen` is a version this process has not met (not on its first)."""
+    with _warm_lock:
+        before = _warm_state["seen"]
+        if before == seen:
+            return
+        _warm_state["seen"] = seen
+        if before is None or not (runtime.exists() if WARM_UP is None else WARM_UP):
+            return  # the process's first version (nothing was asked for yet), or not a server
+        thread = threading.Thread(target=_warm, args=(seen,), name="uplift-warm-up", daemon=True)
+        _warm_state["thread"] = thread
+    thread.start()
+
+
+def _warm(seen: int) -> None:
+    """Compute the remembered calls for version `seen`; stop if a newer version arrives meanwhile. A call
+    that fails is left for its page, which shows the failure where it belongs."""
+    began, ready = time.perf_counter(), 0
+    for (name, args, kwargs), fn in _asked.latest_first():
+        if _warm_state["seen"] != seen:
+            return
+        try:
+            _cached(fn, name, seen, args, kwargs)
+            ready += 1
+        except Exception:  # the page that asks for it again reports it
+            _log.info("warm-up: %s failed; its page will say why", name, exc_info=True)
+    _log.info("warm-up: %d figures ready for data version %d in %.1f s", ready, seen, time.perf_counter() - began)
+
+
+def warming(timeout: float | None = None) -> bool:
+    """Wait for the current warm-up (for tests and benchmarks); True when none is running."""
+    thread = _warm_state["thread"]
+    if thread is not None:
+        thread.join(timeout)
+        return not thread.is_alive()
+    return True
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -119,6 +210,7 @@ def derived(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def clear_caches() -> None:
+    """Forget every result (an import in this process): the next run reads the new version, which warms."""
     _local.version = None
     _cached.clear()
     _derived.clear()

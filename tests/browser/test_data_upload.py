@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 from tests.browser.conftest import assert_no_exception, screenshot, wait_for_app
@@ -40,3 +42,28 @@ def test_a_file_over_the_upload_limit_is_refused_with_a_message(page, tmp_path: 
     finally:
         server.process.terminate()
         server.process.wait(timeout=20)
+
+
+def test_an_import_on_the_data_page_warms_the_figures_people_looked_at(server, page, tmp_path: Path):
+    page.goto(f"{server.url}/overview")
+    wait_for_app(page)
+    page.get_by_text("Overview").first.wait_for()
+    assert_no_exception(page)
+    export = tmp_path / "roster_addendum.csv"
+    export.write_text("trainee_id,market,start_date\nW9001,TH,2026-11-09\n", encoding="utf-8")
+    page.goto(f"{server.url}/data")
+    wait_for_app(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(export))
+    page.get_by_text("1 ready").wait_for()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("imported as trainees").wait_for()
+    deadline = time.monotonic() + 60
+    while "figures ready for data version" not in server.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    log = server.log.read_text()
+    ready = re.findall(r"warm-up: (\d+) figures ready", log)
+    assert ready and int(ready[-1]) > 0, log[-2000:]
+    assert "missing ScriptRunContext" not in log and "Traceback" not in log, log[-2000:]
+    page.goto(f"{server.url}/overview")
+    wait_for_app(page)
+    assert_no_exception(page)

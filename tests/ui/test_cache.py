@@ -50,3 +50,37 @@ def test_a_run_reads_the_data_version_once_and_an_import_in_it_reads_it_again(ap
     bump_data_version(cache.con())  # an import in this run, which then clears the caches
     cache.clear_caches()
     assert cache.version() == before + 2
+
+
+def test_a_new_data_version_warms_what_sessions_asked_for(app_store: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from data_sources.store import data_version
+
+    monkeypatch.setattr(cache, "WARM_UP", True)
+    cache.clear_caches()
+    cache._asked.clear()
+    calls: list[tuple[int, int]] = []
+
+    def doubled(con: object, x: int) -> int:
+        calls.append((x, data_version(con)))  # type: ignore[arg-type]
+        return 2 * x
+
+    cache.start_run()
+    first = cache.version()
+    assert cache.measure(doubled, 21) == 42 and calls == [(21, first)]
+    bump_data_version(cache.con())  # an import, here or from the command line
+    cache.start_run()
+    assert cache.version() == first + 1  # the run that meets the new version starts the warm-up
+    assert cache.warming(timeout=30)
+    assert calls == [(21, first), (21, first + 1)]  # computed again, in the background
+    assert cache.measure(doubled, 21) == 42
+    assert len(calls) == 2  # ready when asked for
+
+
+def test_the_warm_up_remembers_the_latest_calls_only() -> None:
+    asked = cache._Asked()
+    for i in range(cache.ASKED_MAX + 5):
+        asked.remember(print, "f", (i,), ())
+    asked.remember(print, "f", (10,), ())  # asked again: the most recent now
+    asked.remember(print, "f", ([1],), ())  # unhashable arguments are not remembered
+    latest = [args for (_n, args, _k), _fn in asked.latest_first()]
+    assert len(latest) == cache.ASKED_MAX and latest[0] == (10,) and (4,) not in latest and (5,) in latest
