@@ -135,6 +135,30 @@ CONFUSIONS = Rollup(
     order="policy, market, date",
 )
 
+# Every QA audit of a decision (item_id x trainee_id) that two or more auditors judged, with the decisions'
+# columns: what the auditor-agreement measure pairs up (metrics/auditors.py), a few percent of the audits
+# (10M decisions: 0.18M rows of 7.7M audits). Not a sum, and built from the store's own decisions only:
+# item-level measures read raw decisions, which a rollup folder does not bring, so it has no lake table.
+AUDITED_TWICE = Rollup(
+    name="audited_twice",
+    columns=(("decision_id", "VARCHAR"), ("trainee_id", "VARCHAR"), ("date", "DATE"), ("policy", "VARCHAR"),
+             ("correct", "BOOLEAN"), ("source", "VARCHAR"), ("item_id", "VARCHAR"), ("given_label", "VARCHAR"),
+             ("expected_label", "VARCHAR"), ("reviewer_id", "VARCHAR"), ("error_type", "VARCHAR"),
+             ("market", "VARCHAR"), ("project", "VARCHAR")),
+    measures=(),
+    query="""
+    SELECT d.decision_id, d.trainee_id, d.date, d.policy, d.correct, d.source, d.item_id, d.given_label,
+           d.expected_label, d.reviewer_id, d.error_type, d.market, d.project
+    FROM {decisions} d JOIN (
+        SELECT item_id, trainee_id FROM {decisions}
+        WHERE source = 'qa_audit' AND item_id IS NOT NULL AND reviewer_id IS NOT NULL
+        GROUP BY item_id, trainee_id HAVING count(DISTINCT reviewer_id) > 1
+    ) twice ON twice.item_id = d.item_id AND twice.trainee_id = d.trainee_id
+    WHERE d.source = 'qa_audit' AND d.reviewer_id IS NOT NULL""",
+    by_month=False,
+    order="date, decision_id",
+)
+
 # In the order they are built: tenure and totals read the daily rollup.
 ROLLUPS = (DAILY, CONFUSIONS, TENURE, TOTALS)
 BY_NAME = {r.name: r for r in ROLLUPS}
@@ -199,8 +223,9 @@ def rebuild_decision_totals(con: duckdb.DuckDBPyConnection) -> None:
 def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every rollup from the store's raw rows and roster, plus the live rollup folder's rows
     (inside the caller's transaction)."""
-    for rollup in ROLLUPS:
+    for rollup in (*ROLLUPS, AUDITED_TWICE):
         con.execute(f"DELETE FROM {rollup.name}")
+    _insert(con, AUDITED_TWICE, AUDITED_TWICE.sql())
     live = live_manifest(con)
     if live is None:
         # The usual store: no rollup folder, so no union and no second grouping of millions of rows.
