@@ -135,9 +135,35 @@ CONFUSIONS = Rollup(
     order="policy, market, date",
 )
 
+# Every QA audit of a decision (item_id x trainee_id) that two or more auditors judged, with the decisions'
+# columns: what the auditor-agreement measure pairs up (metrics/auditors.py), a few percent of the audits
+# (10M decisions: 0.18M rows of 7.7M audits). Not a sum, and built from the store's own decisions only:
+# item-level measures read raw decisions, which a rollup folder does not bring, so it has no lake table.
+AUDITED_TWICE = Rollup(
+    name="audited_twice",
+    columns=(("decision_id", "VARCHAR"), ("trainee_id", "VARCHAR"), ("date", "DATE"), ("policy", "VARCHAR"),
+             ("correct", "BOOLEAN"), ("source", "VARCHAR"), ("item_id", "VARCHAR"), ("given_label", "VARCHAR"),
+             ("expected_label", "VARCHAR"), ("reviewer_id", "VARCHAR"), ("error_type", "VARCHAR"),
+             ("market", "VARCHAR"), ("project", "VARCHAR")),
+    measures=(),
+    query="""
+    SELECT d.decision_id, d.trainee_id, d.date, d.policy, d.correct, d.source, d.item_id, d.given_label,
+           d.expected_label, d.reviewer_id, d.error_type, d.market, d.project
+    FROM {decisions} d JOIN (
+        SELECT item_id, trainee_id FROM {decisions}
+        WHERE source = 'qa_audit' AND item_id IS NOT NULL AND reviewer_id IS NOT NULL
+        GROUP BY item_id, trainee_id HAVING count(DISTINCT reviewer_id) > 1
+    ) twice ON twice.item_id = d.item_id AND twice.trainee_id = d.trainee_id
+    WHERE d.source = 'qa_audit' AND d.reviewer_id IS NOT NULL""",
+    by_month=False,
+    order="date, decision_id",
+)
+
 # In the order they are built: tenure and totals read the daily rollup.
 ROLLUPS = (DAILY, CONFUSIONS, TENURE, TOTALS)
 BY_NAME = {r.name: r for r in ROLLUPS}
+# What the store keeps beside its raw rows: the rollups, and the audits auditor agreement pairs up.
+EVERY_ROLLUP = (*ROLLUPS, AUDITED_TWICE)
 
 AFFECTS_ROLLUP = frozenset({"decisions", "decision_counts", "trainees"})
 
@@ -199,8 +225,9 @@ def rebuild_decision_totals(con: duckdb.DuckDBPyConnection) -> None:
 def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every rollup from the store's raw rows and roster, plus the live rollup folder's rows
     (inside the caller's transaction)."""
-    for rollup in ROLLUPS:
+    for rollup in EVERY_ROLLUP:
         con.execute(f"DELETE FROM {rollup.name}")
+    _insert(con, AUDITED_TWICE, AUDITED_TWICE.sql())
     live = live_manifest(con)
     if live is None:
         # The usual store: no rollup folder, so no union and no second grouping of millions of rows.
@@ -256,11 +283,28 @@ def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int)
         con.execute(f"INSERT INTO rollup_daily_change SELECT {cols} FROM {DAILY.name} WHERE {on_dates}")
         for rollup in SUMMED:
             _add_change(con, rollup, rollup.sql(decision_daily="rollup_daily_change"))
+        if dataset == "decisions":
+            _update_audited_twice(con, import_id)
     finally:
-        for view in dated.values():
+        for view in (*dated.values(), "rollup_item_decisions"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in ("rollup_dates", "rollup_daily_change", "rollup_change", "rollup_sums"):
+        for table in ("rollup_dates", "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_items"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _update_audited_twice(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """The audits of the items (item x trainee) the import brought or replaced audits of, again."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE rollup_items AS SELECT DISTINCT item_id, trainee_id FROM (
+               SELECT item_id, trainee_id FROM decisions WHERE import_id = ?
+               UNION ALL SELECT item_id, trainee_id FROM decisions__replaced WHERE replaced_by = ?)
+           WHERE item_id IS NOT NULL""",
+        [import_id, import_id],
+    )
+    on_items = "(SELECT 1 FROM rollup_items i WHERE i.item_id = d.item_id AND i.trainee_id = d.trainee_id)"
+    con.execute(f"DELETE FROM {AUDITED_TWICE.name} d WHERE EXISTS {on_items}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rollup_item_decisions AS SELECT * FROM decisions d WHERE EXISTS {on_items}")
+    _insert(con, AUDITED_TWICE, AUDITED_TWICE.sql(decisions="rollup_item_decisions"))
 
 
 def _empty(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> bool:

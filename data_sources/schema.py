@@ -10,7 +10,7 @@ import secrets
 import duckdb
 
 from data_sources.contract import DATASETS
-from data_sources.rollups import CONFUSIONS
+from data_sources.rollups import AUDITED_TWICE, CONFUSIONS
 
 # Typed tables, one per dataset. `import_id` says which import a row came from (for undo and tracing).
 _DATASET_DDL = {
@@ -187,10 +187,22 @@ def _v8(con: duckdb.DuckDBPyConnection) -> None:
             import_id INTEGER NOT NULL)""")
 
 
+def _v9(con: duckdb.DuckDBPyConnection) -> None:
+    # The audits of decisions two or more auditors judged, which auditor agreement pairs up (it grouped
+    # every QA audit before: 7 s at 10M decisions); filled from the store's decisions by its definition
+    # (data_sources/rollups.py) and rebuilt with decision_daily by imports and undo.
+    con.execute("""
+        CREATE TABLE audited_twice (decision_id VARCHAR, trainee_id VARCHAR NOT NULL, date DATE NOT NULL,
+            policy VARCHAR NOT NULL, correct BOOLEAN NOT NULL, source source_t NOT NULL, item_id VARCHAR NOT NULL,
+            given_label VARCHAR, expected_label VARCHAR, reviewer_id VARCHAR NOT NULL, error_type VARCHAR,
+            market VARCHAR, project VARCHAR)""")
+    con.execute(f"INSERT INTO audited_twice {AUDITED_TWICE.sql()} ORDER BY {AUDITED_TWICE.order}")
+
+
 def _v12(con: duckdb.DuckDBPyConnection) -> None:
     # Each dataset row's natural key, kept (data_sources/keys.py row_keys): an import matches its rows with the
     # store's by this integer instead of hashing every stored row's key columns again (3 s of a weekly import
-    # at 10M decisions). Rows inserted without it are hashed when matched.
+    # at 10M decisions). Rows inserted without it (by hand) get theirs before an import matches.
     from data_sources.keys import fill_row_keys
 
     for dataset in DATASETS:
@@ -208,6 +220,7 @@ MIGRATIONS = [
     (6, "rows skipped as missing; names of saved mappings", _v6),
     (7, "trainings: audience (how attendees were chosen)", _v7),
     (8, "confusions rollup; imported rollup folders", _v8),
+    (9, "audits of decisions audited twice", _v9),
     (12, "each dataset row's natural key, kept", _v12),
 ]
 LATEST = MIGRATIONS[-1][0]

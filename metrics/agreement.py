@@ -2,7 +2,8 @@
 (unweighted, linear or quadratic weights) with its standard error and interval, and Krippendorff's alpha
 at the nominal, ordinal or interval level with missing ratings and a bootstrap interval.
 
-statsmodels computes kappa and its variances, the `krippendorff` package computes alpha; the bootstrap
+Kappa and its variances are statsmodels' formulas vectorised over a stack of tables (one kappa per
+auditor at once), tested against statsmodels; the `krippendorff` package computes alpha, and the bootstrap
 over units is vectorised here (one matrix product for every resample), tested against the package.
 Missing ratings are None or nan. No SQL, no Streamlit.
 """
@@ -143,38 +144,103 @@ def kappa_from_table(
     in order. `weights` is "none", "linear", "quadratic", or a k x k matrix of disagreement weights
     (0 on the diagonal; scaled so the largest is 1, as the variance formula assumes). No items, or both
     raters using one and the same category (chance agreement 1), give nan with a reason."""
-    from statsmodels.stats.inter_rater import cohens_kappa  # statsmodels is slow to import: only here
-
     t = np.asarray(table, dtype=float)
     if t.ndim != 2 or t.shape[0] != t.shape[1]:
         raise ValueError("a kappa table is square: the same categories for both raters")
     k = t.shape[0]
     name = "custom" if isinstance(weights, np.ndarray) else weights
-    disagreement = _disagreement(weights, k)
     n = round(float(t.sum()))
     cats = tuple(categories) or tuple(range(k))
-
-    def empty(reason: str, p_o: float = NAN, p_e: float = NAN) -> Kappa:
-        return Kappa(Interval.missing(), NAN, NAN, NAN, NAN, n, p_o, p_e, name, level, cats, reason)
-
+    r = kappas(t[None], weights=weights, confidence=confidence).iloc[0]
     if n == 0:
-        return empty("no item was labelled by both")
-    p = t / t.sum()
-    agree = 1 - disagreement
-    p_o = float((agree * p).sum())
-    p_e = float((agree * np.outer(p.sum(axis=1), p.sum(axis=0))).sum())
-    if math.isclose(p_e, 1.0):
-        return empty("both used one and the same label: chance agreement is total", p_o, p_e)
-    with np.errstate(invalid="ignore"):  # a variance of 0 (perfect agreement) rounds below 0: nan, handled below
-        res = cohens_kappa(t, weights=disagreement) if name != "none" else cohens_kappa(t)
-    kappa, se, se0 = float(res.kappa), float(res.std_kappa), float(res.std_kappa0)
-    half = float(sps.norm.ppf(1 - (1 - confidence) / 2)) * se
-    z = kappa / se0 if se0 > 0 else NAN
+        reason = "no item was labelled by both"
+    elif math.isnan(r["kappa"]):
+        reason = "both used one and the same label: chance agreement is total"
+    else:
+        reason = ""
     return Kappa(
-        kappa=Interval(estimate=kappa, low=max(kappa - half, -1.0), high=min(kappa + half, 1.0)),
-        se=se, se_null=se0, z=z, p_value=float(2 * sps.norm.sf(abs(z))) if math.isfinite(z) else NAN,
-        n=n, observed_agreement=p_o, expected_agreement=p_e, weights=name, level=level, categories=cats,
+        kappa=Interval(estimate=float(r["kappa"]), low=float(r["low"]), high=float(r["high"])),
+        se=float(r["se"]), se_null=float(r["se_null"]), z=float(r["z"]), p_value=float(r["p_value"]), n=n,
+        observed_agreement=float(r["observed_agreement"]), expected_agreement=float(r["expected_agreement"]),
+        weights=name, level=level, categories=cats, reason=reason,
     )
+
+
+KAPPAS_COLUMNS = ["kappa", "low", "high", "se", "se_null", "z", "p_value", "observed_agreement",
+                  "expected_agreement"]
+
+
+def kappas(
+    tables: np.ndarray, *, weights: Weights | np.ndarray = "none", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Cohen's kappa for each of a stack of k x k tables of counts (m x k x k; rows: first rater), one
+    row each, columns KAPPAS_COLUMNS: the estimate with its interval (clipped to [-1, 1]), standard
+    errors, the test of kappa = 0 and the (weighted) observed and chance agreement. statsmodels'
+    `cohens_kappa` formulas (Fleiss, Cohen & Everitt 1969), written over the whole stack at once, as a
+    page asks for one kappa per auditor. A table with no items, or with chance agreement 1, gives nan."""
+    t = np.asarray(tables, dtype=float)
+    if t.ndim != 3 or t.shape[1] != t.shape[2]:
+        raise ValueError("kappa tables are a stack of square tables: m x k x k")
+    disagreement = _disagreement(weights, t.shape[1])
+    agree = 1 - disagreement
+    nobs = t.sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):  # empty tables, and perfect agreement's variance
+        p = t / nobs[:, None, None]
+        row, col = p.sum(axis=2), p.sum(axis=1)  # first and second rater's shares per category
+        expected = row[:, :, None] * col[:, None, :]
+        p_o = (agree * p).sum(axis=(1, 2))
+        p_e = (agree * expected).sum(axis=(1, 2))
+        if isinstance(weights, str) and weights == "none":
+            kappa, var, var0 = _simple_variances(p, row, col)
+        else:
+            kappa, var, var0 = _weighted_variances(p, row, col, disagreement)
+        var, var0 = var / nobs, var0 / nobs
+        se, se0 = np.sqrt(var), np.sqrt(var0)
+        half = float(sps.norm.ppf(1 - (1 - confidence) / 2)) * se
+        z = np.where(se0 > 0, kappa / se0, NAN)
+    p_value = np.where(np.isfinite(z), 2 * sps.norm.sf(np.abs(z)), NAN)
+    # As math.isclose(p_e, 1.0): chance agreement is total, so kappa is undefined.
+    undefined = (nobs == 0) | (np.abs(p_e - 1) <= 1e-9 * np.maximum(np.abs(p_e), 1))
+    out = {"kappa": kappa, "low": np.maximum(kappa - half, -1.0), "high": np.minimum(kappa + half, 1.0),
+           "se": se, "se_null": se0, "z": z, "p_value": p_value}
+    frame = pd.DataFrame({c: np.where(undefined, NAN, v) for c, v in out.items()})
+    return frame.assign(observed_agreement=p_o, expected_agreement=p_e)[KAPPAS_COLUMNS]
+
+
+def _simple_variances(p: np.ndarray, row: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Unweighted kappa and n times its variance, in general and under kappa = 0 (statsmodels' "Simple").
+    The operations follow statsmodels' order: where agreement is perfect the variance is 0 up to rounding,
+    and its sign (a tiny SE, or nan) then depends on it."""
+    diag = np.diagonal(p, axis1=1, axis2=2)
+    chance = np.diagonal(col[:, None, :] * row[:, :, None], axis1=1, axis2=2).sum(axis=1)
+    kappa = (diag.sum(axis=1) - chance) / (1 - chance)
+    a = (diag * (1 - (row + col) * (1 - kappa)[:, None]) ** 2).sum(axis=1)
+    off = p * (col[:, :, None] + row[:, None, :]) ** 2
+    k = p.shape[1]
+    off[:, np.arange(k), np.arange(k)] = 0
+    b = (1 - kappa) ** 2 * off.sum(axis=(1, 2))
+    c = (kappa - chance * (1 - kappa)) ** 2
+    var0 = chance + chance**2 - (col * row * (col + row)).sum(axis=1)
+    scale = (1 - chance) ** 2
+    return kappa, (a + b - c) / scale, var0 / scale
+
+
+def _weighted_variances(
+    p: np.ndarray, row: np.ndarray, col: np.ndarray, disagreement: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Weighted kappa and n times its variance, in general and under kappa = 0 (statsmodels' "Weighted")."""
+    expected = row[:, :, None] * col[:, None, :]
+    kappa = 1 - (disagreement * p).sum(axis=(1, 2)) / (disagreement * expected).sum(axis=(1, 2))
+    w = 1.0 - disagreement
+    w_row = (col[:, None, :] * w).sum(axis=2)  # per row category i: sum_j col_j w_ij
+    w_col = (row[:, :, None] * w).sum(axis=1)  # per column category j: sum_i row_i w_ij
+    chance = (w * expected).sum(axis=(1, 2))
+    both = w_col[:, None, :] + w_row[:, :, None]
+    k1 = (1 - kappa)[:, None, None]
+    var = (p * (w - both * k1) ** 2).sum(axis=(1, 2)) - (kappa - chance * (1 - kappa)) ** 2
+    var0 = (expected * (w - both) ** 2).sum(axis=(1, 2)) - chance**2
+    scale = (1 - chance) ** 2
+    return kappa, var / scale, var0 / scale
 
 
 def _disagreement(weights: Weights | np.ndarray, k: int) -> np.ndarray:

@@ -51,12 +51,15 @@ def resolved_decisions(relation: str = "decisions") -> str:
 RESOLVED_DECISIONS = resolved_decisions()
 
 
-def resolved_with(filters: Filters, source: Source, column: str, name: str) -> tuple[str, list[object]]:
+def resolved_with(
+    filters: Filters, source: Source, column: str, name: str, *, relation: str = "decisions"
+) -> tuple[str, list[object]]:
     """`WITH r AS (RESOLVED_DECISIONS), {name} AS (...)`: the decisions of `source` under the filters that
-    have a `column` (item_id, reviewer_id), and its parameters. `column` and `name` are literals of the caller."""
+    have a `column` (item_id, reviewer_id), and its parameters; read from `relation` (a table with the
+    decisions' columns). `column`, `name` and `relation` are literals of the caller."""
     assert column.isidentifier() and name.isidentifier(), "identifiers come from code, never from data"
     w = where(filters.with_(source=source), alias="r", trainee_alias="r")
-    return (f"WITH r AS ({RESOLVED_DECISIONS}), {name} AS (SELECT r.* FROM r WHERE r.{column} IS NOT NULL "
+    return (f"WITH r AS ({resolved_decisions(relation)}), {name} AS (SELECT r.* FROM r WHERE r.{column} IS NOT NULL "
             f"AND {w.sql})", w.params)
 
 

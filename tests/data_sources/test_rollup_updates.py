@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from data_sources.imports import import_path
-from data_sources.rollups import ROLLUPS, rebuild_decision_daily
+from data_sources.rollups import EVERY_ROLLUP, rebuild_decision_daily
 from data_sources.store import open_store
 
 POLICIES = ("Hate Speech", "Bullying", "Self-harm")
@@ -30,15 +30,18 @@ def _csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 def _decision(rng: random.Random, decision_id: str) -> list[object]:
     expected = rng.choice(LABELS)
     given = expected if rng.random() < 0.7 else rng.choice(LABELS)
+    # Items and auditors from small pools, so that some items are audited twice (data_sources AUDITED_TWICE).
     return [decision_id, f"T{rng.randint(1, 6)}", f"2026-04-{rng.randint(1, 28):02d}", rng.choice(POLICIES),
-            "yes" if given == expected else "no", rng.choice(("qa_audit", "golden_set")),
+            "yes" if given == expected else "no", rng.choice(("qa_audit", "qa_audit", "golden_set")),
             given if rng.random() < 0.8 else None, expected if rng.random() < 0.8 else None,
-            rng.choice(("TH", "VN", None, None)), rng.choice(("P1", None))]
+            rng.choice(("TH", "VN", None, None)), rng.choice(("P1", None)),
+            f"I{rng.randint(1, 12)}" if rng.random() < 0.9 else None,
+            f"R{rng.randint(1, 4)}" if rng.random() < 0.9 else None]
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     out = {}
-    for rollup in ROLLUPS:
+    for rollup in EVERY_ROLLUP:
         cols = ", ".join(rollup.column_names)
         out[rollup.name] = con.execute(f"SELECT {cols} FROM {rollup.name} ORDER BY ALL").df()
     return out
@@ -61,7 +64,7 @@ def test_rollups_after_each_import_equal_a_rebuild(tmp_path: Path, seed: int) ->
     _csv(tmp_path / "roster.csv", ["trainee_id", "market", "project", "start_date", "cohort"], roster)
     assert all(r.ok for r in import_path(con, tmp_path / "roster.csv"))
     header = ["decision_id", "trainee_id", "date", "policy", "correct", "source", "given_label", "expected_label",
-              "market", "project"]
+              "market", "project", "item_id", "reviewer_id"]
     ids = [f"D{i}" for i in range(300)]
     batches = [
         ids[:120],  # the first import: a rebuild
@@ -76,6 +79,8 @@ def test_rollups_after_each_import_equal_a_rebuild(tmp_path: Path, seed: int) ->
         results = import_path(con, path, dataset="decisions")
         assert all(r.ok for r in results), [r.message for r in results]
         _same_as_a_rebuild(con)
+    twice = con.execute("SELECT count(*) FROM audited_twice").fetchone()
+    assert twice is not None and twice[0] > 0  # the audits pairing ones were tested too
     counts = [["T1", "2026-04-03", "Bullying", 0, 0], ["T2", "2026-04-03", "Bullying", 5, 4],
               ["T7", "2026-04-05", "Hate Speech", 3, 3]]
     _csv(tmp_path / "c1.csv", ["trainee_id", "date", "policy", "reviewed", "correct"], counts)

@@ -17,6 +17,7 @@ from metrics.agreement import (
     alpha_from_coincidences,
     cohen_kappa,
     kappa_from_table,
+    kappas,
     krippendorff_alpha,
     measurement_level,
     pairwise_kappa,
@@ -199,3 +200,48 @@ def test_pairwise_kappa_has_a_row_per_pair_on_one_scale() -> None:
     assert out["n"].tolist() == [4, 4, 5]
     direct = cohen_kappa([1, 2, 3, 3], [1, 3, 3, 3], weights="quadratic", order=[1, 2, 3])
     assert out.loc[1, "kappa"] == pytest.approx(direct.kappa.estimate)
+
+
+def _statsmodels(table: np.ndarray, weights: str) -> tuple[float, float, float]:
+    """statsmodels' kappa, SE and SE under kappa = 0 with our disagreement weights."""
+    k = table.shape[0]
+    i, j = np.indices((k, k))
+    disagreement = {"linear": np.abs(i - j) / max(k - 1, 1), "quadratic": ((i - j) / max(k - 1, 1)) ** 2}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = cohens_kappa(table) if weights == "none" else cohens_kappa(table, weights=disagreement[weights])
+    return float(ref.kappa), float(ref.std_kappa), float(ref.std_kappa0)
+
+
+@pytest.mark.parametrize("weights", ["none", "linear", "quadratic"])
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_kappas_over_a_stack_are_statsmodels_table_by_table(k: int, weights: str) -> None:
+    """Random tables, sparse ones (zeros in whole rows) and lopsided ones: each row of `kappas` is what
+    statsmodels gives for that table alone, to 1e-9, and kappa_from_table is the same row."""
+    rng = np.random.default_rng(k)
+    tables = rng.integers(0, 20, size=(60, k, k)) * (rng.random((60, k, k)) < 0.7)
+    tables[:, np.arange(k), np.arange(k)] += rng.integers(0, 30, size=(60, k))
+    got = kappas(tables, weights=weights)  # type: ignore[arg-type]
+    for table, (_, row) in zip(tables, got.iterrows(), strict=True):
+        if math.isnan(row["kappa"]):
+            continue
+        kappa, se, se0 = _statsmodels(table, weights)
+        assert row["kappa"] == pytest.approx(kappa, abs=1e-9)
+        assert row["se"] == pytest.approx(se, abs=1e-9, nan_ok=True)
+        assert row["se_null"] == pytest.approx(se0, abs=1e-9, nan_ok=True)
+        one = kappa_from_table(table, weights=weights)  # type: ignore[arg-type]
+        assert (one.kappa.estimate, one.se, one.se_null) == pytest.approx((kappa, se, se0), abs=1e-9, nan_ok=True)
+    assert got["kappa"].notna().sum() > 50
+
+
+def test_kappas_of_degenerate_tables() -> None:
+    """Perfect agreement on two categories: kappa 1 (statsmodels' too) and a variance that is 0 or rounds
+    below it, so no interval; one category used by both, or no items: nan, as kappa_from_table says why."""
+    perfect, single, empty = [[7, 0], [0, 5]], [[12, 0], [0, 0]], [[0, 0], [0, 0]]
+    got = kappas(np.array([perfect, single, empty]))
+    assert got.loc[0, "kappa"] == pytest.approx(_statsmodels(np.array(perfect, dtype=float), "none")[0])
+    assert got.loc[0, "kappa"] == pytest.approx(1.0) and not got.loc[0, "se"] > 0
+    assert got.loc[1:, ["kappa", "low", "high", "se", "z", "p_value"]].isna().all().all()
+    assert got.loc[1, "expected_agreement"] == pytest.approx(1.0) and math.isnan(got.loc[2, "expected_agreement"])
+    assert kappa_from_table(single).reason.startswith("both used one and the same label")
+    assert kappa_from_table(empty).reason == "no item was labelled by both"
+    assert kappa_from_table([[3, 0], [2, 0]]).kappa.estimate == pytest.approx(0.0)  # the second rater never says no

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data_sources.rollups import rebuild_decision_daily
 from data_sources.sample import EXPORTS as SAMPLE_EXPORTS
 from data_sources.store import open_store
 from metrics import words
@@ -40,6 +41,7 @@ def insert_audits(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]])
     cols = ", ".join(df.columns)
     con.execute(f"INSERT INTO decisions ({cols}, import_id) SELECT {cols}, 0 FROM incoming")
     con.unregister("incoming")
+    rebuild_decision_daily(con)  # as an import does: the rollups, audited_twice among them
 
 
 def audits(auditor: str, market: str, day: dt.date, n: int, fails: int, moderators: int = 10) -> list[dict[str, object]]:
