@@ -50,13 +50,14 @@ def _audits(filters: Filters) -> tuple[str, list[object]]:
 
 
 def _strata(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """One row per auditor x market x policy x ISO week: their audits and fails."""
+    """One row per auditor x market x policy x ISO week: their audits and fails, in a fixed order (the
+    sums over them, and the shrinkage fitted on those, then come out the same on every run)."""
     cte, params = _audits(filters)
     return con.execute(
         f"""{cte}
         SELECT reviewer_id, market, policy, CAST(date_trunc('week', date) AS DATE) AS week,
                count(*) AS audits, count(*) FILTER (WHERE NOT correct) AS fails
-        FROM a GROUP BY ALL""",
+        FROM a GROUP BY ALL ORDER BY ALL""",
         params,
     ).df()
 
