@@ -106,15 +106,29 @@ _REVIEWS_OF = {"qa_audit": "QA-audit", "golden_set": "golden-set"}  # "no <...> 
 
 def _unit_decisions(where_sql: str) -> str:
     """Decisions (both sources) of each unit from `reach_before` days before its session to `reach_after`
-    days after. Parameters: all policies?, then `where_sql`'s."""
+    days after. Parameters: `_decision_params`."""
+    # The first and last day any unit reads come as values, not from the units: then the scan of
+    # decision_daily (kept in date order) skips the row groups outside them instead of joining all of it.
     return f"""
         FROM units u JOIN trainees t USING (trainee_id) CROSS JOIN p
         LEFT JOIN decision_daily d
           ON d.trainee_id = u.trainee_id
          AND (? OR u.pkey IS NULL OR lower(trim(d.policy)) = u.pkey)
+         AND d.date >= ?::DATE AND d.date < ?::DATE
          AND d.date >= u.session_date - p.reach_before AND d.date < u.session_date + p.reach_after
          AND {where_sql}
     """
+
+
+def _decision_params(con: duckdb.DuckDBPyConnection, ids: Sequence[str], design: EffectDesign, reach_before: int,
+                     reach_after: int, wparams: list[object]) -> list[object]:
+    """Parameters of `_unit_decisions`: all policies?, the days it reads (from `reach_before` days before
+    the first session to `reach_after` days after the last), then the filters' (`wparams`)."""
+    row = con.execute("""SELECT min(date) - ?::INTEGER, max(date) + ?::INTEGER FROM trainings
+                         WHERE list_contains(?::VARCHAR[], training_id)""",
+                      [reach_before, reach_after, list(ids)]).fetchone()
+    first, last = row if row else (None, None)
+    return [design.policy_scope == "all", first, last, *wparams]
 
 
 # The three windows: the usual before (pre) and after (post), and the one before the before-window
@@ -151,11 +165,11 @@ def _effect_filters(filters: Filters) -> tuple[str, list[object]]:
     return w.sql, w.params
 
 
-def _unit_params(ids: Sequence[str], design: EffectDesign, reach_before: int, reach_after: int,
-                 wparams: list[object]) -> list[object]:
+def _unit_params(con: duckdb.DuckDBPyConnection, ids: Sequence[str], design: EffectDesign, reach_before: int,
+                 reach_after: int, wparams: list[object]) -> list[object]:
     """Parameters of `_UNITS` and `_unit_decisions`, in order."""
     return [list(ids), design.window_days, design.lag_days, reach_before, reach_after,
-            design.policy_scope == "all", *wparams]
+            *_decision_params(con, ids, design, reach_before, reach_after, wparams)]
 
 
 UNIT_COUNTS = ["early_reviews", "early_correct", "pre_reviews", "pre_correct", "post_reviews", "post_correct"]
@@ -169,7 +183,7 @@ def _per_unit(
     wsql, wparams = _effect_filters(filters)
     sql = f"WITH {_UNITS}, {_per_unit_cte(wsql)} SELECT * FROM per_unit ORDER BY 2, 1"
     reach = (2 * design.window_days, design.lag_days + design.window_days)
-    both = con.execute(sql, _unit_params(ids, design, *reach, wparams)).df() if ids else pd.DataFrame()
+    both = con.execute(sql, _unit_params(con, ids, design, *reach, wparams)).df() if ids else pd.DataFrame()
     keys = ["trainee_id", "group", "training_id", "session_date"]
     if both.empty:
         return dict.fromkeys(_SOURCES, empty_units())
@@ -556,8 +570,9 @@ def effect_event_study(
     wsql, wparams = _effect_filters(filters)
     reach = (2 * design.window_days, design.lag_days + design.window_days)
     kept_sql = f"""WITH {_UNITS}, {_per_unit_cte(wsql)}
-        SELECT trainee_id, "group" FROM per_unit WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?"""
-    kept = con.execute(kept_sql, [*_unit_params(ids, design, *reach, wparams), design.min_reviews,
+        SELECT trainee_id, "group" FROM per_unit WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?
+        ORDER BY 2, 1"""  # in one order: the seeded bootstrap then draws the same trainees run after run
+    kept = con.execute(kept_sql, [*_unit_params(con, ids, design, *reach, wparams), design.min_reviews,
                                   design.min_reviews]).df()
     weekly_sql = f"""WITH {_UNITS}
         SELECT u.trainee_id, floor(datediff('day', u.session_date, d.date) / 7)::INTEGER AS "offset",
@@ -565,7 +580,7 @@ def effect_event_study(
         {_unit_decisions(wsql)}
         WHERE d.date IS NOT NULL AND d.source = ? AND list_contains(?::VARCHAR[], u.trainee_id)
         GROUP BY ALL"""
-    weekly = con.execute(weekly_sql, [*_unit_params(ids, design, before, after, wparams), source,
+    weekly = con.execute(weekly_sql, [*_unit_params(con, ids, design, before, after, wparams), source,
                                       list(kept["trainee_id"])]).df()
     return event_study(weekly, kept, min_reviews=design.min_reviews, n_boot=design.n_boot, seed=design.seed)
 
@@ -603,8 +618,10 @@ def timeline(
         WHERE u.trainee_id IN (SELECT trainee_id FROM kept) AND d.date IS NOT NULL AND d.source = ?
         GROUP BY ALL ORDER BY 1, 2"""
     # The two windows only: the weeks before them are the event study's (effect_event_study), with intervals.
-    head = _unit_params(ids, design, design.window_days, design.lag_days + design.window_days, wparams)
-    params = [*head, design.min_reviews, design.min_reviews, step, design.policy_scope == "all", *wparams, source]
+    reach = (design.window_days, design.lag_days + design.window_days)
+    head = _unit_params(con, ids, design, *reach, wparams)
+    params = [*head, design.min_reviews, design.min_reviews, step, *_decision_params(con, ids, design, *reach, wparams),
+              source]
     df = con.execute(sql, params).df()
     if df.empty:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)

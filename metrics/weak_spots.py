@@ -95,7 +95,8 @@ def _cells(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
             FROM (SELECT d.market, d.policy, d.trainee_id, sum(d.reviewed) AS reviewed, sum(d.correct) AS correct
                   FROM {"decision_totals" if all_dates else "decision_daily"} d {trainee_join(filters)}
                   WHERE {w.sql} GROUP BY 1, 2, 3)
-            GROUP BY 1, 2 HAVING sum(reviewed) > 0""",
+            GROUP BY 1, 2 HAVING sum(reviewed) > 0
+            ORDER BY 1, 2""",  # the priors' fits see the cells in one order, whichever table answered
         w.params,
     ).df()
 
