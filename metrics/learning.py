@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from metrics.curves import CurveFit, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
 from metrics.filters import ALL, COHORT_SQL, Filters, Where, where

@@ -134,7 +134,8 @@ def policy_strengths(con: duckdb.DuckDBPyConnection, trainee_id: str, filters: F
         return pd.DataFrame(columns=STRENGTH_COLUMNS)
     all_correct, all_reviewed = peers["correct"].to_numpy(float), peers["reviewed"].to_numpy(float)
     rows = []
-    for policy, idx in sorted(peers.groupby("policy").indices.items()):
+    for policy, positions in sorted(peers.groupby("policy").indices.items()):
+        idx = np.asarray(positions)
         mine = idx[me[idx]]
         if len(mine) == 0:
             continue
