@@ -184,13 +184,12 @@ def _durations(
     c = np.bincount(cells, weights=np.asarray(weekly["correct"]), minlength=size).reshape(len(seen), rule.max_weeks)
     trainees = pd.Series(np.asarray(roster["cohort"], dtype=object)[seen],
                          index=pd.Index(np.asarray(roster["trainee_id"], dtype=object)[seen], name="trainee_id"))
-    # Rolling sums over the last `rule.window_weeks` tenure weeks (weeks without reviews count as zero).
-    cn = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(n, axis=1)], axis=1)
-    cc = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(c, axis=1)], axis=1)
-    end = np.arange(1, rule.max_weeks + 1)
-    start = np.maximum(end - rule.window_weeks, 0)
-    roll_n = cn[:, end] - cn[:, start]
-    roll_c = cc[:, end] - cc[:, start]
+    # Rolling sums over the last `rule.window_weeks` tenure weeks (weeks without reviews count as zero), as
+    # sums of shifted copies: exact for counts, and fewer passes over the matrices than cumulative sums.
+    roll_n, roll_c = np.zeros_like(n), np.zeros_like(c)
+    for back in range(min(rule.window_weeks, rule.max_weeks)):
+        roll_n[:, back:] += n[:, :rule.max_weeks - back]
+        roll_c[:, back:] += c[:, :rule.max_weeks - back]
     with np.errstate(divide="ignore", invalid="ignore"):
         hit = (roll_n >= rule.min_reviews) & (roll_c >= rule.target * roll_n)
     reached = hit.any(axis=1)
