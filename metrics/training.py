@@ -106,35 +106,21 @@ _REVIEWS_OF = {"qa_audit": "QA-audit", "golden_set": "golden-set"}  # "no <...> 
 
 def _unit_decisions(where_sql: str) -> str:
     """Decisions (both sources) of each unit from `reach_before` days before its session to `reach_after`
-    days after. Parameters: `_decision_params`."""
-    # The first and last day any unit reads come as values, not from the units: then the scan of
-    # decision_daily (kept in date order) skips the row groups outside them instead of joining all of it.
+    days after. Parameters: all policies?, then `where_sql`'s."""
     return f"""
         FROM units u JOIN trainees t USING (trainee_id) CROSS JOIN p
         LEFT JOIN decision_daily d
           ON d.trainee_id = u.trainee_id
          AND (? OR u.pkey IS NULL OR lower(trim(d.policy)) = u.pkey)
-         AND d.date >= ?::DATE AND d.date < ?::DATE
          AND d.date >= u.session_date - p.reach_before AND d.date < u.session_date + p.reach_after
          AND {where_sql}
     """
 
 
-def _decision_params(con: duckdb.DuckDBPyConnection, ids: Sequence[str], design: EffectDesign, reach_before: int,
-                     reach_after: int, wparams: list[object]) -> list[object]:
-    """Parameters of `_unit_decisions`: all policies?, the days it reads (from `reach_before` days before
-    the first session to `reach_after` days after the last), then the filters' (`wparams`)."""
-    row = con.execute("""SELECT min(date) - ?::INTEGER, max(date) + ?::INTEGER FROM trainings
-                         WHERE list_contains(?::VARCHAR[], training_id)""",
-                      [reach_before, reach_after, list(ids)]).fetchone()
-    first, last = row if row else (None, None)
-    return [design.policy_scope == "all", first, last, *wparams]
-
-
 def _unit_rows_cte(where_sql: str) -> str:
     """`unit_rows`: each unit (trainee_id, grp, training_id, session_date) with its decisions' date,
     source, reviewed and correct (NULL for a unit without any): one join of decision_daily that the
-    windows' counts and the timelines of the same query share. Parameters: `_decision_params`."""
+    windows' counts and the timelines of the same query share. Parameters: `_unit_decisions`'s."""
     return f"""
         unit_rows AS (
             SELECT u.trainee_id, u.grp, u.training_id, u.session_date, d.date, d.source, d.reviewed, d.correct
@@ -177,11 +163,11 @@ def _effect_filters(filters: Filters) -> tuple[str, list[object]]:
     return w.sql, w.params
 
 
-def _unit_params(con: duckdb.DuckDBPyConnection, ids: Sequence[str], design: EffectDesign, reach_before: int,
-                 reach_after: int, wparams: list[object]) -> list[object]:
+def _unit_params(ids: Sequence[str], design: EffectDesign, reach_before: int, reach_after: int,
+                 wparams: list[object]) -> list[object]:
     """Parameters of `_UNITS` and `_unit_decisions`, in order."""
     return [list(ids), design.window_days, design.lag_days, reach_before, reach_after,
-            *_decision_params(con, ids, design, reach_before, reach_after, wparams)]
+            design.policy_scope == "all", *wparams]
 
 
 UNIT_COUNTS = ["early_reviews", "early_correct", "pre_reviews", "pre_correct", "post_reviews", "post_correct"]
@@ -195,7 +181,7 @@ def _per_unit(
     wsql, wparams = _effect_filters(filters)
     sql = f"WITH {_UNITS}, {_per_unit_cte(wsql)} SELECT * FROM per_unit ORDER BY 2, 1"
     reach = (2 * design.window_days, design.lag_days + design.window_days)
-    both = con.execute(sql, _unit_params(con, ids, design, *reach, wparams)).df() if ids else pd.DataFrame()
+    both = con.execute(sql, _unit_params(ids, design, *reach, wparams)).df() if ids else pd.DataFrame()
     keys = ["trainee_id", "group", "training_id", "session_date"]
     if both.empty:
         return dict.fromkeys(_SOURCES, empty_units())
@@ -594,7 +580,7 @@ def effect_event_study(
         WHERE r.date IS NOT NULL AND r.source = ? AND r.trainee_id IN (SELECT trainee_id FROM kept)
         GROUP BY r.trainee_id, 3
         ORDER BY "offset" NULLS FIRST, "group", trainee_id"""
-    params = [*_unit_params(con, ids, design, before, after, wparams), design.min_reviews, design.min_reviews, source]
+    params = [*_unit_params(ids, design, before, after, wparams), design.min_reviews, design.min_reviews, source]
     both = con.execute(sql, params).df()
     units = both["offset"].isna().to_numpy()
     kept = both.loc[units, ["trainee_id", "group"]].reset_index(drop=True)
@@ -637,7 +623,7 @@ def timeline(
         GROUP BY ALL ORDER BY 1, 2"""
     # The two windows only: the weeks before them are the event study's (effect_event_study), with intervals.
     reach = (design.window_days, design.lag_days + design.window_days)
-    params = [*_unit_params(con, ids, design, *reach, wparams), design.min_reviews, design.min_reviews, step, source]
+    params = [*_unit_params(ids, design, *reach, wparams), design.min_reviews, design.min_reviews, step, source]
     df = con.execute(sql, params).df()
     if df.empty:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)
