@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from metrics.curves import CurveFit, ModelFit, fit_learning_curve, kaplan_meier, km_median, log_rank, predict
 from metrics.filters import ALL, COHORT_SQL, Filters, Where, where
@@ -29,22 +27,22 @@ def _use_tenure_rollup(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool
     return not filters.policies and not filters.projects and dates_cover_all(con, filters)
 
 
-def _per_trainee_week(
+def _tenure_rows(
     con: duckdb.DuckDBPyConnection, filters: Filters, *, roster_conditions: str = ""
 ) -> tuple[str, Where]:
-    """SQL for reviews per trainee x tenure week (weeks below a first `?` parameter), from the tenure
-    rollup when it answers for the filters, else from decision_daily and the roster's start dates.
+    """SQL for reviews by trainee x tenure week (weeks below a first `?` parameter), possibly several rows
+    for one trainee and week (the tenure rollup's sources and markets, summed by the reader), from the
+    tenure rollup when it answers for the filters, else from decision_daily and the roster's start dates.
     `roster_conditions` (fixed SQL on the roster `t`, starting with AND) come next, with their own
     parameters; the filters' parameters (`w.params`) follow them."""
     if _use_tenure_rollup(con, filters):
         w = where(filters, alias="d", trainee_alias="t", dates=False)
         join = "JOIN trainees t USING (trainee_id)" if filters.cohorts or roster_conditions else ""
         return f"""
-            SELECT d.trainee_id, d.week, sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
+            SELECT d.trainee_id, d.week, d.reviewed, d.correct
             FROM decision_tenure d {join}
             WHERE d.week < ?::INTEGER {roster_conditions}
-              AND {w.sql}
-            GROUP BY ALL""", w
+              AND {w.sql}""", w
     w = where(filters, alias="d", trainee_alias="t")
     return f"""
         SELECT d.trainee_id, floor(datediff('day', t.start_date, d.date) / 7)::INTEGER AS week,
@@ -54,6 +52,16 @@ def _per_trainee_week(
           {roster_conditions}
           AND {w.sql}
         GROUP BY ALL""", w
+
+
+def _per_trainee_week(
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, roster_conditions: str = ""
+) -> tuple[str, Where]:
+    """`_tenure_rows` summed to one row per trainee x tenure week (same parameters)."""
+    rows, w = _tenure_rows(con, filters, roster_conditions=roster_conditions)
+    return f"""
+        SELECT trainee_id, week, sum(reviewed)::BIGINT AS reviewed, sum(correct)::BIGINT AS correct
+        FROM ({rows}) GROUP BY ALL""", w
 
 
 CURVE_COLUMNS = ["cohort", "week", "trainees", "reviewed", "correct", "rate", "low", "high"]
@@ -150,49 +158,38 @@ def _durations(
     Trainees who had more than `max_unseen_weeks` of tenure on the first day with data (or the filter's
     start) are left out: their first weeks are unseen, and their first week in the data would pass for
     the week they became proficient. (Two weeks by default: classroom weeks have no reviews anyway.)"""
-    per_sql, w = _per_trainee_week(con, filters, roster_conditions="""
+    rows_sql, w = _tenure_rows(con, filters, roster_conditions="""
         AND t.start_date >= (SELECT min(date) FROM decision_daily) - 7 * ?::INTEGER
         AND t.start_date >= coalesce(?::DATE - 7 * ?::INTEGER, t.start_date)""")
+    # Trainees by their place in id order (`k`), so that the rows carry integers, not id strings: the sums
+    # per trainee and week are then numpy's, over the rollup's rows as they are (10M decisions: 0.85M rows;
+    # grouping them by id in SQL and encoding the ids cost more than the rest of the measure).
+    roster = con.execute(f"SELECT trainee_id, {COHORT_SQL} AS cohort FROM trainees t ORDER BY trainee_id").fetchnumpy()
     sql = f"""
-        WITH per AS ({per_sql})
-        SELECT per.trainee_id, {COHORT_SQL} AS cohort, per.week, per.reviewed, per.correct
-        FROM per JOIN trainees t USING (trainee_id)"""
+        WITH k AS (SELECT trainee_id, (row_number() OVER (ORDER BY trainee_id) - 1)::INTEGER AS k FROM trainees)
+        SELECT k.k, r.week, r.reviewed::DOUBLE AS reviewed, r.correct::DOUBLE AS correct
+        FROM ({rows_sql}) r JOIN k USING (trainee_id)"""
     params = [rule.max_weeks, max_unseen_weeks, filters.start, max_unseen_weeks, *w.params]
-    # As Arrow, the trainee ids dictionary-encoded there: turning half a million id and cohort strings
-    # into pandas' cost more than the query (10M decisions: 0.17 s against 0.06 s).
-    with warnings.catch_warnings():
-        # DuckDB suggests con.sql() to save a copy of the rows, but that refuses to run while the
-        # connection holds another unfinished result; the copy costs little here.
-        warnings.simplefilter("ignore", UserWarning)
-        fetched = con.execute(sql, params).to_arrow_table()
-    assert fetched is not None
-    weekly: pa.Table = fetched
-    if weekly.num_rows == 0:
+    weekly = con.execute(sql, params).fetchnumpy()
+    if len(weekly["k"]) == 0:
         return pd.DataFrame(columns=["trainee_id", "cohort", "week", "reached"])
-    # Row per trainee in id order. A trainee's cohort is one value: it comes from the roster.
-    encoded = pc.dictionary_encode(weekly.column("trainee_id")).combine_chunks()
-    ids = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    order = np.argsort(ids, kind="stable")
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[order] = np.arange(len(ids))
-    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    first_row = np.full(len(ids), -1)
-    first_row[codes[::-1]] = np.arange(len(codes))[::-1]
-    cohorts = np.array(weekly.column("cohort").take(pa.array(first_row)).to_pylist(), dtype=object)
-    trainees = pd.Series(cohorts, index=pd.Index(ids[order], name="trainee_id"))
-    rows = codes
-    cols = weekly.column("week").to_numpy().astype(int)
-    n = np.zeros((len(trainees), rule.max_weeks))
-    c = np.zeros((len(trainees), rule.max_weeks))
-    np.add.at(n, (rows, cols), weekly.column("reviewed").to_numpy().astype(float))
-    np.add.at(c, (rows, cols), weekly.column("correct").to_numpy().astype(float))
-    # Rolling sums over the last `rule.window_weeks` tenure weeks (weeks without reviews count as zero).
-    cn = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(n, axis=1)], axis=1)
-    cc = np.concatenate([np.zeros((len(trainees), 1)), np.cumsum(c, axis=1)], axis=1)
-    end = np.arange(1, rule.max_weeks + 1)
-    start = np.maximum(end - rule.window_weeks, 0)
-    roll_n = cn[:, end] - cn[:, start]
-    roll_c = cc[:, end] - cc[:, start]
+    # Row per trainee seen, in id order. A trainee's cohort is one value: it comes from the roster.
+    k = np.asarray(weekly["k"], dtype=np.int64)
+    seen = np.flatnonzero(np.bincount(k, minlength=len(roster["trainee_id"])) > 0)
+    rows = np.empty(len(roster["trainee_id"]), dtype=np.int64)
+    rows[seen] = np.arange(len(seen))
+    cells = rows[k] * rule.max_weeks + np.asarray(weekly["week"], dtype=np.int64)
+    size = len(seen) * rule.max_weeks
+    n = np.bincount(cells, weights=np.asarray(weekly["reviewed"]), minlength=size).reshape(len(seen), rule.max_weeks)
+    c = np.bincount(cells, weights=np.asarray(weekly["correct"]), minlength=size).reshape(len(seen), rule.max_weeks)
+    trainees = pd.Series(np.asarray(roster["cohort"], dtype=object)[seen],
+                         index=pd.Index(np.asarray(roster["trainee_id"], dtype=object)[seen], name="trainee_id"))
+    # Rolling sums over the last `rule.window_weeks` tenure weeks (weeks without reviews count as zero), as
+    # sums of shifted copies: exact for counts, and fewer passes over the matrices than cumulative sums.
+    roll_n, roll_c = np.zeros_like(n), np.zeros_like(c)
+    for back in range(min(rule.window_weeks, rule.max_weeks)):
+        roll_n[:, back:] += n[:, :rule.max_weeks - back]
+        roll_c[:, back:] += c[:, :rule.max_weeks - back]
     with np.errstate(divide="ignore", invalid="ignore"):
         hit = (roll_n >= rule.min_reviews) & (roll_c >= rule.target * roll_n)
     reached = hit.any(axis=1)

@@ -19,20 +19,22 @@ class FilterOptions:
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
-    """Distinct values for the sidebar, from the rollup and the roster (small tables)."""
+    """Distinct values for the sidebar, from the rollups and the roster (small tables)."""
 
     def values(sql: str) -> tuple[str, ...]:
         return tuple(str(r[0]) for r in con.execute(sql).fetchall() if r[0] is not None)
 
+    # Markets, policies and projects from the all-dates rollup `decision_totals`: the same values as the
+    # daily rollup's, in 0.39M rows instead of 6.9M at 10M decisions.
     markets = values(
-        "SELECT market FROM decision_daily UNION SELECT market FROM trainees ORDER BY 1"
+        "SELECT market FROM decision_totals UNION SELECT market FROM trainees ORDER BY 1"
     )
     policies = values(
-        "SELECT policy FROM decision_daily UNION SELECT policy FROM trainings WHERE policy IS NOT NULL ORDER BY 1"
+        "SELECT policy FROM decision_totals UNION SELECT policy FROM trainings WHERE policy IS NOT NULL ORDER BY 1"
     )
     cohorts = values("SELECT DISTINCT cohort FROM trainees WHERE cohort IS NOT NULL ORDER BY 1")
     projects = values(
-        "SELECT project FROM decision_daily WHERE project IS NOT NULL UNION SELECT project FROM trainees "
+        "SELECT project FROM decision_totals WHERE project IS NOT NULL UNION SELECT project FROM trainees "
         "WHERE project IS NOT NULL ORDER BY 1"
     )
     # The range spans every dataset with dates, so that no calibration round or test is out of reach.

@@ -38,12 +38,15 @@ LIST_COLUMNS = ["trainee_id", "name", "market", "cohort", "start_date", "status"
 def trainee_list(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.DataFrame:
     """Who is on the roster (for search)? Columns: trainee_id, name, market, cohort, start_date, status,
     reviewed (reviews inside the filters). Roster filters: markets, cohorts, projects."""
-    wd = where(filters, alias="d", trainee_alias="t")
+    # Over all dates (the sidebar's default) the all-dates rollup answers, as for the coaching list.
+    all_dates = dates_cover_all(con, filters)
+    wd = where(filters, alias="d", trainee_alias="t", dates=not all_dates)
     wt = where(filters, alias="t", trainee_alias="t", dates=False, policies=False, source=False)
     sql = f"""
         WITH r AS (
             SELECT d.trainee_id, sum(d.reviewed)::BIGINT AS reviewed
-            FROM decision_daily d {trainee_join(filters)} WHERE {wd.sql} GROUP BY 1)
+            FROM {"decision_totals" if all_dates else "decision_daily"} d {trainee_join(filters)}
+            WHERE {wd.sql} GROUP BY 1)
         SELECT t.trainee_id, t.name, t.market, {COHORT_SQL} AS cohort, t.start_date, t.status,
                coalesce(r.reviewed, 0)::BIGINT AS reviewed
         FROM trainees t LEFT JOIN r USING (trainee_id)
@@ -114,24 +117,31 @@ def policy_strengths(con: duckdb.DuckDBPyConnection, trainee_id: str, filters: F
     centred there, whose strength (prior_strength, pseudo-reviews) is alpha + beta of a beta-binomial
     fitted across the market's trainees on that policy (a fixed 20 below 3 trainees); shrunk_low/high are
     the posterior's 95% equal-tailed interval; gap = shrunk_rate - market_rate. Weakest first."""
-    w = where(filters, alias="d", trainee_alias=None)
+    all_dates = dates_cover_all(con, filters)  # then the all-dates rollup answers, as for the coaching list
+    w = where(filters, alias="d", trainee_alias=None, dates=not all_dates)
+    # Each peer's row says whether it is the trainee's (`me`) rather than carrying the id: turning tens of
+    # thousands of id strings into pandas' cost more than the query.
     sql = f"""
-        SELECT d.trainee_id, d.policy, sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-        FROM decision_daily d JOIN trainees t USING (trainee_id)
+        SELECT d.policy, d.trainee_id = ? AS me, sum(d.reviewed)::BIGINT AS reviewed,
+               sum(d.correct)::BIGINT AS correct
+        FROM {"decision_totals" if all_dates else "decision_daily"} d JOIN trainees t USING (trainee_id)
         WHERE t.market = (SELECT market FROM trainees WHERE trainee_id = ?) AND {w.sql}
-        GROUP BY ALL"""
-    peers = con.execute(sql, [trainee_id, *w.params]).df()
-    mine = peers[peers["trainee_id"] == trainee_id]
-    if mine.empty:
+        GROUP BY d.trainee_id, d.policy
+        ORDER BY d.policy, d.trainee_id"""  # the fits' sums in one order, run after run
+    peers = con.execute(sql, [trainee_id, trainee_id, *w.params]).df()
+    me = peers["me"].to_numpy(bool)
+    if not me.any():
         return pd.DataFrame(columns=STRENGTH_COLUMNS)
+    all_correct, all_reviewed = peers["correct"].to_numpy(float), peers["reviewed"].to_numpy(float)
     rows = []
-    for policy, g in peers.groupby("policy", sort=True):
-        me = g[g["trainee_id"] == trainee_id]
-        if me.empty:
+    for policy, positions in sorted(peers.groupby("policy").indices.items()):
+        idx = np.asarray(positions)
+        mine = idx[me[idx]]
+        if len(mine) == 0:
             continue
-        correct, reviewed = g["correct"].to_numpy(float), g["reviewed"].to_numpy(float)
+        correct, reviewed = all_correct[idx], all_reviewed[idx]
         rows.append({
-            "policy": policy, "reviewed": int(me["reviewed"].iloc[0]), "correct": int(me["correct"].iloc[0]),
+            "policy": policy, "reviewed": int(all_reviewed[mine[0]]), "correct": int(all_correct[mine[0]]),
             "market_rate": correct.sum() / reviewed.sum(), "prior_strength": prior_strength(correct, reviewed),
         })
     df = add_rate_columns(pd.DataFrame(rows))

@@ -117,29 +117,41 @@ def _unit_decisions(where_sql: str) -> str:
     """
 
 
+def _unit_rows_cte(where_sql: str) -> str:
+    """`unit_rows`: each unit (trainee_id, grp, training_id, session_date) with its decisions' date,
+    source, reviewed and correct (NULL for a unit without any): one join of decision_daily that the
+    windows' counts and the timelines of the same query share. Parameters: `_unit_decisions`'s."""
+    return f"""
+        unit_rows AS (
+            SELECT u.trainee_id, u.grp, u.training_id, u.session_date, d.date, d.source, d.reviewed, d.correct
+            {_unit_decisions(where_sql)})
+    """
+
+
 # The three windows: the usual before (pre) and after (post), and the one before the before-window
-# (early), which the pre-trend check reads (metrics.selection).
+# (early), which the pre-trend check reads (metrics.selection). Each is bounded on both sides, so that a
+# query reading further around the session (the event study) counts the same windows.
 _WINDOWS = (
-    ("early", "d.date < u.session_date - p.win"),
-    ("pre", "d.date >= u.session_date - p.win AND d.date < u.session_date"),
-    ("post", "d.date >= u.session_date + p.lag"),
+    ("early", "r.date >= r.session_date - 2 * p.win AND r.date < r.session_date - p.win"),
+    ("pre", "r.date >= r.session_date - p.win AND r.date < r.session_date"),
+    ("post", "r.date >= r.session_date + p.lag AND r.date < r.session_date + p.lag + p.win"),
 )
 _COUNTS = (("reviewed", "reviews"), ("correct", "correct"))
 
 
 def _per_unit_cte(where_sql: str) -> str:
-    """Each unit's reviews and correct answers in its three windows, per source: columns
-    `<source>_<window>_reviews`, `<source>_<window>_correct`. Who is compared with whom is worked out once
-    for both sources."""
+    """`unit_rows`, then `per_unit`: each unit's reviews and correct answers in its three windows, per
+    source: columns `<source>_<window>_reviews`, `<source>_<window>_correct`. Who is compared with whom is
+    worked out once for both sources."""
     # Source names and windows are the constants above, not user values.
     sums = ", ".join(
-        f"coalesce(sum(d.{col}) FILTER (WHERE d.source = '{src}' AND {test}), 0)::BIGINT AS {src}_{when}_{out}"
+        f"coalesce(sum(r.{col}) FILTER (WHERE r.source = '{src}' AND {test}), 0)::BIGINT AS {src}_{when}_{out}"
         for src in _SOURCES for when, test in _WINDOWS for col, out in _COUNTS
     )
-    return f"""
+    return f"""{_unit_rows_cte(where_sql)},
         per_unit AS (
-            SELECT u.trainee_id, u.grp AS "group", u.training_id, u.session_date, {sums}
-            {_unit_decisions(where_sql)}
+            SELECT r.trainee_id, r.grp AS "group", r.training_id, r.session_date, {sums}
+            FROM unit_rows r CROSS JOIN p
             GROUP BY ALL)
     """
 
@@ -554,19 +566,26 @@ def effect_event_study(
     before = 7 * max(EVENT_WEEKS, math.ceil(2 * design.window_days / 7))
     after = 7 * max(EVENT_WEEKS, math.ceil((design.lag_days + design.window_days) / 7))
     wsql, wparams = _effect_filters(filters)
-    reach = (2 * design.window_days, design.lag_days + design.window_days)
-    kept_sql = f"""WITH {_UNITS}, {_per_unit_cte(wsql)}
-        SELECT trainee_id, "group" FROM per_unit WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?"""
-    kept = con.execute(kept_sql, [*_unit_params(ids, design, *reach, wparams), design.min_reviews,
-                                  design.min_reviews]).df()
-    weekly_sql = f"""WITH {_UNITS}
-        SELECT u.trainee_id, floor(datediff('day', u.session_date, d.date) / 7)::INTEGER AS "offset",
-               sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-        {_unit_decisions(wsql)}
-        WHERE d.date IS NOT NULL AND d.source = ? AND list_contains(?::VARCHAR[], u.trainee_id)
-        GROUP BY ALL"""
-    weekly = con.execute(weekly_sql, [*_unit_params(ids, design, before, after, wparams), source,
-                                      list(kept["trainee_id"])]).df()
+    # One query, one join of the decisions: the units the effect keeps (offset NULL, in one order: the
+    # seeded bootstrap then draws the same trainees run after run), then their weeks.
+    sql = f"""WITH {_UNITS}, {_per_unit_cte(wsql)},
+        kept AS (SELECT trainee_id, "group" FROM per_unit
+                 WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?)
+        SELECT trainee_id, "group", NULL::INTEGER AS "offset", NULL::BIGINT AS reviewed, NULL::BIGINT AS correct
+        FROM kept
+        UNION ALL
+        SELECT r.trainee_id, NULL, floor(datediff('day', r.session_date, r.date) / 7)::INTEGER,
+               sum(r.reviewed)::BIGINT, sum(r.correct)::BIGINT
+        FROM unit_rows r
+        WHERE r.date IS NOT NULL AND r.source = ? AND r.trainee_id IN (SELECT trainee_id FROM kept)
+        GROUP BY r.trainee_id, 3
+        ORDER BY "offset" NULLS FIRST, "group", trainee_id"""
+    params = [*_unit_params(ids, design, before, after, wparams), design.min_reviews, design.min_reviews, source]
+    both = con.execute(sql, params).df()
+    units = both["offset"].isna().to_numpy()
+    kept = both.loc[units, ["trainee_id", "group"]].reset_index(drop=True)
+    weekly = both.loc[~units, ["trainee_id", "offset", "reviewed", "correct"]].astype(
+        {"offset": "int64", "reviewed": "int64", "correct": "int64"}).reset_index(drop=True)
     return event_study(weekly, kept, min_reviews=design.min_reviews, n_boot=design.n_boot, seed=design.seed)
 
 
@@ -597,14 +616,14 @@ def timeline(
     sql = f"""
         WITH {_UNITS}, {_per_unit_cte(wsql)},
         kept AS (SELECT trainee_id FROM per_unit WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?)
-        SELECT u.grp AS "group", floor(datediff('day', u.session_date, d.date) / ?)::INTEGER AS "offset",
-               sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-        {_unit_decisions(wsql)}
-        WHERE u.trainee_id IN (SELECT trainee_id FROM kept) AND d.date IS NOT NULL AND d.source = ?
+        SELECT r.grp AS "group", floor(datediff('day', r.session_date, r.date) / ?)::INTEGER AS "offset",
+               sum(r.reviewed)::BIGINT AS reviewed, sum(r.correct)::BIGINT AS correct
+        FROM unit_rows r
+        WHERE r.trainee_id IN (SELECT trainee_id FROM kept) AND r.date IS NOT NULL AND r.source = ?
         GROUP BY ALL ORDER BY 1, 2"""
     # The two windows only: the weeks before them are the event study's (effect_event_study), with intervals.
-    head = _unit_params(ids, design, design.window_days, design.lag_days + design.window_days, wparams)
-    params = [*head, design.min_reviews, design.min_reviews, step, design.policy_scope == "all", *wparams, source]
+    reach = (design.window_days, design.lag_days + design.window_days)
+    params = [*_unit_params(ids, design, *reach, wparams), design.min_reviews, design.min_reviews, step, source]
     df = con.execute(sql, params).df()
     if df.empty:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)

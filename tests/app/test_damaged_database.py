@@ -25,7 +25,9 @@ def _says_restore(at) -> None:
 def test_a_block_with_a_bad_checksum_is_named_on_every_page(make_app, sample_db, tmp_path: Path, page):
     bad = tmp_path / "bad.duckdb"
     shutil.copy(sample_db, bad)
-    overwrite_block_of(bad, "decision_daily")
+    # The rollups the pages read: the sidebar on every page reads decision_totals, most measures decision_daily.
+    for table in ("decision_daily", "decision_totals"):
+        overwrite_block_of(bad, table)
     at = make_app(bad)
     at.run()
     if page != "views/home.py":

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from data_sources.rollups import CONFUSIONS
+from data_sources.rollups import CONFUSIONS, rebuild_decision_totals
 from data_sources.sample import EXPORTS as SAMPLE_EXPORTS
 from data_sources.store import Store, open_store
 from metrics.filters import Filters, Source
@@ -24,11 +24,17 @@ MONDAY = D(2026, 3, 2)
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: list[tuple[object, ...]]) -> None:
-    """Hand-built rows; dataset tables also get the import_id every import stamps (the rollup has none)."""
+    """Hand-built rows of a dataset table, with the import_id every import stamps."""
     marks = ", ".join("?" for _ in columns.split(","))
-    if table != "decision_daily":
-        columns, marks = f"{columns}, import_id", f"{marks}, 0"
+    columns, marks = f"{columns}, import_id", f"{marks}, 0"
     con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def daily(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+    """Hand-built daily rollup rows, and the all-dates rollup from them as an import would build it (the
+    map reads it when the dates cover all)."""
+    con.executemany("INSERT INTO decision_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    rebuild_decision_totals(con)
 
 
 def cell(market: str, policy: str, reviewed: int, correct: int, source: str = "golden_set",
@@ -44,7 +50,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = store.cursor()
     markets = ["TH", "VN", "ID", "PH", "MY", "JP"]
     insert(c, "trainees", "trainee_id, market", [(f"T-{m}", m) for m in markets])
-    insert(c, "decision_daily", "trainee_id, date, policy, source, market, project, reviewed, correct", [
+    daily(c, [
         cell("TH", HS, 400, 352), cell("ID", HS, 380, 330), cell("PH", HS, 420, 372), cell("MY", HS, 390, 341),
         cell("VN", HS, 200, 150), cell("VN", HS, 212, 155, day=D(2026, 3, 9)),  # 305 / 412 = 74%
         cell("JP", HS, 1, 0),
@@ -201,7 +207,7 @@ def test_the_measure_follows_the_data(empty_store: Store) -> None:
     """A team with QA audits only gets quality without asking; nothing is tested on a measure with no data."""
     con = empty_store.cursor()
     rows = [cell(m, HS, 200, c, source="qa_audit") for m, c in (("TH", 150), ("VN", 190), ("ID", 188))]
-    con.executemany("INSERT INTO decision_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    daily(con, rows)
     df = weak_spots(con, Filters())
     assert set(df["source"]) == {"qa_audit"} and df.loc[df["market"] == "TH", "flagged"].item()
     assert weak_spots(con, Filters(source="golden_set")).empty  # asked for accuracy: there is none
@@ -210,7 +216,7 @@ def test_the_measure_follows_the_data(empty_store: Store) -> None:
 def test_one_market_is_compared_with_the_markets_the_person_may_see(empty_store: Store) -> None:
     con = empty_store.cursor()
     rows = [cell(m, HS, 200, c, source="qa_audit") for m, c in (("TH", 150), ("VN", 190), ("ID", 188))]
-    con.executemany("INSERT INTO decision_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    daily(con, rows)
     only_th = weak_spots(con, Filters(markets=("TH",)))
     assert only_th["market"].tolist() == ["TH"] and only_th["flagged"].item()
     assert only_th["policy_level"].item() == pytest.approx((190 + 188) / 400)  # VN and ID, not TH itself
@@ -223,7 +229,7 @@ def test_one_market_is_compared_with_the_markets_the_person_may_see(empty_store:
 def test_cells_too_small_to_test_do_not_change_the_others_q_values(empty_store: Store) -> None:
     con = empty_store.cursor()
     rows = [cell(m, HS, n, c, source="qa_audit") for m, n, c in (("TH", 400, 340), ("VN", 400, 372), ("ID", 5, 1))]
-    con.executemany("INSERT INTO decision_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    daily(con, rows)
     df = by_cell(weak_spots(con, Filters()))
     assert not df.loc[("ID", HS), "testable"] and math.isnan(df.loc[("ID", HS), "q_value"])
     tested = df[df["testable"]]
