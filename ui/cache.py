@@ -24,6 +24,7 @@ from data_sources.store import (
     open_store,
 )
 from metrics.stats import one_blas_thread
+from ui.asked import Asked
 
 T = TypeVar("T")
 _log = get_logger(__name__)  # Streamlit's: its level and format, in the server's log
@@ -103,7 +104,7 @@ def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(con, *args, **kwargs)` through the cache. Results are small frames or dataclasses."""
     name = f"{fn.__module__}.{fn.__qualname__}"
     keyed = tuple(sorted(kwargs.items()))
-    _asked.remember(fn, name, args, keyed)
+    asked().remember(fn, name, args, keyed)
     result: T = _cached(fn, name, version(), args, keyed)
     return result
 
@@ -114,64 +115,51 @@ def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 # remembered here, and when a new version appears a background thread computes it again, most recent first,
 # so that the people who open those pages next find them ready. Nothing is shown from it: it fills the cache.
 
-ASKED_MAX = 64  # the measure calls remembered (a page asks for 3-12)
 # Whether to warm: None = only inside a Streamlit server (not in AppTest, whose runs must not share the CPU
 # with a warm-up they did not ask for); tests of the warm-up set True.
 WARM_UP: bool | None = None
-
-
-class _Asked:
-    """The measure calls asked for lately, most recent last, at most ASKED_MAX (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._calls: dict[tuple[str, tuple[Any, ...], tuple[Any, ...]], Callable[..., Any]] = {}
-        self._lock = threading.Lock()
-
-    def remember(self, fn: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> None:
-        key = (name, args, kwargs)
-        try:
-            hash(key)
-        except TypeError:
-            return  # arguments that cannot be told apart cheaply are not replayed
-        with self._lock:
-            self._calls.pop(key, None)
-            self._calls[key] = fn
-            while len(self._calls) > ASKED_MAX:
-                self._calls.pop(next(iter(self._calls)))
-
-    def latest_first(self) -> list[tuple[tuple[str, tuple[Any, ...], tuple[Any, ...]], Callable[..., Any]]]:
-        with self._lock:
-            return list(reversed(self._calls.items()))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._calls.clear()
-
-
-_asked = _Asked()
 _warm_lock = threading.Lock()
-_warm_state: dict[str, Any] = {"seen": None, "thread": None}
+_warm_state: dict[str, Any] = {"seen": None, "thread": None, "asked": None}
+
+
+def _warms() -> bool:
+    return runtime.exists() if WARM_UP is None else WARM_UP
+
+
+def asked() -> Asked:
+    """This process's remembered calls, kept beside the database file when the process warms (ui/asked.py),
+    so that an app restarted after a command-line import warms what was asked for before."""
+    path = db_path()
+    kept = path.with_name(path.name + ".figures.json") if _warms() and str(path) != ":memory:" else None
+    with _warm_lock:
+        current: Asked | None = _warm_state["asked"]
+        if current is None or current.path != kept:
+            current = _warm_state["asked"] = Asked(kept)
+        return current
 
 
 def _warm_for(seen: int) -> None:
-    """Start the warm-up when `seen` is a version this process has not met (not on its first)."""
+    """Start the warm-up when `seen` is a version this process has not met: after an import in the app, or,
+    on the process's first version, with what the kept file remembers."""
+    if not _warms():
+        return
+    calls = asked()
     with _warm_lock:
-        before = _warm_state["seen"]
-        if before == seen:
+        if _warm_state["seen"] == seen:
             return
         _warm_state["seen"] = seen
-        if before is None or not (runtime.exists() if WARM_UP is None else WARM_UP):
-            return  # the process's first version (nothing was asked for yet), or not a server
-        thread = threading.Thread(target=_warm, args=(seen,), name="uplift-warm-up", daemon=True)
+        if not calls.latest_first():
+            return
+        thread = threading.Thread(target=_warm, args=(seen, calls), name="uplift-warm-up", daemon=True)
         _warm_state["thread"] = thread
     thread.start()
 
 
-def _warm(seen: int) -> None:
+def _warm(seen: int, calls: Asked) -> None:
     """Compute the remembered calls for version `seen`; stop if a newer version arrives meanwhile. A call
     that fails is left for its page, which shows the failure where it belongs."""
     began, ready = time.perf_counter(), 0
-    for (name, args, kwargs), fn in _asked.latest_first():
+    for (name, args, kwargs), fn in calls.latest_first():
         if _warm_state["seen"] != seen:
             return
         try:

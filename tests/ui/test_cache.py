@@ -52,12 +52,20 @@ def test_a_run_reads_the_data_version_once_and_an_import_in_it_reads_it_again(ap
     assert cache.version() == before + 2
 
 
-def test_a_new_data_version_warms_what_sessions_asked_for(app_store: None, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def warming(app_store: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A process that warms (as a server does), fresh: no version seen, nothing remembered or cached."""
+    monkeypatch.setattr(cache, "WARM_UP", True)
+    cache._warm_state.update(seen=None, thread=None, asked=None)
+    cache.clear_caches()
+    yield
+    cache.warming(timeout=30)
+    cache._warm_state.update(seen=None, thread=None, asked=None)
+
+
+def test_a_new_data_version_warms_what_sessions_asked_for(warming: None) -> None:
     from data_sources.store import data_version
 
-    monkeypatch.setattr(cache, "WARM_UP", True)
-    cache.clear_caches()
-    cache._asked.clear()
     calls: list[tuple[int, int]] = []
 
     def doubled(con: object, x: int) -> int:
@@ -67,7 +75,7 @@ def test_a_new_data_version_warms_what_sessions_asked_for(app_store: None, monke
     cache.start_run()
     first = cache.version()
     assert cache.measure(doubled, 21) == 42 and calls == [(21, first)]
-    bump_data_version(cache.con())  # an import, here or from the command line
+    bump_data_version(cache.con())  # an import in the app
     cache.start_run()
     assert cache.version() == first + 1  # the run that meets the new version starts the warm-up
     assert cache.warming(timeout=30)
@@ -76,11 +84,61 @@ def test_a_new_data_version_warms_what_sessions_asked_for(app_store: None, monke
     assert len(calls) == 2  # ready when asked for
 
 
+def test_an_app_restarted_after_an_import_warms_what_was_asked_before(
+    warming: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+    import functools
+
+    import metrics.rates
+    from metrics.filters import Filters
+
+    f = Filters(start=dt.date(2026, 1, 1), markets=("TH",))
+    cache.start_run()
+    cache.measure(metrics.rates.rates, f, by=("week",))
+    kept = cache.asked().path
+    assert kept is not None and "metrics.rates:rates" in kept.read_text()
+
+    counted: list[int] = []
+    real = metrics.rates.rates
+
+    @functools.wraps(real)
+    def rates(*args: object, **kwargs: object) -> object:
+        counted.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(metrics.rates, "rates", rates)
+    # A new process: nothing seen or cached; it reads what the file remembers on its first version.
+    cache._warm_state.update(seen=None, thread=None, asked=None)
+    cache.clear_caches()
+    cache.start_run()
+    cache.version()
+    assert cache.warming(timeout=30) and counted == [1]
+    cache.measure(rates, f, by=("week",))
+    assert counted == [1]  # the first visitor finds it ready
+
+
+def test_the_kept_calls_name_only_uplifts_own_code(tmp_path: Path) -> None:
+    from ui.asked import Asked
+
+    kept = tmp_path / "uplift.duckdb.figures.json"
+    kept.write_text('[{"fn": "os:system", "args": ["touch /tmp/x"], "kwargs": []},'
+                    ' {"fn": "metrics.rates:rates", "args": [{"class": "subprocess:Popen", "fields": {}}], "kwargs": []},'
+                    ' {"fn": "builtins:eval", "args": ["1"], "kwargs": []}, "junk", {"fn": 3},'
+                    ' {"fn": "metrics.stats:os.system", "args": ["touch /tmp/x"], "kwargs": []},'
+                    ' {"fn": "data_sources.undo:undo", "args": [1], "kwargs": []}]')
+    assert Asked(kept).latest_first() == []
+    kept.write_text("not json")
+    assert Asked(kept).latest_first() == []
+
+
 def test_the_warm_up_remembers_the_latest_calls_only() -> None:
-    asked = cache._Asked()
-    for i in range(cache.ASKED_MAX + 5):
+    from ui.asked import ASKED_MAX, Asked
+
+    asked = Asked()
+    for i in range(ASKED_MAX + 5):
         asked.remember(print, "f", (i,), ())
     asked.remember(print, "f", (10,), ())  # asked again: the most recent now
     asked.remember(print, "f", ([1],), ())  # unhashable arguments are not remembered
     latest = [args for (_n, args, _k), _fn in asked.latest_first()]
-    assert len(latest) == cache.ASKED_MAX and latest[0] == (10,) and (4,) not in latest and (5,) in latest
+    assert len(latest) == ASKED_MAX and latest[0] == (10,) and (4,) not in latest and (5,) in latest
