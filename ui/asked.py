@@ -21,8 +21,10 @@ from typing import Any
 
 ASKED_MAX = 64  # the calls remembered (a page asks for 3-12)
 # Where remembered functions and argument classes may come from: the measures, which only read (a function
-# of data_sources, such as an undo, is never called from the file; those pages' reads are cheap anyway).
+# of data_sources, such as an undo, is never called from the file; those pages' reads are cheap anyway),
+# and the Overview's week, named one by one outside metrics.
 _OWN = ("metrics.",)
+_ALSO = frozenset({"outgoing.weekly_report:summarise_week"})
 
 Key = tuple[str, tuple[Any, ...], tuple[Any, ...]]  # (function name, args, sorted kwargs)
 
@@ -99,17 +101,21 @@ def _read(path: Path) -> list[tuple[Callable[..., Any], str, tuple[Any, ...], tu
     return out
 
 
+def _allowed(name: str) -> bool:
+    return (name.startswith(_OWN) or name in _ALSO) and "<locals>" not in name
+
+
 def _name_of(obj: Any) -> str:
     name = f"{obj.__module__}:{obj.__qualname__}"
-    if not obj.__module__.startswith(_OWN) or "<locals>" in name:
+    if not _allowed(name):
         raise TypeError(f"{name} is not one of Uplift's own")
     return name
 
 
 def _resolve(name: str) -> Any:
-    """A function or class of Uplift's own packages by `module:qualname`, or ValueError."""
+    """A function or class of Uplift's own measures by `module:qualname`, or ValueError."""
     module, _, qualname = str(name).partition(":")
-    if not module.startswith(_OWN) or not qualname:
+    if not _allowed(str(name)) or not qualname:
         raise ValueError(f"{name} is not one of Uplift's own")
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):

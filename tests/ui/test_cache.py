@@ -126,7 +126,8 @@ def test_the_kept_calls_name_only_uplifts_own_code(tmp_path: Path) -> None:
                     ' {"fn": "metrics.rates:rates", "args": [{"class": "subprocess:Popen", "fields": {}}], "kwargs": []},'
                     ' {"fn": "builtins:eval", "args": ["1"], "kwargs": []}, "junk", {"fn": 3},'
                     ' {"fn": "metrics.stats:os.system", "args": ["touch /tmp/x"], "kwargs": []},'
-                    ' {"fn": "data_sources.undo:undo", "args": [1], "kwargs": []}]')
+                    ' {"fn": "data_sources.undo:undo", "args": [1], "kwargs": []},'
+                    ' {"fn": "outgoing.weekly_report:write_report", "args": [], "kwargs": []}]')
     assert Asked(kept).latest_first() == []
     kept.write_text("not json")
     assert Asked(kept).latest_first() == []
