@@ -123,7 +123,10 @@ _warm_state: dict[str, Any] = {"seen": None, "thread": None, "asked": None}
 
 
 def _warms() -> bool:
-    return runtime.exists() if WARM_UP is None else WARM_UP
+    if WARM_UP is not None:
+        return WARM_UP
+    # A server's runtime; AppTest's is a stand-in (a MagicMock with Runtime's spec in streamlit 1.67).
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime
 
 
 def asked() -> Asked:
