@@ -36,7 +36,7 @@ from metrics.trainee import (
 )
 from metrics.training import EffectDesign, effect_event_study, timeline, training_effect, trainings
 from metrics.weak_spots import cell_detail, weak_spots
-from metrics.weekly import p_chart, week_training_effects, weekly_impact
+from metrics.weekly import default_week, p_chart, week_options, week_training_effects, weekly_impact
 
 Frames = dict[str, pd.DataFrame]
 
@@ -46,7 +46,7 @@ class Context:
     """The values a page's first view picks, read once from the benchmark store."""
 
     filters: Filters  # the sidebar's defaults: the whole date range, nothing else
-    week: dt.date  # the Overview's default: the latest ISO week with reviews
+    week: dt.date  # the Overview's default: the last complete ISO week (metrics.weekly.default_week)
     cell: tuple[str, str]  # the Weak spots page's default cell: the top of the list
     trainee_id: str  # the first trainee on the coaching list
     training_ids: tuple[str, ...]  # a session with many attendees, as a trainer would pick
@@ -71,8 +71,8 @@ class Case:
 def context(con: duckdb.DuckDBPyConnection) -> Context:
     opts = filter_options(con)
     f = Filters(start=opts.first_date, end=opts.last_date)
-    weeks = rates(con, f, by=("week",))
-    week = pd.Timestamp(weeks["week"].iloc[-1]).date()
+    options = week_options(con, f)
+    week = options[default_week(options)].start
     spots = weak_spots(con, f.with_(source="golden_set"))
     coach = coaching_list(con, f)
     session = con.execute(
