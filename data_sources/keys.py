@@ -48,15 +48,14 @@ def fill_row_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO row_key_hash SELECT hash(?)", [_PROBE])
 
 
-def stored_key_sql(con: duckdb.DuckDBPyConnection, dataset: str, alias: str = "x") -> str:
-    """The natural key of stored rows, `{alias}.row_key`, once every row has it right: a store kept by a
-    DuckDB that hashed differently is re-keyed, and rows inserted without a key (by hand) get theirs."""
+def ensure_row_keys(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """Make every stored row's `row_key` right before an import matches by it: a store kept by a DuckDB that
+    hashed differently is re-keyed, and rows inserted without a key (by hand) get theirs."""
     same = con.execute("SELECT probe = hash(?) FROM row_key_hash", [_PROBE]).fetchone()
     if same != (True,):
         fill_row_keys(con)
     else:
         con.execute(f"UPDATE {dataset} SET row_key = {key_sql(dataset, dataset)} WHERE row_key IS NULL")
-    return f"{alias}.row_key"
 
 
 _SAFE_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")

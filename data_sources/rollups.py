@@ -262,12 +262,7 @@ def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int)
     if dataset == "trainees" or live_manifest(con) is not None or _empty(con, DAILY):
         rebuild_decision_daily(con)
         return
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE rollup_dates AS SELECT DISTINCT date FROM (
-                SELECT date FROM {dataset} WHERE import_id = ?
-                UNION ALL SELECT date FROM {dataset}__replaced WHERE replaced_by = ?)""",
-        [import_id, import_id],
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_dates AS {_touched(dataset, 'date')}", [import_id, import_id])
     dated = {r: f"rollup_{r}" for r in ("decisions", "decision_counts")}
     on_dates = "date IN (SELECT date FROM rollup_dates)"
     try:
@@ -294,17 +289,19 @@ def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int)
 
 def _update_audited_twice(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
     """The audits of the items (item x trainee) the import brought or replaced audits of, again."""
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE rollup_items AS SELECT DISTINCT item_id, trainee_id FROM (
-               SELECT item_id, trainee_id FROM decisions WHERE import_id = ?
-               UNION ALL SELECT item_id, trainee_id FROM decisions__replaced WHERE replaced_by = ?)
-           WHERE item_id IS NOT NULL""",
-        [import_id, import_id],
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_items AS {_touched('decisions', 'item_id, trainee_id')} "
+                "WHERE item_id IS NOT NULL", [import_id, import_id])
     on_items = "(SELECT 1 FROM rollup_items i WHERE i.item_id = d.item_id AND i.trainee_id = d.trainee_id)"
     con.execute(f"DELETE FROM {AUDITED_TWICE.name} d WHERE EXISTS {on_items}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW rollup_item_decisions AS SELECT * FROM decisions d WHERE EXISTS {on_items}")
     _insert(con, AUDITED_TWICE, AUDITED_TWICE.sql(decisions="rollup_item_decisions"))
+
+
+def _touched(dataset: str, columns: str) -> str:
+    """The distinct `columns` of the rows an import (parameter, twice) added to `dataset` or replaced there."""
+    return f"""SELECT DISTINCT {columns} FROM (
+                   SELECT {columns} FROM {dataset} WHERE import_id = ?
+                   UNION ALL SELECT {columns} FROM {dataset}__replaced WHERE replaced_by = ?)"""
 
 
 def _empty(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> bool:

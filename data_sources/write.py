@@ -11,7 +11,7 @@ import duckdb
 
 from access.roles import os_user
 from data_sources.contract import Dataset
-from data_sources.keys import LABELLED, content_sql, stored_key_sql
+from data_sources.keys import LABELLED, content_sql, ensure_row_keys
 from data_sources.plan import APP_REMEDIES, ImportRefused, Placement, Remedies
 from data_sources.rollups import AFFECTS_ROLLUP, update_rollups
 from data_sources.schema import column_types
@@ -228,9 +228,10 @@ def _match_store(con: duckdb.DuckDBPyConnection, ds: Dataset, good: str, matches
         con.execute(empty)
         return matches
     met = f"{matches}_met"
+    ensure_row_keys(con, ds.name)
     con.execute(
         f"""CREATE TEMP TABLE {met} AS SELECT g.rn, e.rid, key FROM {good} g
-            JOIN (SELECT rowid AS rid, {stored_key_sql(con, ds.name, 'x')} AS key FROM {ds.name} x) e USING (key)"""
+            JOIN (SELECT rowid AS rid, row_key AS key FROM {ds.name}) e USING (key)"""
     )
     try:
         if not scalar(con, f"SELECT count(*) > 0 FROM {met}"):

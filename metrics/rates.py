@@ -57,6 +57,15 @@ def dates_cover_all(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
     return (filters.start is None or filters.start <= first) and (filters.end is None or filters.end >= last)
 
 
+def reviews_table(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, bool]:
+    """The rollup that sums reviews per trainee x policy under the filters, and whether to filter it by date:
+    over all dates (the sidebar's default) `decision_totals`, with the same keys in 0.39M rows against
+    decision_daily's 6.9M at 10M decisions; else `decision_daily`, by date."""
+    if dates_cover_all(con, filters):
+        return "decision_totals", False
+    return "decision_daily", True
+
+
 def _empty(by: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in by} | _empty_rate_columns())
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.filters import ALL, COHORT_SQL, Filters, where
-from metrics.rates import add_rate_columns, dates_cover_all, trainee_join
+from metrics.rates import add_rate_columns, reviews_table, trainee_join
 from metrics.stats import beta_binomial_prior, shrink
 
 FALLBACK_STRENGTH = 20.0  # pseudo-reviews, when a group has too few trainees to fit a prior
@@ -38,14 +38,13 @@ LIST_COLUMNS = ["trainee_id", "name", "market", "cohort", "start_date", "status"
 def trainee_list(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.DataFrame:
     """Who is on the roster (for search)? Columns: trainee_id, name, market, cohort, start_date, status,
     reviewed (reviews inside the filters). Roster filters: markets, cohorts, projects."""
-    # Over all dates (the sidebar's default) the all-dates rollup answers, as for the coaching list.
-    all_dates = dates_cover_all(con, filters)
-    wd = where(filters, alias="d", trainee_alias="t", dates=not all_dates)
+    table, by_date = reviews_table(con, filters)
+    wd = where(filters, alias="d", trainee_alias="t", dates=by_date)
     wt = where(filters, alias="t", trainee_alias="t", dates=False, policies=False, source=False)
     sql = f"""
         WITH r AS (
             SELECT d.trainee_id, sum(d.reviewed)::BIGINT AS reviewed
-            FROM {"decision_totals" if all_dates else "decision_daily"} d {trainee_join(filters)}
+            FROM {table} d {trainee_join(filters)}
             WHERE {wd.sql} GROUP BY 1)
         SELECT t.trainee_id, t.name, t.market, {COHORT_SQL} AS cohort, t.start_date, t.status,
                coalesce(r.reviewed, 0)::BIGINT AS reviewed
@@ -117,14 +116,14 @@ def policy_strengths(con: duckdb.DuckDBPyConnection, trainee_id: str, filters: F
     centred there, whose strength (prior_strength, pseudo-reviews) is alpha + beta of a beta-binomial
     fitted across the market's trainees on that policy (a fixed 20 below 3 trainees); shrunk_low/high are
     the posterior's 95% equal-tailed interval; gap = shrunk_rate - market_rate. Weakest first."""
-    all_dates = dates_cover_all(con, filters)  # then the all-dates rollup answers, as for the coaching list
-    w = where(filters, alias="d", trainee_alias=None, dates=not all_dates)
+    table, by_date = reviews_table(con, filters)
+    w = where(filters, alias="d", trainee_alias=None, dates=by_date)
     # Each peer's row says whether it is the trainee's (`me`) rather than carrying the id: turning tens of
     # thousands of id strings into pandas' cost more than the query.
     sql = f"""
         SELECT d.policy, d.trainee_id = ? AS me, sum(d.reviewed)::BIGINT AS reviewed,
                sum(d.correct)::BIGINT AS correct
-        FROM {"decision_totals" if all_dates else "decision_daily"} d JOIN trainees t USING (trainee_id)
+        FROM {table} d JOIN trainees t USING (trainee_id)
         WHERE t.market = (SELECT market FROM trainees WHERE trainee_id = ?) AND {w.sql}
         GROUP BY d.trainee_id, d.policy
         ORDER BY d.policy, d.trainee_id"""  # the fits' sums in one order, run after run
@@ -243,16 +242,14 @@ def coaching_list(
     `threshold` when given). weakest_policy: the policy (>= `min_policy_reviewed` reviews) furthest below
     the market's rate on it, after the same shrinkage per market x policy; weakest_policy_gap =
     shrunk rate - market's rate on it."""
-    # Over all dates (the sidebar's default), the all-dates rollup `decision_totals` answers: 0.39M rows
-    # to sum against decision_daily's 6.9M at 10M decisions.
-    all_dates = dates_cover_all(con, filters)
-    w = where(filters, alias="d", trainee_alias="t", dates=not all_dates)
+    table, by_date = reviews_table(con, filters)
+    w = where(filters, alias="d", trainee_alias="t", dates=by_date)
     # Sum on the narrow keys first, then join the roster: grouping millions of rollup rows by name,
     # market and cohort text as well took twice as long (10M decisions: 1.9 s against 0.9 s).
     sql = f"""
         WITH c AS (
             SELECT d.trainee_id, d.policy, sum(d.reviewed)::BIGINT AS reviewed, sum(d.correct)::BIGINT AS correct
-            FROM {"decision_totals" if all_dates else "decision_daily"} d {trainee_join(filters)}
+            FROM {table} d {trainee_join(filters)}
             WHERE {w.sql}
             GROUP BY ALL)
         SELECT c.trainee_id, t.name, t.market, {COHORT_SQL} AS cohort, c.policy, c.reviewed, c.correct

@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics import words
 from metrics.filters import Filters, Source, where
-from metrics.rates import RATE_COLUMNS, add_rate_columns, dates_cover_all, lead_measure, trainee_join
+from metrics.rates import RATE_COLUMNS, add_rate_columns, lead_measure, reviews_table, trainee_join
 from metrics.stats import benjamini_hochberg, beta_binomial_prior, shrink, two_proportion_test
 
 WEAK_SPOT_COLUMNS = [
@@ -85,15 +85,13 @@ def weak_spots(
 
 def _cells(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Reviews, correct answers and trainees per market x policy under the filters."""
-    # Over all dates (the pages' default), the all-dates rollup `decision_totals` answers with the same
-    # keys: 0.39M rows to count distinct trainees in against decision_daily's 6.9M at 10M decisions.
-    all_dates = dates_cover_all(con, filters)
-    w = where(filters, dates=not all_dates)
+    table, by_date = reviews_table(con, filters)
+    w = where(filters, dates=by_date)
     # Per trainee first, then per cell: a count of rows, cheaper than count(DISTINCT) over the rollup's rows.
     return con.execute(
         f"""SELECT market, policy, count(*) AS trainees, sum(reviewed) AS reviewed, sum(correct) AS correct
             FROM (SELECT d.market, d.policy, d.trainee_id, sum(d.reviewed) AS reviewed, sum(d.correct) AS correct
-                  FROM {"decision_totals" if all_dates else "decision_daily"} d {trainee_join(filters)}
+                  FROM {table} d {trainee_join(filters)}
                   WHERE {w.sql} GROUP BY 1, 2, 3)
             GROUP BY 1, 2 HAVING sum(reviewed) > 0
             ORDER BY 1, 2""",  # the priors' fits see the cells in one order, whichever table answered

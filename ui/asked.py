@@ -65,6 +65,11 @@ class Asked:
             self._calls.clear()
 
 
+def measure_name(fn: Callable[..., Any]) -> str:
+    """How the cache names a measure (ui/cache.py keys its results on it)."""
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
 # ---- the file --------------------------------------------------------------------------------------------
 
 def _write(path: Path, calls: list[tuple[Key, Callable[..., Any]]]) -> None:
@@ -97,7 +102,7 @@ def _read(path: Path) -> list[tuple[Callable[..., Any], str, tuple[Any, ...], tu
             kwargs = tuple((str(k), _decode(v)) for k, v in row["kwargs"])
         except (KeyError, TypeError, ValueError, AttributeError, ImportError):
             continue
-        out.append((fn, f"{fn.__module__}.{fn.__qualname__}", args, kwargs))
+        out.append((fn, measure_name(fn), args, kwargs))
     return out
 
 

@@ -24,7 +24,7 @@ from data_sources.store import (
     open_store,
 )
 from metrics.stats import one_blas_thread
-from ui.asked import Asked
+from ui.asked import Asked, measure_name
 
 T = TypeVar("T")
 _log = get_logger(__name__)  # Streamlit's: its level and format, in the server's log
@@ -102,7 +102,7 @@ def _cached(_fn: Callable[..., Any], name: str, data_version: int, args: tuple[A
 
 def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(con, *args, **kwargs)` through the cache. Results are small frames or dataclasses."""
-    name = f"{fn.__module__}.{fn.__qualname__}"
+    name = measure_name(fn)
     keyed = tuple(sorted(kwargs.items()))
     asked().remember(fn, name, args, keyed)
     result: T = _cached(fn, name, version(), args, keyed)

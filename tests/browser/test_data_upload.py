@@ -9,16 +9,21 @@ from pathlib import Path
 from tests.browser.conftest import assert_no_exception, screenshot, wait_for_app
 
 
+def import_on_the_data_page(page, url: str, export: Path, ready: str) -> None:
+    """Upload a roster file on the Data page, wait for its rows to be `ready`, import it."""
+    page.goto(f"{url}/data")
+    wait_for_app(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(export))
+    page.get_by_text(ready).wait_for()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("imported as trainees").wait_for()
+
+
 def test_upload_a_file_and_find_it_in_the_history(server, page, tmp_path: Path):
     export = tmp_path / "new_hires_batch9.csv"
     export.write_text("Agent ID,Market,Name,Hire Date\nB9001,TH,กมล ศรีสุข,2026-11-02\nB9002,JP,佐藤 花子,2026-11-02\n",
                       encoding="utf-8")
-    page.goto(f"{server.url}/data")
-    wait_for_app(page)
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(export))
-    page.get_by_text("2 ready").wait_for()
-    page.get_by_role("button", name="Import", exact=True).click()
-    page.get_by_text("imported as trainees").wait_for()
+    import_on_the_data_page(page, server.url, export, "2 ready")
     page.get_by_role("tab", name="Import history").click()
     history = page.locator("[data-testid='stDataFrame']").filter(has_text="new_hires_batch9.csv")
     history.first.wait_for()
@@ -51,12 +56,7 @@ def test_an_import_on_the_data_page_warms_the_figures_people_looked_at(server, p
     assert_no_exception(page)
     export = tmp_path / "roster_addendum.csv"
     export.write_text("trainee_id,market,start_date\nW9001,TH,2026-11-09\n", encoding="utf-8")
-    page.goto(f"{server.url}/data")
-    wait_for_app(page)
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(export))
-    page.get_by_text("1 ready").wait_for()
-    page.get_by_role("button", name="Import", exact=True).click()
-    page.get_by_text("imported as trainees").wait_for()
+    import_on_the_data_page(page, server.url, export, "1 ready")
     deadline = time.monotonic() + 60
     while "figures ready for data version" not in server.log.read_text() and time.monotonic() < deadline:
         time.sleep(0.5)
