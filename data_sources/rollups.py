@@ -139,6 +139,8 @@ CONFUSIONS = Rollup(
 # columns: what the auditor-agreement measure pairs up (metrics/auditors.py), a few percent of the audits
 # (10M decisions: 0.18M rows of 7.7M audits). Not a sum, and built from the store's own decisions only:
 # item-level measures read raw decisions, which a rollup folder does not bring, so it has no lake table.
+# "Two or more auditors" is min <> max rather than count(DISTINCT): the same test on non-null ids without a
+# set of ids per group, about a quarter less CPU at 10M decisions (millions of groups).
 AUDITED_TWICE = Rollup(
     name="audited_twice",
     columns=(("decision_id", "VARCHAR"), ("trainee_id", "VARCHAR"), ("date", "DATE"), ("policy", "VARCHAR"),
@@ -152,7 +154,7 @@ AUDITED_TWICE = Rollup(
     FROM {decisions} d JOIN (
         SELECT item_id, trainee_id FROM {decisions}
         WHERE source = 'qa_audit' AND item_id IS NOT NULL AND reviewer_id IS NOT NULL
-        GROUP BY item_id, trainee_id HAVING count(DISTINCT reviewer_id) > 1
+        GROUP BY item_id, trainee_id HAVING min(reviewer_id) <> max(reviewer_id)
     ) twice ON twice.item_id = d.item_id AND twice.trainee_id = d.trainee_id
     WHERE d.source = 'qa_audit' AND d.reviewer_id IS NOT NULL""",
     by_month=False,
@@ -281,9 +283,10 @@ def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int)
         if dataset == "decisions":
             _update_audited_twice(con, import_id)
     finally:
-        for view in (*dated.values(), "rollup_item_decisions"):
+        for view in dated.values():
             con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in ("rollup_dates", "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_items"):
+        for table in ("rollup_dates", "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_items",
+                      "rollup_item_decisions"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -293,7 +296,13 @@ def _update_audited_twice(con: duckdb.DuckDBPyConnection, import_id: int) -> Non
                 "WHERE item_id IS NOT NULL", [import_id, import_id])
     on_items = "(SELECT 1 FROM rollup_items i WHERE i.item_id = d.item_id AND i.trainee_id = d.trainee_id)"
     con.execute(f"DELETE FROM {AUDITED_TWICE.name} d WHERE EXISTS {on_items}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW rollup_item_decisions AS SELECT * FROM decisions d WHERE EXISTS {on_items}")
+    # A table, not a view: the definition reads its decisions twice, and each read would scan the store.
+    # Only audits with an auditor can be in it, so only those are kept.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE rollup_item_decisions AS SELECT d.* FROM decisions d
+            SEMI JOIN rollup_items i ON i.item_id = d.item_id AND i.trainee_id = d.trainee_id
+            WHERE d.source = 'qa_audit' AND d.reviewer_id IS NOT NULL"""
+    )
     _insert(con, AUDITED_TWICE, AUDITED_TWICE.sql(decisions="rollup_item_decisions"))
 
 
