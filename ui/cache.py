@@ -3,8 +3,10 @@ run, and a cache of measure results keyed on the store's data version."""
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -90,14 +92,82 @@ def version() -> int:
     return known
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def _cached(_fn: Callable[..., Any], name: str, data_version: int, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
-    # Keyed on the data version: every import and undo bumps it, so a result never outlives its data.
-    # `_fn` is not hashed (leading underscore); `name` identifies it.
-    # Never half an import (data_sources.store.CommitGate); one BLAS thread, as measures do small algebra
-    # on small aggregates (metrics.stats.one_blas_thread).
-    with GATE.reading(), one_blas_thread():
-        return _fn(con(), *args, **dict(kwargs))
+Key = tuple[str, int, tuple[Any, ...], tuple[Any, ...]]
+
+
+class Results:
+    """Measure results by (name, data version, args, kwargs), the most recently used `max_entries` kept.
+
+    Not st.cache_data: a hit there hashes the arguments by value and unpickles the result, 3-7 ms per
+    measure on the sample data (a page's rerun asks for five to ten), while the arguments here are already
+    hashable (ui.asked keys on them) and a deep copy of a small frame costs a tenth of that. Each caller
+    gets its own copy, as from st.cache_data, so a page changing a frame cannot change another's. Callers
+    asking for the same missing result at once wait for one computation (a room opening the Overview)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._values: OrderedDict[Key, Any] = OrderedDict()
+        self._computing: dict[Key, threading.Lock] = {}
+
+    def _get(self, key: Key) -> tuple[bool, Any]:
+        with self._lock:
+            if key not in self._values:
+                return False, None
+            self._values.move_to_end(key)
+            return True, self._values[key]
+
+    def stored(self, key: Key, compute: Callable[[], Any]) -> Any:
+        """The kept result for `key` (not a copy: for callers that only fill the cache), computed if missing."""
+        found, value = self._get(key)
+        if found:
+            return value
+        with self._lock:
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            found, value = self._get(key)
+            if found:
+                return value
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+            return value
+
+    def get(self, key: Key, compute: Callable[[], Any]) -> Any:
+        """A copy of the result for `key`, computed if missing."""
+        return copy.deepcopy(self.stored(key, compute))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def _results() -> Results:
+    # A resource, so that clearing Streamlit's resources (a new store in tests and benchmarks) clears it too.
+    return Results(max_entries=512)
+
+
+def _computed(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Callable[[], Any]:
+    def compute() -> Any:
+        # Never half an import (data_sources.store.CommitGate); one BLAS thread, as measures do small algebra
+        # on small aggregates (metrics.stats.one_blas_thread).
+        with GATE.reading(), one_blas_thread():
+            return fn(con(), *args, **dict(kwargs))
+
+    return compute
+
+
+def _cached(fn: Callable[..., Any], name: str, data_version: int, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
+    """Fill the cache (the warm-up): keyed on the data version, which every import and undo bumps, so a
+    result never outlives its data; `name` identifies `fn`."""
+    return _results().stored((name, data_version, args, kwargs), _computed(fn, args, kwargs))
 
 
 def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -105,7 +175,7 @@ def measure(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     name = measure_name(fn)
     keyed = tuple(sorted(kwargs.items()))
     asked().remember(fn, name, args, keyed)
-    result: T = _cached(fn, name, version(), args, keyed)
+    result: T = _results().get((name, version(), args, keyed), _computed(fn, args, keyed))
     return result
 
 
@@ -203,5 +273,5 @@ def derived(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 def clear_caches() -> None:
     """Forget every result (an import in this process): the next run reads the new version, which warms."""
     _local.version = None
-    _cached.clear()
+    _results().clear()
     _derived.clear()

@@ -143,3 +143,65 @@ def test_the_warm_up_remembers_the_latest_calls_only() -> None:
     asked.remember(print, "f", ([1],), ())  # unhashable arguments are not remembered
     latest = [args for (_n, args, _k), _fn in asked.latest_first()]
     assert len(latest) == ASKED_MAX and latest[0] == (10,) and (4,) not in latest and (5,) in latest
+
+
+def test_each_caller_gets_its_own_copy_of_a_cached_frame() -> None:
+    results = cache.Results(max_entries=4)
+    calls: list[int] = []
+
+    def compute() -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"x": [1, 2]})
+
+    first = results.get(("m", 1, (), ()), compute)
+    first.loc[0, "x"] = 99  # a page changing what it was given
+    first["y"] = 0
+    second = results.get(("m", 1, (), ()), compute)
+    assert second.equals(pd.DataFrame({"x": [1, 2]})) and len(calls) == 1
+
+
+def test_the_cache_keeps_the_most_recently_used_results_and_no_failures() -> None:
+    results = cache.Results(max_entries=2)
+    calls: list[str] = []
+
+    def value(name: str) -> object:
+        def compute() -> str:
+            calls.append(name)
+            return name
+        return compute
+
+    for name in ("a", "b", "a", "c", "a", "b"):  # "b" is the least recently used when "c" comes in
+        assert results.get((name, 1, (), ()), value(name)) == name
+    assert calls == ["a", "b", "c", "b"]
+    assert results.get(("a", 2, (), ()), value("a")) == "a"  # a new data version computes again
+    assert calls == ["a", "b", "c", "b", "a"]
+
+    def failing() -> object:
+        calls.append("boom")
+        raise ValueError("no")
+
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            results.get(("f", 1, (), ()), failing)
+    assert calls.count("boom") == 2  # a failure is not kept: the next asker tries again
+
+
+def test_callers_asking_at_once_for_a_missing_result_wait_for_one_computation() -> None:
+    import threading
+    import time
+
+    results = cache.Results(max_entries=4)
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.3)
+        return 7
+
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(results.get(("s", 1, (), ()), slow))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert got == [7] * 6 and calls == [1]
