@@ -249,6 +249,13 @@ def test_policy_spelling_first_seen_is_kept(con, tmp_path):
     assert con.execute("SELECT DISTINCT policy FROM decisions").fetchall() == [("Hate Speech",)]
 
 
+
+def test_within_a_file_the_spelling_of_the_first_row_is_kept(con, tmp_path):
+    rows = "".join(f"T1,2026-04-0{i + 1},{p},1\n" for i, p in
+                   enumerate(["Bullying", "HATE SPEECH", "Hate Speech", "hate speech", "BULLYING"]))
+    one(con, write(tmp_path, "a.csv", "trainee_id,date,policy,correct\n" + rows))
+    assert con.execute("SELECT DISTINCT policy FROM decisions ORDER BY 1").fetchall() == [("Bullying",), ("HATE SPEECH",)]
+
 # ---- roster, duplicates, re-import, undo --------------------------------------------------------------
 
 def test_trainee_not_on_roster_is_imported_and_flagged(con, tmp_path):
