@@ -12,8 +12,8 @@ widgets at their defaults. The sequence runs twice on fresh servers: plain, time
 does, and under benchmarks.profiled_server, which samples the script thread's stack every 2 ms.
 
 Each sample goes to the innermost "anchor" on its stack: DuckDB (query and fetch, through
-profiled_server.TimedConnection), cache (st.cache_data: hashing and pickled copies), Arrow (Streamlit's
-dataframe conversion), Altair (ui/charts.py builders, altair, its JSON-schema validation, Streamlit's vega
+profiled_server.TimedConnection), cache (ui/cache.py's look-ups and copies, st.cache_data's hashing and
+pickled copies), Arrow (Streamlit's dataframe conversion), Altair (ui/charts.py builders, altair, its JSON-schema validation, Streamlit's vega
 marshalling), metrics (pandas/NumPy/SciPy on the aggregates), pages+ui (views/, ui/, access/, outgoing/,
 data_sources/), Streamlit (the rest of it). Neutral code (pandas, NumPy, pyarrow, the standard library)
 counts for the anchor that called it; C code counts for the Python function that called it.
@@ -48,7 +48,7 @@ RESULTS = ROOT / "benchmarks" / "page_profile.md"
 PROJECT = (*(str(ROOT / d) + "/" for d in ("views", "ui", "access", "outgoing", "data_sources")), str(ROOT / "app.py"))
 # (category, test on the function's file): the first that matches names an anchor.
 ANCHORS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("cache", ("/streamlit/runtime/caching/",)),
+    ("cache", ("/streamlit/runtime/caching/", str(ROOT / "ui" / "cache.py"))),
     ("Arrow", ("/streamlit/dataframe_util.py", "/streamlit/elements/arrow.py")),
     ("Altair", ("/altair/", "/jsonschema/", "/referencing/", "/narwhals/", "/streamlit/elements/vega_charts.py",
                 str(ROOT / "ui" / "charts.py"))),
