@@ -189,11 +189,12 @@ def test_bootstrap_medians_are_numpys_medians_of_each_resample() -> None:
 
     rng = np.random.default_rng(3)
     cases = [np.array([np.nan, np.nan, np.nan, 5.0])]
-    for n in (1, 7, 40, 300):
+    for n in (1, 7, 40, 300, 5000):
         values = rng.integers(0, 30, n).astype(float)
         values[rng.random(n) < 0.4] = np.nan
         cases.append(values)
-    for values, n_boot in zip(cases, (50, 5, 33, 100, 17), strict=True):
+    # 300 trainees x 500 resamples and 5,000 x 40 span several blocks of draws, the last one short.
+    for values, n_boot in zip(cases, (50, 5, 33, 100, 500, 40), strict=True):
         idx = rng.integers(0, len(values), size=(n_boot, len(values)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # numpy's word for a resample of nan only
