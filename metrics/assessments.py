@@ -101,14 +101,18 @@ def assessment_gains(
     w = where(filters, alias="pre", trainee_alias="pre", source=False)
     ids_sql = "TRUE" if training_ids is None else "list_contains(?::VARCHAR[], pre.training_id)"
     ids_params: list[object] = [] if training_ids is None else [[str(i) for i in training_ids]]
+    # With sessions picked, only the tests whose first-attempt group is one of them can pair: whole groups
+    # (by the same key as the window's) are kept before the windows, which ranked every test in the store.
+    groups_sql = ("TRUE" if training_ids is None
+                  else "list_contains(?::VARCHAR[], coalesce(training_id, pkey || date::VARCHAR))")
     sql = f"""
         WITH {ATTEMPTS_CTE},
         pre AS (
-            SELECT * FROM x WHERE kind = 'pre_test'
+            SELECT * FROM x WHERE kind = 'pre_test' AND {groups_sql}
             QUALIFY row_number() OVER (PARTITION BY trainee_id, coalesce(training_id, pkey || date::VARCHAR)
                                        ORDER BY date, attempt) = 1),
         post AS (
-            SELECT * FROM x WHERE kind = 'post_test'
+            SELECT * FROM x WHERE kind = 'post_test' AND {groups_sql}
             QUALIFY row_number() OVER (PARTITION BY trainee_id, coalesce(training_id, pkey || date::VARCHAR)
                                        ORDER BY date, attempt) = 1),
         by_training AS (
@@ -124,7 +128,7 @@ def assessment_gains(
               ON post.trainee_id = pre.trainee_id AND post.pkey = pre.pkey AND post.date >= pre.date
             WHERE pre.training_id IS NULL AND {w.sql} AND {ids_sql})
         SELECT * FROM by_training UNION ALL SELECT * FROM by_policy ORDER BY trainee_id, pre_date"""
-    pairs = con.execute(sql, [*w.params, *ids_params, *w.params, *ids_params]).df()
+    pairs = con.execute(sql, [*ids_params, *ids_params, *w.params, *ids_params, *w.params, *ids_params]).df()
     if pairs.empty:
         pairs = pd.DataFrame(columns=PAIR_COLUMNS)
     pre = pairs["pre_pct"].to_numpy(float)

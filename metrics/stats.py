@@ -360,7 +360,13 @@ def bootstrap_weights(n_items: int, n_boot: int, seed: int) -> np.ndarray:
     always gives the same intervals. Draw j of resample b is item floor(u[j, b] * n_items): counting
     uniform index draws is the equal-probability multinomial, ~50x faster than numpy's (one binomial per
     item per resample), and `bootstrap_alpha_groups` draws exactly these per group."""
-    drawn = np.floor(_bootstrap_uniforms(n_items, n_boot, seed) * n_items).astype(np.int64)
+    return _weights_from_uniforms(_bootstrap_uniforms(n_items, n_boot, seed))
+
+
+def _weights_from_uniforms(uniforms: np.ndarray) -> np.ndarray:
+    """`bootstrap_weights` from its n_items x n_boot uniforms (the first n_items rows of any longer draw)."""
+    n_items, n_boot = uniforms.shape
+    drawn = np.floor(uniforms * n_items).astype(np.int64)
     flat = (np.arange(n_boot)[None, :] * n_items + drawn).ravel()
     return np.bincount(flat, minlength=n_boot * n_items).reshape(n_boot, n_items).astype(float)
 
@@ -453,10 +459,13 @@ def bootstrap_alpha_groups(
     # Every group of n items draws the same resamples (see `bootstrap_weights`), so one matrix product
     # per group size does all those groups: resamples x items times items x (groups x categories).
     # (Products this small run 3x faster on one BLAS thread than split over two cores.)
+    # The uniforms are drawn once, for the largest group: each size's are their first rows (a new seeded
+    # generator per size cost more than its draws).
+    uniforms = _bootstrap_uniforms(int(sizes.max()), n_boot, seed)
     with one_blas_thread():
         for size in np.unique(sizes[sizes >= 2]):
             g = np.flatnonzero(sizes == size)
-            w = bootstrap_weights(int(size), n_boot, seed)  # n_boot x size
+            w = _weights_from_uniforms(uniforms[:size])  # n_boot x size: bootstrap_weights(size, n_boot, seed)
             item = starts[g][:, None] + np.arange(size)[None, :]  # groups x size
             n_c = (w @ narrow[item].transpose(1, 0, 2).reshape(size, -1)).reshape(n_boot, len(g), width)
             observed = w @ diag[item].T  # n_boot x groups

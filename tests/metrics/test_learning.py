@@ -177,3 +177,27 @@ def test_all_cohorts_log_rank_matches_the_two_group_test_for_two_cohorts(sample_
         pytest.skip("sample exports not generated yet")
     assert every.df == 1 and every.chi2 == pytest.approx(pair.chi2, rel=1e-6)
     assert compare_all_cohorts(sample_con, Filters()).df == 7
+
+
+def test_bootstrap_medians_are_numpys_medians_of_each_resample() -> None:
+    """The counted medians of `time_to_proficiency`'s bootstrap equal np.nanmedian of every resample: nan
+    draws (not reached) left out, a resample of nan draws only nan, resample counts not a multiple of the
+    block the counts are taken in."""
+    import warnings
+
+    from metrics.learning import _boot_medians
+
+    rng = np.random.default_rng(3)
+    cases = [np.array([np.nan, np.nan, np.nan, 5.0])]
+    for n in (1, 7, 40, 300, 5000):
+        values = rng.integers(0, 30, n).astype(float)
+        values[rng.random(n) < 0.4] = np.nan
+        cases.append(values)
+    # 300 trainees x 500 resamples and 5,000 x 40 span several blocks of draws, the last one short.
+    for values, n_boot in zip(cases, (50, 5, 33, 100, 500, 40), strict=True):
+        idx = rng.integers(0, len(values), size=(n_boot, len(values)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's word for a resample of nan only
+            want = np.nanmedian(values[idx], axis=1)
+        np.testing.assert_array_equal(_boot_medians(values, idx), want)
+    assert np.isnan(_boot_medians(cases[0], np.zeros((3, 4), dtype=np.int64))).all()

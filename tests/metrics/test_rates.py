@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from data_sources.rollups import rebuild_decision_totals
 from data_sources.store import Store, open_store
 from metrics.filters import Filters
 from metrics.rates import GROUPS, RATE_COLUMNS, headline, iso_week_start, rates, week_over_week
@@ -37,6 +38,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
         ("T2", D(2026, 3, 10), "Hate Speech", "golden_set", "TH", "P1", 20, 10),
         ("T3", D(2026, 3, 11), "Child Safety", "qa_audit", "VN", "P2", 40, 40),
     ])  # fmt: skip
+    rebuild_decision_totals(c)  # the all-dates rollup an import builds from the daily rows (headline reads it)
     insert(c, "trainings", "training_id, date, kind, title", [("TR1", D(2026, 3, 1), "refresher", "HS refresh")])
     insert(c, "attendance", "training_id, trainee_id, attended", [("TR1", "T1", True), ("TR1", "T2", True),
                                                                   ("TR1", "T3", False)])  # fmt: skip
@@ -104,6 +106,20 @@ def test_headline(con: duckdb.DuckDBPyConnection, empty_store: Store) -> None:
     assert h.accuracy.low < 0.5 < h.accuracy.high
     empty = headline(empty_store.cursor(), Filters())
     assert empty.quality.reviewed == 0 and empty.quality.rate != empty.quality.rate  # nan
+
+
+def test_headline_over_all_dates_equals_the_daily_sums(con: duckdb.DuckDBPyConnection) -> None:
+    """Over all dates the headline reads the all-dates rollup; its figures are the daily rollup's sums."""
+    every_day = Filters(start=D(2026, 3, 2), end=D(2026, 3, 11))  # the data's first to last day: totals
+    for f in (Filters(), every_day, every_day.with_(markets=("TH",)), every_day.with_(policies=("Hate Speech",)),
+              every_day.with_(projects=("P2",)), every_day.with_(cohorts=("2026-01",))):
+        daily = rates(con, f, by=["source"]).set_index("source")  # rates always sum the daily rollup
+        h = headline(con, f)
+        for src, got in (("qa_audit", h.quality), ("golden_set", h.accuracy)):
+            want = (daily.loc[src, "reviewed"], daily.loc[src, "correct"]) if src in daily.index else (0, 0)
+            assert (got.reviewed, got.correct) == want
+    assert headline(con, every_day.with_(markets=("TH",))).quality.reviewed == 20
+    assert headline(con, every_day.with_(cohorts=("2026-01",))).quality.reviewed == 60
 
 
 def test_week_over_week(con: duckdb.DuckDBPyConnection) -> None:

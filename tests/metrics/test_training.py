@@ -338,6 +338,33 @@ def test_assessment_gains_pairs_by_training_and_by_policy(empty_store: Store) ->
     assert cert["low"] < 1 and cert["high"] == pytest.approx(1.0)
 
 
+def test_assessment_gains_for_picked_sessions_are_those_sessions_pairs_among_all(empty_store: Store) -> None:
+    """Picking sessions keeps exactly their pairs from the unpicked answer. The tests ranked for a first
+    attempt are whole groups: a pre-test without a session whose policy and date spell a picked session's
+    id shares that session's group (and, taken first, leaves it without a first-attempt pre-test)."""
+    con = empty_store.cursor()
+    insert(con, "trainees", [{"trainee_id": t, "market": "TH", "cohort": "c1"} for t in ("a", "b", "c", "d")])
+    base = {"max_score": 100.0, "pass_mark": 80.0, "attempt": 1, "policy": "Hate Speech", "assessment": "x"}
+    odd = "hate speech2026-03-01"  # a session id equal to a policy key and a date
+
+    def test(who: str, day: int, score: float, kind: str, training: str | None, attempt: int = 1) -> dict[str, object]:
+        return {**base, "trainee_id": who, "date": dt.date(2026, 3, day), "score": score, "kind": kind,
+                "training_id": training, "attempt": attempt}
+
+    insert(con, "assessments", [
+        test("a", 2, 40.0, "pre_test", "T1"), test("a", 3, 50.0, "pre_test", "T1", 2), test("a", 4, 70.0, "post_test", "T1"),
+        test("b", 2, 60.0, "pre_test", "T2"), test("b", 5, 90.0, "post_test", "T2"), test("b", 6, 95.0, "post_test", "T2"),
+        test("c", 1, 30.0, "pre_test", None), test("c", 2, 35.0, "pre_test", odd), test("c", 3, 65.0, "post_test", odd),
+        test("d", 2, 55.0, "pre_test", odd), test("d", 4, 75.0, "post_test", odd), test("d", 9, 20.0, "post_test", None),
+    ])
+    every = assessment_gains(con).pairs
+    for picked in (["T1"], ["T2", odd], [odd], ["T1", "T2", odd], ["nothing"]):
+        got = assessment_gains(con, training_ids=picked).pairs
+        want = every[every["training_id"].isin(picked)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+    assert assessment_gains(con, training_ids=[odd]).pairs["trainee_id"].tolist() == ["d"]  # c's first is the None
+
+
 # ------------------------------------------------------------------ the sample data's planted sessions
 
 def _has_session(con: duckdb.DuckDBPyConnection, training_id: str) -> bool:
