@@ -299,7 +299,7 @@ def _update_audited_twice(con: duckdb.DuckDBPyConnection, import_id: int) -> Non
     # A table, not a view: the definition reads its decisions twice, and each read would scan the store.
     # Only audits with an auditor can be in it, so only those are kept.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE rollup_item_decisions AS SELECT d.* FROM decisions d
+        """CREATE OR REPLACE TEMP TABLE rollup_item_decisions AS SELECT d.* FROM decisions d
             SEMI JOIN rollup_items i ON i.item_id = d.item_id AND i.trainee_id = d.trainee_id
             WHERE d.source = 'qa_audit' AND d.reviewer_id IS NOT NULL"""
     )
