@@ -73,7 +73,7 @@ def trainings(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.Data
 # Comparison: trainees in the markets of a session's attendees who attended none of the set's sessions and
 # attended no training on the session's policy within that session's windows; a trainee eligible for
 # several sessions of the set is counted once, against the first, so every trainee is one unit of the set
-# (for the bootstrap).
+# (for the bootstrap). `unit` numbers the units (in one order, so that every reading of the CTE agrees).
 _UNITS = """
     p AS (SELECT ?::VARCHAR[][] AS sets, ?::INTEGER AS win, ?::INTEGER AS lag, ?::INTEGER AS reach_before,
                  ?::INTEGER AS reach_after, ?::BOOLEAN AS all_policies),
@@ -102,9 +102,10 @@ _UNITS = """
               WHERE q.trainee_id = t.trainee_id AND q.pkey = s.pkey
                 AND q.date >= s.session_date - p.win AND q.date < s.session_date + p.lag + p.win)),
     units AS (
-        SELECT batch, trainee_id, training_id, session_date, pkey, 'attended' AS grp FROM att WHERE rn = 1
-        UNION ALL
-        SELECT batch, trainee_id, training_id, session_date, pkey, 'comparison' AS grp FROM comparison WHERE rn = 1)
+        SELECT row_number() OVER (ORDER BY batch, grp, trainee_id) AS unit, * FROM (
+            SELECT batch, trainee_id, training_id, session_date, pkey, 'attended' AS grp FROM att WHERE rn = 1
+            UNION ALL
+            SELECT batch, trainee_id, training_id, session_date, pkey, 'comparison' AS grp FROM comparison WHERE rn = 1))
 """
 
 
@@ -114,7 +115,7 @@ _REVIEWS_OF = {"qa_audit": "QA-audit", "golden_set": "golden-set"}  # "no <...> 
 
 
 def _unit_rows_cte(where_sql: str) -> str:
-    """`unit_rows`: each unit (batch, trainee_id, grp, training_id, session_date) with its decisions' date,
+    """`unit_rows`: each unit (unit, batch, trainee_id, grp, training_id, session_date) with its decisions' date,
     source, reviewed and correct (NULL for a unit without any), from `reach_before` days before its session
     to `reach_after` days after: one join of decision_daily that the windows' counts and the timelines of
     the same query share. Parameters: `where_sql`'s, twice."""
@@ -124,8 +125,8 @@ def _unit_rows_cte(where_sql: str) -> str:
     # test every decision of a trainee (on every policy) against each of the trainee's units.
     def decisions(on_policy: str, units_read: str) -> str:
         return f"""
-            SELECT u.batch, u.trainee_id, u.grp, u.training_id, u.session_date, d.date, d.source, d.reviewed,
-                   d.correct
+            SELECT u.unit, u.batch, u.trainee_id, u.grp, u.training_id, u.session_date, d.date, d.source,
+                   d.reviewed, d.correct
             FROM units u JOIN trainees t USING (trainee_id) CROSS JOIN p
             LEFT JOIN (SELECT *, lower(trim(policy)) AS pkey FROM decision_daily) d
               ON d.trainee_id = u.trainee_id {on_policy}
@@ -161,11 +162,14 @@ def _per_unit_cte(where_sql: str) -> str:
         f"coalesce(sum(r.{col}) FILTER (WHERE r.source = '{src}' AND {test}), 0)::BIGINT AS {src}_{when}_{out}"
         for src in _SOURCES for when, test in _WINDOWS for col, out in _COUNTS
     )
+    # Grouped by the unit's number, the rest being the same on all its rows: an integer key hashes several
+    # times faster than the five columns (measured at 10M decisions, 79 sessions: 0.25 s against 1.3 s).
     return f"""{_unit_rows_cte(where_sql)},
         per_unit AS (
-            SELECT r.batch, r.trainee_id, r.grp AS "group", r.training_id, r.session_date, {sums}
+            SELECT any_value(r.batch) AS batch, any_value(r.trainee_id) AS trainee_id, any_value(r.grp) AS "group",
+                   any_value(r.training_id) AS training_id, any_value(r.session_date) AS session_date, {sums}
             FROM unit_rows r CROSS JOIN p
-            GROUP BY ALL)
+            GROUP BY r.unit)
     """
 
 
