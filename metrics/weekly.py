@@ -16,7 +16,7 @@ from metrics.assessments import ATTEMPTS_CTE
 from metrics.filters import Filters, Source, where
 from metrics.rates import add_rate_columns, iso_week_start, trainee_join
 from metrics.stats import Interval, p_chart_limits, two_proportion_test, wilson
-from metrics.training import EffectDesign, training_effect
+from metrics.training import EffectDesign, training_effects
 
 BASELINE_WEEKS = 8  # control limits: 3 sigma around the pooled rate of the 8 weeks before the reported one
 MIN_REVIEWS_TO_JUDGE = 30  # fewer reviews in a week: the rate is shown, but no verdict on it
@@ -289,7 +289,8 @@ def week_training_effects(
     con: duckdb.DuckDBPyConnection, filters: Filters, week_start: dt.date, design: EffectDesign = WEEK_DESIGN
 ) -> pd.DataFrame:
     """The effects measured so far of the sessions delivered this ISO week: for each, metrics.training's
-    `training_effect` with `design` (see there) on the data available now, as its headline says it.
+    `training_effect` with `design` (see there) on the data available now, as its headline says it (all
+    the week's sessions measured together, by `training_effects`).
 
     Columns: training_id, title, date, source (the measure read), estimator, estimate, low, high (the
     headline's figure and interval), naive_gain, n_attendees, n_comparison, enough_data, window_closed
@@ -298,9 +299,10 @@ def week_training_effects(
     (joined with "; ")."""
     monday = iso_week_start(week_start)
     sessions = _trainings_in(con, filters, monday, monday + dt.timedelta(days=6))
+    effects = training_effects(con, [[str(i)] for i in sessions["training_id"]], filters, design)
     out = []
-    for training_id, title, date in zip(sessions["training_id"], sessions["title"], sessions["date"], strict=True):
-        effect = training_effect(con, [str(training_id)], filters, design)
+    for training_id, title, date, effect in zip(sessions["training_id"], sessions["title"], sessions["date"], effects,
+                                                strict=True):
         head = effect.headline
         out.append({
             "training_id": training_id, "title": title, "date": date, "source": effect.source,

@@ -19,10 +19,12 @@ from metrics.assessments import assessment_gains, certification_pass_rates
 from metrics.filters import Filters
 from metrics.training import (
     EffectDesign,
+    TrainingEffect,
     effect_candidates,
     events,
     timeline,
     training_effect,
+    training_effects,
     trainings,
     with_enough_attendees,
 )
@@ -234,6 +236,28 @@ def test_a_group_of_sessions_counts_each_trainee_once_at_their_own_session(store
     # P's windows sit on T0, five days before T1: 9 days of P's reviews fall before it
     assert per.loc["P", "pre_reviews"] == 90
     assert e.attendees.trainees == 13
+
+
+def same_effect(a: TrainingEffect, b: TrainingEffect) -> None:
+    assert repr(a) == repr(b)  # every field but the per-trainee frame, floats to the last digit
+    pd.testing.assert_frame_equal(a.per_trainee, b.per_trainee, check_exact=True)
+
+
+def test_sets_of_sessions_measured_together_are_each_measured_as_if_alone(store: Store) -> None:
+    # C01 attends a Spam session the same day: one of T2's attendees, and still one of T1's comparison group.
+    con = store.cursor()
+    insert(con, "trainings", [{"training_id": "T2", "date": SESSION, "kind": "coaching", "title": "Spam",
+                               "policy": "Spam", "market": "TH"}])
+    insert(con, "attendance", [{"training_id": "T2", "trainee_id": "C01", "attended": True}])
+    sets = [("T1",), ("T2",), ("T1", "T0"), (), ("nope",), ("T0",)]
+    for design in (EffectDesign(min_trainees=10), EffectDesign(min_trainees=10, policy_scope="all"), EffectDesign()):
+        together = training_effects(con, sets, Filters(), design)
+        assert len(together) == len(sets)
+        for ids, effect in zip(sets, together, strict=True):
+            same_effect(effect, training_effect(con, ids, Filters(), design))
+    t1, t2 = training_effects(con, [("T1",), ("T2",)], Filters(), EffectDesign(min_trainees=10))
+    assert t1.per_trainee.set_index("trainee_id").loc["C01", "group"] == "comparison"
+    assert t2.attendees_listed == 1
 
 
 def test_too_few_attendees_is_not_enough_data(store: Store) -> None:
