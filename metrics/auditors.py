@@ -45,8 +45,9 @@ class AuditorRules:
 
 
 def _audits(filters: Filters) -> tuple[str, list[object]]:
-    """QA audits with an auditor under the filters (the source is always qa_audit here)."""
-    return resolved_with(filters, "qa_audit", "reviewer_id", "a")
+    """QA audits with an auditor under the filters (the source is always qa_audit here), `a`, read by
+    several parts of one query."""
+    return resolved_with(filters, "qa_audit", "reviewer_id", "a", shared=True)
 
 
 def _strata(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:

@@ -60,8 +60,9 @@ def _empty() -> pd.DataFrame:
 
 
 def _golden(filters: Filters) -> tuple[str, list[object]]:
-    """The golden-set decisions with an item id under the filters (source is always golden_set here)."""
-    return resolved_with(filters, "golden_set", "item_id", "g")
+    """The golden-set decisions with an item id under the filters (source is always golden_set here), `g`,
+    read by several parts of one query."""
+    return resolved_with(filters, "golden_set", "item_id", "g", shared=True)
 
 
 def _items(con: duckdb.DuckDBPyConnection, filters: Filters, min_other: int) -> pd.DataFrame:
