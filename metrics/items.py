@@ -60,41 +60,48 @@ def _empty() -> pd.DataFrame:
 
 
 def _golden(filters: Filters) -> tuple[str, list[object]]:
-    """The golden-set decisions with an item id under the filters (source is always golden_set here)."""
-    return resolved_with(filters, "golden_set", "item_id", "g")
+    """The golden-set decisions with an item id under the filters (source is always golden_set here), `g`,
+    read by several parts of one query."""
+    return resolved_with(filters, "golden_set", "item_id", "g", shared=True)
 
 
-def _item_counts(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    cte, params = _golden(filters)
-    return con.execute(
-        f"""{cte}
-        SELECT item_id, mode(policy) AS policy, mode(expected_label) AS key, count(DISTINCT trainee_id) AS moderators,
-               count(*) AS attempts, count(*) FILTER (WHERE correct) AS correct
-        FROM g GROUP BY 1""",
-        params,
-    ).df()
+def _items(con: duckdb.DuckDBPyConnection, filters: Filters, min_other: int) -> pd.DataFrame:
+    """Per item, in one read of the filtered decisions: policy and key (the modal ones), moderators, attempts,
+    correct; discrimination and Kelley's upper and lower rates; the distractor with its count.
 
-
-def _discrimination(con: duckdb.DuckDBPyConnection, filters: Filters, min_other: int) -> pd.DataFrame:
-    """Per item: the corrected item-total point-biserial correlation and Kelley's upper and lower 27%.
+    Counts come from the item x moderator sums the discrimination needs anyway (a moderator with attempts at
+    an item is one row of them), so the decisions are read and grouped by item x moderator once, not once
+    per figure (10M decisions: three reads and two groupings of 2.4M golden-set decisions before).
 
     A moderator's rest score is their share correct on their OTHER golden-set decisions under the same
     filters (every attempt at this item left out), kept when they have at least `min_other` of them. The
     correlation is Pearson's between each attempt (1 right, 0 wrong) and its moderator's rest score, from
     sums weighted by attempts; upper and lower groups are moderators ranked by rest score (ties broken by
-    id), the top and bottom round(27%) of those with one, at least one each."""
+    id), the top and bottom round(27%) of those with one, at least one each. The distractor is the most
+    common answer other than the key (ties: the first label in text order)."""
     cte, params = _golden(filters)
     return con.execute(
         f"""{cte},
-        m AS (SELECT trainee_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c FROM g GROUP BY 1),
         mi AS (SELECT item_id, trainee_id, count(*) AS n, count(*) FILTER (WHERE correct) AS c FROM g GROUP BY 1, 2),
+        keys AS (SELECT item_id, mode(policy) AS policy, mode(expected_label) AS key FROM g GROUP BY 1),
+        wrong AS (SELECT item_id, given_label, count(*) AS n FROM g
+                  WHERE NOT correct AND given_label IS NOT NULL GROUP BY 1, 2),
+        top AS (SELECT item_id, given_label AS distractor, n AS distractor_n FROM wrong
+                QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, given_label) = 1),
+        counts AS (SELECT item_id, count(*) AS moderators, CAST(sum(n) AS BIGINT) AS attempts,
+                          CAST(sum(c) AS BIGINT) AS correct
+                   FROM mi GROUP BY 1),
+        m AS (SELECT trainee_id, CAST(sum(n) AS BIGINT) AS n, CAST(sum(c) AS BIGINT) AS c FROM mi GROUP BY 1),
         att AS (SELECT mi.item_id, mi.trainee_id, mi.n::DOUBLE AS n, mi.c::DOUBLE AS c,
                        (m.c - mi.c) / (m.n - mi.n) AS rest
                 FROM mi JOIN m USING (trainee_id) WHERE m.n - mi.n >= ?),
-        ranked AS (SELECT *, count(*) OVER (PARTITION BY item_id) AS mods,
-                          row_number() OVER (PARTITION BY item_id ORDER BY rest DESC, trainee_id) AS from_top,
-                          row_number() OVER (PARTITION BY item_id ORDER BY rest, trainee_id DESC) AS from_bottom
-                   FROM att),
+        top_down AS (SELECT *, count(*) OVER (PARTITION BY item_id) AS mods,
+                            row_number() OVER (PARTITION BY item_id ORDER BY rest DESC, trainee_id) AS from_top
+                     FROM att),
+        -- Ranked from the bottom by reversing the one sort: (rest, trainee_id) is unique within an item and
+        -- rest is never NULL (x/0 is NaN or infinite, which sort as values), so the two orders mirror
+        -- exactly; a second window sorted the 2.3M rows again at 10M decisions (0.4 of the query's time).
+        ranked AS (SELECT *, mods + 1 - from_top AS from_bottom FROM top_down),
         sums AS (SELECT item_id, max(mods) AS rated_moderators, sum(n) AS sn, sum(c) AS sx, sum(n * rest) AS sr,
                         sum(n * rest * rest) AS srr, sum(c * rest) AS sxr,
                         sum(c) FILTER (WHERE from_top <= greatest(1, round(? * mods))) AS up_c,
@@ -102,27 +109,16 @@ def _discrimination(con: duckdb.DuckDBPyConnection, filters: Filters, min_other:
                         sum(c) FILTER (WHERE from_bottom <= greatest(1, round(? * mods))) AS low_c,
                         sum(n) FILTER (WHERE from_bottom <= greatest(1, round(? * mods))) AS low_n
                  FROM ranked GROUP BY 1)
-        SELECT item_id, rated_moderators,
+        SELECT item_id, k.policy, k.key, c.moderators, c.attempts, c.correct, s.rated_moderators,
                CASE WHEN (sn * sx - sx * sx) > 0 AND (sn * srr - sr * sr) > 1e-12
                     THEN (sn * sxr - sx * sr) / sqrt((sn * sx - sx * sx) * (sn * srr - sr * sr)) END AS discrimination,
                CASE WHEN rated_moderators >= 2 THEN up_c / up_n END AS upper_rate,
-               CASE WHEN rated_moderators >= 2 THEN low_c / low_n END AS lower_rate
-        FROM sums""",
+               CASE WHEN rated_moderators >= 2 THEN low_c / low_n END AS lower_rate,
+               t.distractor, CAST(t.distractor_n AS DOUBLE) AS distractor_n
+        FROM keys k JOIN counts c USING (item_id) LEFT JOIN sums s USING (item_id) LEFT JOIN top t USING (item_id)
+        ORDER BY item_id""",
         [*params, min_other, KELLEY_SHARE, KELLEY_SHARE, KELLEY_SHARE, KELLEY_SHARE],
     ).df()
-
-
-def _distractors(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """Per item, the most common answer other than the key (ties: the first label in text order)."""
-    cte, params = _golden(filters)
-    wrong = con.execute(
-        f"""{cte}
-        SELECT item_id, given_label AS distractor, count(*) AS n FROM g
-        WHERE NOT correct AND given_label IS NOT NULL GROUP BY 1, 2""",
-        params,
-    ).df()
-    top = wrong.sort_values(["item_id", "n", "distractor"], ascending=[True, False, True]).drop_duplicates("item_id")
-    return top.rename(columns={"n": "distractor_n"})
 
 
 def _shrunk(df: pd.DataFrame) -> pd.DataFrame:
@@ -189,12 +185,10 @@ def item_health(con: duckdb.DuckDBPyConnection, filters: Filters, rules: ItemRul
 
     Sorted for review: mislabelled items by q-value, then too-easy ones by attempts, then the other judged
     items by shrunk share correct (hardest first), then items with too few attempts by id."""
-    counts = _item_counts(con, filters)
-    if counts.empty:
+    found = _items(con, filters, rules.min_other)
+    if found.empty:
         return _empty()
-    df = add_rate_columns(counts, reviewed="attempts")
-    df = df.merge(_discrimination(con, filters, rules.min_other), on="item_id", how="left")
-    df = df.merge(_distractors(con, filters), on="item_id", how="left")
+    df = add_rate_columns(found, reviewed="attempts")
     df["rated_moderators"] = df["rated_moderators"].fillna(0).astype("int64")
     df["upper_lower"] = df["upper_rate"] - df["lower_rate"]
     df["distractor_share"] = df["distractor_n"] / df["attempts"]

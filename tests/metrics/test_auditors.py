@@ -20,6 +20,7 @@ from metrics.agreement import cohen_kappa
 from metrics.auditors import (
     SEVERITY_COLUMNS,
     AuditorRules,
+    _coded,
     _standardised,
     _strata,
     auditor_agreement,
@@ -99,7 +100,7 @@ def test_a_lenient_colleague_does_not_make_the_others_look_strict(con: duckdb.Du
         assert not df.loc[auditor, "flagged"]
         assert abs(df.loc[auditor, "difference"]) < 0.002  # only T's 10 audits differ from 20%
         assert df.loc[auditor, "colleagues"] == 3  # the two others and T; L is left out
-    single_pass = _standardised(_strata(con, Filters()), set()).set_index("reviewer_id").loc["A"]
+    single_pass = _standardised(_coded(_strata(con, Filters())), set()).set_index("reviewer_id").loc["A"]
     difference = (single_pass["comparable_fails"] - single_pass["expected"]) / single_pass["comparable_audits"]
     assert difference > 0.03  # what comparing with every colleague, L included, would have said
 
@@ -169,6 +170,24 @@ def test_words_say_which_way_quality_reads(con: duckdb.DuckDBPyConnection) -> No
     assert "nothing to compare with" in say("V")
 
 
+def test_colleagues_are_the_other_reference_auditors_sharing_a_market() -> None:
+    """Colleagues are counted over sets of markets; they must be what pairing auditors by market says:
+    the distinct reference auditors other than oneself with strata in one of one's markets. 300 random
+    auditors in 1-3 of 6 markets, a third of them left out of the reference."""
+    rng = np.random.default_rng(4)
+    auditors = [f"R{i:03d}" for i in range(300)]
+    pairs = pd.DataFrame([(a, m) for a in auditors for m in rng.choice(6, size=rng.integers(1, 4), replace=False)],
+                         columns=["reviewer_id", "market"])
+    frame = pairs.assign(policy=HS, week=0, audits=10, fails=2)
+    left_out = set(rng.choice(auditors, size=100, replace=False))
+    got = _standardised(_coded(frame), left_out).set_index("reviewer_id")["colleagues"]
+    team = pairs.merge(pairs[~pairs["reviewer_id"].isin(left_out)], on="market", suffixes=("", "_other"))
+    team = team[team["reviewer_id"] != team["reviewer_id_other"]]
+    expected = team.groupby("reviewer_id")["reviewer_id_other"].nunique()
+    assert got.reindex(expected.index).tolist() == expected.tolist()
+    assert set(got.index) == set(expected.index)
+
+
 def test_the_interval_covers_the_true_difference_about_95_percent_of_the_time() -> None:
     """Simulated teams of five auditors over 30 strata with varying fail rates; auditor 0 fails 4 points
     more often than the rest. The Wald interval of observed minus expected should cover +4 points in about
@@ -181,7 +200,7 @@ def test_the_interval_covers_the_true_difference_about_95_percent_of_the_time() 
     frame = pd.DataFrame({"reviewer_id": [f"R{r}-A{a}" for r, a in zip(run, auditor, strict=True)],
                           "market": run, "policy": HS, "week": week, "audits": audits,  # a market per run
                           "fails": rng.binomial(audits, base)})
-    judged = _standardised(frame, set()).set_index("reviewer_id")
+    judged = _standardised(_coded(frame), set()).set_index("reviewer_id")
     target = judged.loc[[f"R{r}-A0" for r in range(runs)]]
     n = target["comparable_audits"]
     difference = (target["comparable_fails"] - target["expected"]) / n

@@ -236,6 +236,31 @@ def test_kelley_groups_are_the_top_and_bottom_27_percent_by_rest_score(lsat: np.
     store.close()
 
 
+def test_kelley_groups_rank_moderators_without_other_decisions_as_the_ranking_always_did() -> None:
+    """With min_other = 0 a moderator who answered only this item has no rest score (0/0, NaN), and the
+    ranking puts those above every share, ties by id. The lower group is read off the same ranking
+    reversed, so it must be the bottom of this order: the scored moderators, lowest first, ties by the
+    largest id. 20 moderators: round(0.27 x 20) = 5 in each group."""
+    rng = np.random.default_rng(8)
+    rows, scored = [], [f"S{i:02d}" for i in range(10)]
+    for i, who in enumerate(scored):  # rest scores 0/3 .. 3/3: ties broken by id
+        rows += [answer(who, f"B{k}", k < i % 4) for k in range(3)]
+    rows += [answer(who, "A", bool(rng.random() < 0.5)) for who in [*scored, *(f"O{i:02d}" for i in range(10))]]
+    store = open_store(":memory:")
+    con = store.cursor()
+    insert_decisions(con, rows)
+    got = by_item(item_health(con, Filters(), ItemRules(min_other=0))).loc["A"]
+    frame = pd.DataFrame([r for r in rows if r["item_id"] == "A"])
+    rest = {who: (i % 4) / 3 for i, who in enumerate(scored)}
+    frame["rest"], frame["none"] = frame["trainee_id"].map(rest), ~frame["trainee_id"].isin(rest)
+    upper = frame.sort_values(["none", "rest", "trainee_id"], ascending=[False, False, True]).head(5)
+    lower = frame.sort_values(["none", "rest", "trainee_id"], ascending=[True, True, False]).head(5)
+    assert got["rated_moderators"] == 20
+    assert got["upper_rate"] == pytest.approx(upper["correct"].mean())
+    assert got["lower_rate"] == pytest.approx(lower["correct"].mean())
+    store.close()
+
+
 def test_random_incomplete_design_matches_scipy() -> None:
     """Moderators see random subsets of items, some twice: r must equal scipy's point-biserial over the
     attempts (each with its moderator's share right on their other decisions), and the p-value scipy's
