@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_sources.contract import detect_dataset
+from data_sources.contract import MISSING_VALUES, detect_dataset
 from data_sources.imports import import_path
 from data_sources.store import open_store
 from outgoing.safe_csv import safe_csv
@@ -53,19 +53,26 @@ def test_random_headers_never_raise(headers):
 cells = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
 
 
+def _text(cell: str) -> str | None:
+    """A cell as the store keeps it: trimmed; None when blank or a missing value's spelling."""
+    kept = cell.strip()
+    return kept if kept and kept not in MISSING_VALUES else None
+
+
 @SETTINGS
-@given(st.lists(st.tuples(cells, cells), min_size=1, max_size=8))
+@given(st.lists(st.tuples(cells | st.sampled_from(MISSING_VALUES), cells | st.sampled_from(MISSING_VALUES)),
+                min_size=1, max_size=8))
 def test_names_round_trip_as_text(rows):
-    """Whatever a name cell holds (formulas, markup, quotes, scripts), it is stored exactly, trimmed."""
+    """Whatever a name cell holds (formulas, markup, quotes, scripts), it is stored exactly, trimmed; a cell
+    spelling a missing value (`NULL`, `NA` ...: the data contract's list) is missing, never a name."""
     store = open_store(":memory:")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["trainee_id", "market", "name"])
     expected = {}
     for n, (name, market) in enumerate(rows):
-        market = market.strip() or "TH"
-        writer.writerow([f"T{n}", market, name])
-        expected[f"T{n}"] = name.strip() or None
+        writer.writerow([f"T{n}", _text(market) or "TH", name])  # a roster row needs a market
+        expected[f"T{n}"] = _text(name)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "roster.csv"
         path.write_text(out.getvalue(), encoding="utf-8")
