@@ -13,9 +13,9 @@ does, and under benchmarks.profiled_server, which samples the script thread's st
 
 Each sample goes to the innermost "anchor" on its stack: DuckDB (query and fetch, through
 profiled_server.TimedConnection), cache (ui/cache.py's look-ups and copies, st.cache_data's hashing and
-pickled copies), Arrow (Streamlit's dataframe conversion), Altair (ui/charts.py builders, altair, its JSON-schema validation, Streamlit's vega
-marshalling), metrics (pandas/NumPy/SciPy on the aggregates), pages+ui (views/, ui/, access/, outgoing/,
-data_sources/), Streamlit (the rest of it). Neutral code (pandas, NumPy, pyarrow, the standard library)
+pickled copies), Arrow (Streamlit's dataframe conversion), Altair (ui/charts.py builders, altair, its
+JSON-schema validation, Streamlit's vega marshalling), metrics (pandas/NumPy/SciPy on the aggregates),
+pages+ui (views/, ui/, access/, outgoing/, data_sources/), Streamlit (the rest of it). Neutral code (pandas, NumPy, pyarrow, the standard library)
 counts for the anchor that called it; C code counts for the Python function that called it.
 """
 

@@ -130,11 +130,14 @@ class Results:
                 return value
             try:
                 value = compute()
-            finally:
+            except BaseException:
                 with self._lock:
                     self._computing.pop(key, None)
+                raise
+            # Kept and its lock released in one step: a caller arriving in between would compute it again.
             with self._lock:
                 self._values[key] = value
+                self._computing.pop(key, None)
                 while len(self._values) > self.max_entries:
                     self._values.popitem(last=False)
             return value
