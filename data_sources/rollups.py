@@ -251,20 +251,41 @@ def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
 
 # An import of decisions changes the date-keyed rollups only on the dates it brought or replaced rows on;
 # the rollups read from decision_daily then take the change in its sums (tenure and totals are sums of it).
+# Undoing it changes them on the same dates: its rows go, and the rows it replaced come back.
 DATED = (DAILY, CONFUSIONS)
 SUMMED = (TENURE, TOTALS)
+_TOUCHED = ("rollup_dates", "rollup_items")
 
 
 def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int) -> None:
     """After an import into `dataset` (inside its transaction): every rollup as `rebuild_decision_daily`
-    would leave it, recomputing only what the import can have changed. Decisions and decision counts touch
-    the dates of the rows they added or replaced; a roster touches every row (market, project, cohort and
-    tenure come from it), a rollup folder in use is summed with the store's own rows, and a first import
-    has nothing to keep: those rebuild."""
-    if dataset == "trainees" or live_manifest(con) is not None or _empty(con, DAILY):
+    would leave it, recomputing only what the import can have changed."""
+    if note_touched(con, dataset, import_id):
+        update_touched(con, dataset)
+    else:
         rebuild_decision_daily(con)
-        return
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_dates AS {_touched(dataset, 'date')}", [import_id, import_id])
+
+
+def note_touched(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int, *, undoing: bool = False) -> bool:
+    """Note the dates (and, for decisions, the audited items) whose rollups a change by import `import_id`
+    can move, for `update_touched` to recompute just those: after the import wrote its rows, the rows it
+    added or replaced; before an undo (`undoing`), its rows and any version of their keys that may come
+    back. False when there is nothing to note and the caller rebuilds instead: a roster touches every row
+    (market, project, cohort and tenure come from it), a rollup folder in use is summed with the store's
+    own rows, and a first import has nothing to keep."""
+    if dataset not in ("decisions", "decision_counts") or live_manifest(con) is not None or _empty(con, DAILY):
+        return False
+    touched = _touched_by_undo if undoing else _touched
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_dates AS {touched(dataset, 'date')}", [import_id, import_id])
+    if dataset == "decisions":
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_items AS {touched(dataset, 'item_id, trainee_id')} "
+                    "WHERE item_id IS NOT NULL", [import_id, import_id])
+    return True
+
+
+def update_touched(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """Every rollup as `rebuild_decision_daily` would leave it, after a change to `dataset` whose dates (and
+    audited items) `note_touched` noted (inside the caller's transaction)."""
     dated = {r: f"rollup_{r}" for r in ("decisions", "decision_counts")}
     on_dates = "date IN (SELECT date FROM rollup_dates)"
     try:
@@ -281,19 +302,16 @@ def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int)
         for rollup in SUMMED:
             _add_change(con, rollup, rollup.sql(decision_daily="rollup_daily_change"))
         if dataset == "decisions":
-            _update_audited_twice(con, import_id)
+            _update_audited_twice(con)
     finally:
         for view in dated.values():
             con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in ("rollup_dates", "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_items",
-                      "rollup_item_decisions"):
+        for table in (*_TOUCHED, "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_item_decisions"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _update_audited_twice(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
-    """The audits of the items (item x trainee) the import brought or replaced audits of, again."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_items AS {_touched('decisions', 'item_id, trainee_id')} "
-                "WHERE item_id IS NOT NULL", [import_id, import_id])
+def _update_audited_twice(con: duckdb.DuckDBPyConnection) -> None:
+    """The audits of the noted items (item x trainee), again."""
     on_items = "(SELECT 1 FROM rollup_items i WHERE i.item_id = d.item_id AND i.trainee_id = d.trainee_id)"
     con.execute(f"DELETE FROM {AUDITED_TWICE.name} d WHERE EXISTS {on_items}")
     # A table, not a view: the definition reads its decisions twice, and each read would scan the store.
@@ -311,6 +329,18 @@ def _touched(dataset: str, columns: str) -> str:
     return f"""SELECT DISTINCT {columns} FROM (
                    SELECT {columns} FROM {dataset} WHERE import_id = ?
                    UNION ALL SELECT {columns} FROM {dataset}__replaced WHERE replaced_by = ?)"""
+
+
+def _touched_by_undo(dataset: str, columns: str) -> str:
+    """The distinct `columns` of the rows of `dataset` an import (parameter, twice) created, and of every
+    waiting version of their keys: undo may bring back any of them, not only the one the import replaced
+    (that one may be gone already, with an earlier undo of the import that created it)."""
+    from data_sources.keys import key_sql  # keys -> schema -> rollups: imported when used, as schema does
+
+    return f"""SELECT DISTINCT {columns} FROM (
+                   SELECT {columns} FROM {dataset} WHERE import_id = ?
+                   UNION ALL SELECT {columns} FROM {dataset}__replaced r
+                   WHERE {key_sql(dataset, 'r')} IN (SELECT {key_sql(dataset, 'x')} FROM {dataset} x WHERE import_id = ?))"""
 
 
 def _empty(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> bool:

@@ -24,7 +24,9 @@ from data_sources.rollups import (
     LAKE_DATASET,
     forget_lake_import,
     live_manifest,
+    note_touched,
     rebuild_decision_daily,
+    update_touched,
 )
 from data_sources.schema import column_types
 from data_sources.store import WRITE_LOCK, WriteFailed, bump_data_version, scalar, transaction
@@ -53,9 +55,13 @@ def _undo_in_transaction(
 ) -> tuple[int, int]:
     """The undo's steps in one transaction. Returns (rows removed, rows restored)."""
     with transaction(con):
+        # The rollups change where the import's rows and the rows they replaced lie: noted before they move.
+        incremental = dataset in AFFECTS_ROLLUP and note_touched(con, dataset, import_id, undoing=True)
         _hand_over(con, dataset, import_id)
         removed, restored = _drop_orphans(con, dataset, import_id)
-        if dataset in AFFECTS_ROLLUP:
+        if incremental:
+            update_touched(con, dataset)
+        elif dataset in AFFECTS_ROLLUP:
             rebuild_decision_daily(con)
         con.execute(
             "UPDATE imports SET status = 'undone', undone_at = ?, undone_by = ? WHERE import_id = ?",

@@ -1,5 +1,6 @@
-"""An import updates the rollups for the dates it touched (data_sources.rollups.update_rollups); after every
-import, in any order of adds, replacements and repeats, they must equal a rebuild from the raw rows."""
+"""An import updates the rollups for the dates it touched (data_sources.rollups.update_rollups), and so does
+its undo; after every import, in any order of adds, replacements and repeats, and after undoing imports in
+any order, they must equal a rebuild from the raw rows."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from data_sources.imports import import_path
 from data_sources.rollups import EVERY_ROLLUP, rebuild_decision_daily
 from data_sources.store import open_store
+from data_sources.undo import undo
 
 POLICIES = ("Hate Speech", "Bullying", "Self-harm")
 LABELS = ("allow", "remove", "age-gate")
@@ -55,10 +57,9 @@ def _same_as_a_rebuild(con: duckdb.DuckDBPyConnection) -> None:
         pd.testing.assert_frame_equal(updated[name], frame, obj=name)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_rollups_after_each_import_equal_a_rebuild(tmp_path: Path, seed: int) -> None:
-    rng = random.Random(seed)
-    con = open_store(":memory:").cursor()
+def _import_batches(con: duckdb.DuckDBPyConnection, tmp_path: Path, rng: random.Random) -> None:
+    """A roster, then five imports of decisions that add, replace and repeat rows: the rollups equal a
+    rebuild after each."""
     roster = [[f"T{i}", rng.choice(("TH", "VN", "MY")), rng.choice(("P1", "P2", None)),
                rng.choice(("2026-03-30", "2026-04-09", None)), rng.choice(("C1", None))] for i in range(1, 6)]
     _csv(tmp_path / "roster.csv", ["trainee_id", "market", "project", "start_date", "cohort"], roster)
@@ -81,6 +82,10 @@ def test_rollups_after_each_import_equal_a_rebuild(tmp_path: Path, seed: int) ->
         _same_as_a_rebuild(con)
     twice = con.execute("SELECT count(*) FROM audited_twice").fetchone()
     assert twice is not None and twice[0] > 0  # the audits pairing ones were tested too
+
+
+def _import_counts(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """Two imports of decision counts, the second changing the first's values: a rebuild's rollups after each."""
     counts = [["T1", "2026-04-03", "Bullying", 0, 0], ["T2", "2026-04-03", "Bullying", 5, 4],
               ["T7", "2026-04-05", "Hate Speech", 3, 3]]
     _csv(tmp_path / "c1.csv", ["trainee_id", "date", "policy", "reviewed", "correct"], counts)
@@ -92,6 +97,29 @@ def test_rollups_after_each_import_equal_a_rebuild(tmp_path: Path, seed: int) ->
     _csv(tmp_path / "c2.csv", ["trainee_id", "date", "policy", "reviewed", "correct"], counts)
     assert all(r.ok for r in import_path(con, tmp_path / "c2.csv", dataset="decision_counts"))
     _same_as_a_rebuild(con)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rollups_after_each_import_equal_a_rebuild(tmp_path: Path, seed: int) -> None:
+    con = open_store(":memory:").cursor()
+    _import_batches(con, tmp_path, random.Random(seed))
+    _import_counts(con, tmp_path)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_rollups_after_each_undo_equal_a_rebuild(tmp_path: Path, seed: int) -> None:
+    # Undo moves rows both ways: the import's rows go, and the rows it replaced come back, on other dates
+    # or items than its own when the import changed those.
+    rng = random.Random(seed)
+    con = open_store(":memory:").cursor()
+    _import_batches(con, tmp_path, rng)
+    _import_counts(con, tmp_path)
+    imports = [i for (i,) in con.execute("SELECT import_id FROM imports WHERE dataset <> 'trainees'").fetchall()]
+    rng.shuffle(imports)
+    for import_id in imports:
+        undo(con, import_id)
+        _same_as_a_rebuild(con)
+    assert con.execute("SELECT count(*) FROM decision_daily").fetchone() == (0,)
 
 
 def test_a_group_whose_rows_all_moved_leaves_the_totals(tmp_path: Path) -> None:
