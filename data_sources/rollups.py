@@ -292,13 +292,20 @@ def update_touched(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
         for relation, view in dated.items():
             con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {relation} WHERE {on_dates}")
         cols = ", ".join(DAILY.column_names)
-        # The daily rows before (negated) and after: their sums are the change tenure and totals take.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_daily_change AS SELECT {cols} FROM {DAILY.name} WHERE {on_dates}")
-        con.execute("UPDATE rollup_daily_change SET reviewed = -reviewed, correct = -correct")
+        keys = ", ".join(DAILY.keys)
+        # The daily rows before (negated) and after: their sums are the change tenure and totals take. One
+        # CREATE TABLE AS, never an INSERT into the table of the rows before: DuckDB 2.0 hides rows inserted
+        # into a table that CREATE TABLE AS made empty in the same transaction once they pass a row group
+        # (122,880), which a week of new dates in a large store does.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_daily_before AS SELECT {cols} FROM {DAILY.name} WHERE {on_dates}")
         for rollup in DATED:
             con.execute(f"DELETE FROM {rollup.name} WHERE {on_dates}")
             _insert(con, rollup, rollup.sql(**dated))
-        con.execute(f"INSERT INTO rollup_daily_change SELECT {cols} FROM {DAILY.name} WHERE {on_dates}")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE rollup_daily_change AS
+                SELECT {keys}, -reviewed AS reviewed, -correct AS correct FROM rollup_daily_before
+                UNION ALL SELECT {cols} FROM {DAILY.name} WHERE {on_dates}"""
+        )
         for rollup in SUMMED:
             _add_change(con, rollup, rollup.sql(decision_daily="rollup_daily_change"))
         if dataset == "decisions":
@@ -306,7 +313,7 @@ def update_touched(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
     finally:
         for view in dated.values():
             con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in (*_TOUCHED, "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_item_decisions"):
+        for table in (*_TOUCHED, "rollup_daily_before", "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_item_decisions"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 

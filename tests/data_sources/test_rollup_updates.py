@@ -133,3 +133,26 @@ def test_a_group_whose_rows_all_moved_leaves_the_totals(tmp_path: Path) -> None:
     policies = con.execute("SELECT policy, reviewed FROM decision_totals ORDER BY policy").fetchall()
     assert policies == [("Hate Speech", 2)]
     _same_as_a_rebuild(con)
+
+
+def test_an_import_of_more_groups_than_a_row_group_on_new_dates_reaches_every_rollup(tmp_path: Path) -> None:
+    # 140,000 trainee x day x policy groups on dates the store has not seen: more than one DuckDB row group
+    # (122,880 rows). DuckDB 2.0 hides such an insert from reads when it goes into a table that CREATE TABLE
+    # AS made empty in the same transaction; the change tenure and totals take was once built that way, and
+    # they missed the whole import.
+    con = open_store(":memory:").cursor()
+    trainees = [f"T{i}" for i in range(2000)]
+    _csv(tmp_path / "roster.csv", ["trainee_id", "market", "start_date"], [[t, "TH", "2026-03-02"] for t in trainees])
+    header = ["decision_id", "trainee_id", "date", "policy", "correct"]
+    _csv(tmp_path / "a.csv", header, [["D0", "T0", "2026-03-02", "P0", "yes"]])
+    policies = [f"P{k}" for k in range(10)]
+    rows = [[f"E{t}-{day}-{p}", t, f"2026-04-{day:02d}", p, "yes" if (day + len(t)) % 3 else "no"]
+            for t in trainees for day in range(1, 8) for p in policies]
+    _csv(tmp_path / "b.csv", header, rows)
+    for name in ("roster.csv", "a.csv", "b.csv"):
+        assert all(r.ok for r in import_path(con, tmp_path / name))
+    daily = con.execute("SELECT count(*), sum(reviewed) FROM decision_daily").fetchone()
+    assert daily == (140_001, 140_001)
+    for rollup in ("decision_totals", "decision_tenure"):
+        assert con.execute(f"SELECT sum(reviewed) FROM {rollup}").fetchone() == (140_001,), rollup
+    _same_as_a_rebuild(con)
