@@ -206,3 +206,21 @@ def test_bootstrap_medians_are_numpys_medians_of_each_resample() -> None:
         np.testing.assert_array_equal(_boot_medians(values, after, n_boot), want)
         assert after.integers(0, 1000, 5).tolist() == before.integers(0, 1000, 5).tolist()
     assert np.isnan(_boot_medians(cases[1], np.random.default_rng(0), 3)).all()
+
+
+def test_columns_read_through_arrow_are_fetchnumpys(sample_con: duckdb.DuckDBPyConnection) -> None:
+    """The proficiency durations' rows read through Arrow are the arrays `fetchnumpy` gives: same values,
+    same dtypes (integers stay integers), parameters bound, and an empty result is empty arrays."""
+    from metrics.learning import _numpy_columns
+
+    sql = """SELECT (row_number() OVER (ORDER BY trainee_id) - 1)::INTEGER AS k, week, reviewed::DOUBLE AS reviewed,
+                    correct::DOUBLE AS correct
+             FROM decision_tenure WHERE week < ?::INTEGER ORDER BY trainee_id, week, source, market"""
+    for weeks in (52, 0):
+        want = sample_con.execute(sql, [weeks]).fetchnumpy()
+        got = _numpy_columns(sample_con, sql, [weeks])
+        assert list(got) == list(want)
+        for name in want:
+            assert got[name].dtype == np.asarray(want[name]).dtype
+            np.testing.assert_array_equal(got[name], np.asarray(want[name]))
+        assert (len(got["k"]) > 0) == (weeks > 0)
