@@ -180,24 +180,47 @@ def test_all_cohorts_log_rank_matches_the_two_group_test_for_two_cohorts(sample_
 
 
 def test_bootstrap_medians_are_numpys_medians_of_each_resample() -> None:
-    """The counted medians of `time_to_proficiency`'s bootstrap equal np.nanmedian of every resample: nan
-    draws (not reached) left out, a resample of nan draws only nan, resample counts not a multiple of the
-    block the counts are taken in."""
+    """The counted medians of `time_to_proficiency`'s bootstrap equal np.nanmedian of every resample drawn as
+    one (n_boot, n) array of int64 indices from the same seed, and leave the generator where that draw does
+    (the next cohort's resamples are the same): nan draws (not reached) left out, a resample of nan draws
+    only nan, resample counts not a multiple of the block, weeks that are not whole numbers."""
     import warnings
 
     from metrics.learning import _boot_medians
 
     rng = np.random.default_rng(3)
-    cases = [np.array([np.nan, np.nan, np.nan, 5.0])]
+    cases = [np.array([np.nan, np.nan, np.nan, 5.0]), np.array([np.nan, np.nan])]
     for n in (1, 7, 40, 300, 5000):
         values = rng.integers(0, 30, n).astype(float)
         values[rng.random(n) < 0.4] = np.nan
         cases.append(values)
+    cases.append(np.where(np.isnan(cases[-2]), np.nan, cases[-2] + 0.5))  # not counts: numpy's median path
     # 300 trainees x 500 resamples and 5,000 x 40 span several blocks of draws, the last one short.
-    for values, n_boot in zip(cases, (50, 5, 33, 100, 500, 40), strict=True):
-        idx = rng.integers(0, len(values), size=(n_boot, len(values)))
+    for seed, (values, n_boot) in enumerate(zip(cases, (50, 4, 5, 33, 100, 500, 40, 500), strict=True)):
+        before = np.random.default_rng(seed)
+        idx = before.integers(0, len(values), size=(n_boot, len(values)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # numpy's word for a resample of nan only
             want = np.nanmedian(values[idx], axis=1)
-        np.testing.assert_array_equal(_boot_medians(values, idx), want)
-    assert np.isnan(_boot_medians(cases[0], np.zeros((3, 4), dtype=np.int64))).all()
+        after = np.random.default_rng(seed)
+        np.testing.assert_array_equal(_boot_medians(values, after, n_boot), want)
+        assert after.integers(0, 1000, 5).tolist() == before.integers(0, 1000, 5).tolist()
+    assert np.isnan(_boot_medians(cases[1], np.random.default_rng(0), 3)).all()
+
+
+def test_columns_read_through_arrow_are_fetchnumpys(sample_con: duckdb.DuckDBPyConnection) -> None:
+    """The proficiency durations' rows read through Arrow are the arrays `fetchnumpy` gives: same values,
+    same dtypes (integers stay integers), parameters bound, and an empty result is empty arrays."""
+    from metrics.learning import _numpy_columns
+
+    sql = """SELECT (row_number() OVER (ORDER BY trainee_id) - 1)::INTEGER AS k, week, reviewed::DOUBLE AS reviewed,
+                    correct::DOUBLE AS correct
+             FROM decision_tenure WHERE week < ?::INTEGER ORDER BY trainee_id, week, source, market"""
+    for weeks in (52, 0):
+        want = sample_con.execute(sql, [weeks]).fetchnumpy()
+        got = _numpy_columns(sample_con, sql, [weeks])
+        assert list(got) == list(want)
+        for name in want:
+            assert got[name].dtype == np.asarray(want[name]).dtype
+            np.testing.assert_array_equal(got[name], np.asarray(want[name]))
+        assert (len(got["k"]) > 0) == (weeks > 0)
