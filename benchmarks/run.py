@@ -170,6 +170,7 @@ def _appended_week(folder: Path, db: Path) -> dict[str, Any]:
 
     from data_sources.imports import import_path
     from data_sources.store import cli_memory_limit, open_store
+    from data_sources.undo import undo
 
     path = folder / "appended-week.csv"
     if not path.exists():
@@ -189,11 +190,24 @@ def _appended_week(folder: Path, db: Path) -> dict[str, Any]:
         timer = _StageTimer(store.cursor())
         seconds, results = _timed(lambda: import_path(timer, path, user="benchmark"))  # type: ignore[arg-type]
         assert all(r.ok for r in results), [r.message for r in results]
+        _check_sums(store.con)
+        # And taken back: undo updates the rollups on the week's dates, as the import did.
+        undo_seconds, _ = _timed(lambda: undo(store.cursor(), max(r.import_id or 0 for r in results)))
+        _check_sums(store.con)
         store.close()
     finally:
         copy.unlink(missing_ok=True)
         copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
-    return {"seconds": seconds, "rows": sum(r.added for r in results), "stages": dict(timer.stages), "path": str(path)}
+    return {"seconds": seconds, "rows": sum(r.added for r in results), "stages": dict(timer.stages), "path": str(path),
+            "undo_seconds": undo_seconds}
+
+
+def _check_sums(con: Any) -> None:
+    """The rollups an import updates in steps still sum to the same decisions (a cheap guard: the figures of a
+    store whose rollups went wrong would be meaningless)."""
+    daily, totals = (con.execute(f"SELECT sum(reviewed), sum(correct) FROM {t}").fetchone()
+                     for t in ("decision_daily", "decision_totals"))
+    assert daily == totals, f"decision_totals {totals} != decision_daily {daily}"
 
 
 # ---- child: measures -----------------------------------------------------------------------------------
@@ -412,6 +426,8 @@ def report(runs: list[dict[str, Any]], seed: int) -> str:
             stages = ", ".join(f"{k} {v:.2f}" for k, v in sorted(wk["stages"].items(), key=lambda kv: -kv[1]) if v >= 0.01)
             add(f"| a week appended to this store | {wk['rows']:,} | {wk['seconds']:.2f} | {stages} | "
                 f"{wk['plain']:.2f} | {_ratio(wk['seconds'], wk['plain'])} |")
+            if "undo_seconds" in wk:
+                add(f"| that week undone | {wk['rows']:,} | {wk['undo_seconds']:.2f} | | – | – |")
         add("")
         pr = mes.get("pandas_read")
         add(f"Uplift's import ran as `uplift import` does, with DuckDB's memory capped at {imp.get('memory_limit', '1GB')} "
