@@ -205,8 +205,8 @@ def _appended_week(folder: Path, db: Path) -> dict[str, Any]:
 def _check_sums(con: Any) -> None:
     """The rollups an import updates in steps still sum to the same decisions (a cheap guard: the figures of a
     store whose rollups went wrong would be meaningless)."""
-    daily, totals = (con.execute(f"SELECT sum(reviewed), sum(correct) FROM {t}").fetchone()
-                     for t in ("decision_daily", "decision_totals"))
+    daily = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_daily").fetchone()
+    totals = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_totals").fetchone()
     assert daily == totals, f"decision_totals {totals} != decision_daily {daily}"
 
 
