@@ -10,7 +10,7 @@ import secrets
 import duckdb
 
 from data_sources.contract import DATASETS
-from data_sources.rollups import AUDITED_TWICE, CONFUSIONS
+from data_sources.rollups import AUDITED_TWICE, CONFUSIONS, rebuild_decision_daily
 
 # Typed tables, one per dataset. `import_id` says which import a row came from (for undo and tracing).
 _DATASET_DDL = {
@@ -211,6 +211,17 @@ def _v12(con: duckdb.DuckDBPyConnection) -> None:
     fill_row_keys(con)
 
 
+def _v13(con: duckdb.DuckDBPyConnection) -> None:
+    # Until this version, an import that brought more than 122,880 trainee x day x policy groups on dates the
+    # store had not seen left tenure and totals without them: DuckDB 2.0 hid the rows of the change they take
+    # (data_sources/rollups.py update_touched). Such a store's totals no longer sum to its daily rows; its
+    # rollups are rebuilt from the raw rows. Any other store is left as it is (two sums read).
+    daily = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_daily").fetchone()
+    totals = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_totals").fetchone()
+    if daily != totals:
+        rebuild_decision_daily(con)
+
+
 MIGRATIONS = [
     (1, "datasets, import log, rejected rows, labels, rollup", _v1),
     (2, "export log", _v2),
@@ -222,6 +233,7 @@ MIGRATIONS = [
     (8, "confusions rollup; imported rollup folders", _v8),
     (9, "audits of decisions audited twice", _v9),
     (12, "each dataset row's natural key, kept", _v12),
+    (13, "rollups rebuilt where a large import was missing from tenure and totals", _v13),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -74,3 +74,28 @@ def test_the_tenure_and_totals_rollups_are_built_by_their_migrations_and_kept_in
         FROM decision_daily GROUP BY ALL ORDER BY ALL"""
     assert loaded.execute(totals).fetchall() == loaded.execute(totals_from_daily).fetchall() != []
     store.close()
+
+
+def test_a_store_whose_totals_lost_an_import_has_its_rollups_rebuilt_when_opened(tmp_path: Path) -> None:
+    # A store written before migration 13 by an import whose change DuckDB 2.0 hid from tenure and totals
+    # (data_sources/rollups.py update_touched): both lack that import's decisions, so the totals no longer sum
+    # to the daily rows (here: rows of each deleted by hand).
+    from data_sources.sample import load_sample
+
+    path = tmp_path / "store.duckdb"
+    store = open_store(path)
+    con = store.cursor()
+    load_sample(con)
+    totals = "SELECT trainee_id, policy, source::VARCHAR, market, project, reviewed, correct FROM decision_totals ORDER BY ALL"
+    tenure = "SELECT trainee_id, week, source::VARCHAR, market, reviewed, correct FROM decision_tenure ORDER BY ALL"
+    right = con.execute(totals).fetchall(), con.execute(tenure).fetchall()
+    assert right[0] and right[1]
+    con.execute("DELETE FROM decision_totals WHERE policy = (SELECT min(policy) FROM decision_totals)")
+    con.execute("DELETE FROM decision_tenure WHERE week = (SELECT max(week) FROM decision_tenure)")
+    con.execute("DELETE FROM schema_migrations WHERE version = 13")
+    store.close()
+
+    reopened = open_store(path)
+    con = reopened.cursor()
+    assert (con.execute(totals).fetchall(), con.execute(tenure).fetchall()) == right
+    reopened.close()
