@@ -74,9 +74,17 @@ def trainings(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.Data
 # attended no training on the session's policy within that session's windows; a trainee eligible for
 # several sessions of the set is counted once, against the first, so every trainee is one unit of the set
 # (for the bootstrap). `unit` numbers the units (in one order, so that every reading of the CTE agrees).
+# Every reader keeps only the comparison units with `min_reviews` in both windows on one source (and at
+# 10M decisions that is 3% of them), so a comparison unit that cannot reach it is left out here, before
+# its decisions are joined: `maybe` holds the trainees (and policies; NULL: all policies) with
+# `min_reviews` on one source both in the span that holds every session's before-window and in the one
+# that holds every after-window, counted without the caller's filters. A unit's windows lie inside those
+# spans and its filtered counts cannot exceed them, so no unit that meets the rule is dropped; the rule
+# itself is applied by the readers as before. Units are left out after each trainee's first session is
+# picked (rn = 1), so which session a trainee is compared at does not change.
 _UNITS = """
     p AS (SELECT ?::VARCHAR[][] AS sets, ?::INTEGER AS win, ?::INTEGER AS lag, ?::INTEGER AS reach_before,
-                 ?::INTEGER AS reach_after, ?::BOOLEAN AS all_policies),
+                 ?::INTEGER AS reach_after, ?::BOOLEAN AS all_policies, ?::INTEGER AS min_reviews),
     set_ids AS (
         SELECT DISTINCT b.batch, unnest(b.ids) AS training_id
         FROM (SELECT unnest(range(len(p.sets)))::INTEGER AS batch, unnest(p.sets) AS ids FROM p) b),
@@ -101,11 +109,35 @@ _UNITS = """
               SELECT 1 FROM policy_trained q
               WHERE q.trainee_id = t.trainee_id AND q.pkey = s.pkey
                 AND q.date >= s.session_date - p.win AND q.date < s.session_date + p.lag + p.win)),
+    span AS (
+        SELECT least(min(session_date) - any_value(p.win), min(session_date) + any_value(p.lag)) AS read_from,
+               max(session_date) AS pre_to, min(session_date) + any_value(p.lag) AS post_from,
+               greatest(max(session_date), max(session_date) + any_value(p.lag + p.win)) AS read_to
+        FROM sessions, p),
+    maybe_by_policy AS (
+        SELECT d.trainee_id, lower(trim(d.policy)) AS pkey, d.source,
+               sum(d.reviewed) FILTER (WHERE d.date < s.pre_to) AS pre,
+               sum(d.reviewed) FILTER (WHERE d.date >= s.post_from) AS post
+        FROM decision_daily d, span s, p
+        WHERE d.date >= s.read_from AND d.date < s.read_to
+          AND d.trainee_id IN (SELECT trainee_id FROM comparison)
+          AND (p.all_policies OR (SELECT bool_or(pkey IS NULL) FROM sessions)
+               OR lower(trim(d.policy)) IN (SELECT pkey FROM sessions))
+        GROUP BY ALL),
+    maybe AS (
+        SELECT trainee_id, pkey FROM maybe_by_policy, p WHERE pre >= p.min_reviews AND post >= p.min_reviews
+        UNION ALL
+        SELECT trainee_id, NULL FROM maybe_by_policy, p GROUP BY trainee_id, source
+        HAVING sum(pre) >= any_value(p.min_reviews) AND sum(post) >= any_value(p.min_reviews)),
     units AS (
         SELECT row_number() OVER (ORDER BY batch, grp, trainee_id) AS unit, * FROM (
             SELECT batch, trainee_id, training_id, session_date, pkey, 'attended' AS grp FROM att WHERE rn = 1
             UNION ALL
-            SELECT batch, trainee_id, training_id, session_date, pkey, 'comparison' AS grp FROM comparison WHERE rn = 1))
+            SELECT c.batch, c.trainee_id, c.training_id, c.session_date, c.pkey, 'comparison' AS grp
+            FROM comparison c, p
+            WHERE c.rn = 1 AND (p.min_reviews <= 0 OR EXISTS (
+                SELECT 1 FROM maybe m WHERE m.trainee_id = c.trainee_id
+                  AND m.pkey IS NOT DISTINCT FROM (CASE WHEN p.all_policies THEN NULL ELSE c.pkey END)))))
 """
 
 
@@ -184,7 +216,7 @@ def _unit_params(sets: Sequence[Sequence[str]], design: EffectDesign, reach_befo
                  wparams: list[object]) -> list[object]:
     """Parameters of `_UNITS` and `_unit_rows_cte`, in order."""
     return [[list(ids) for ids in sets], design.window_days, design.lag_days, reach_before, reach_after,
-            design.policy_scope == "all", *wparams, *wparams]
+            design.policy_scope == "all", design.min_reviews, *wparams, *wparams]
 
 
 UNIT_COUNTS = ["early_reviews", "early_correct", "pre_reviews", "pre_correct", "post_reviews", "post_correct"]
@@ -416,13 +448,20 @@ def _attendees(units: pd.DataFrame, min_reviews: int) -> _Attendees:
                       int(pre.sum() + post.sum()))
 
 
-def _group_change(frame: pd.DataFrame) -> GroupChange:
-    sums = {c: int(frame[c].to_numpy().sum()) for c in _BEFORE_AFTER}
+def _counts(per: pd.DataFrame) -> np.ndarray:
+    """The _BEFORE_AFTER columns of per-trainee rows as one integer array."""
+    # Column by column: selecting a list of columns from a frame costs more than the arithmetic here.
+    return np.column_stack([per[c].to_numpy("int64") for c in _BEFORE_AFTER]).reshape(len(per), len(_BEFORE_AFTER))
+
+
+def _group_change(counts: np.ndarray) -> GroupChange:
+    """A group's pooled rates from its trainees' counts (one row per trainee, columns _BEFORE_AFTER)."""
+    sums = {c: int(total) for c, total in zip(_BEFORE_AFTER, counts.sum(axis=0), strict=True)}
 
     def rate(correct: str, reviewed: str) -> float:
         return sums[correct] / sums[reviewed] if sums[reviewed] > 0 else math.nan
 
-    return GroupChange(len(frame), rate("pre_correct", "pre_reviews"), rate("post_correct", "post_reviews"),
+    return GroupChange(len(counts), rate("pre_correct", "pre_reviews"), rate("post_correct", "post_reviews"),
                        sums["pre_reviews"], sums["post_reviews"])
 
 
@@ -464,25 +503,34 @@ def effect_from_units(
     the headline says why (rates and counts are still given)."""
     per = _kept(units, design.min_reviews)
     group = per["group"].to_numpy()
-    a, c = per[group == "attended"], per[group == "comparison"]
+    in_a, in_c = group == "attended", group == "comparison"
+    n_a, n_c = int(in_a.sum()), int(in_c.sum())
+    counts = _counts(per)
     attendees = _attendees(units, design.min_reviews)
-    short = (_coverage(attendees, len(a), len(c), design, source) if training_ids or not units.empty
+    short = (_coverage(attendees, n_a, n_c, design, source) if training_ids or not units.empty
              else "no session chosen")
     enough = not short
-    estimates = _estimate(a, c, design, with_comparison=enough) if len(a) >= design.min_trainees else _Estimates.none()
+    # The groups' frames only where they are read: the Overview measures every session of the week, most
+    # with too few attendees, and selecting rows of a frame costs more than the rest of such a session.
+    if n_a >= design.min_trainees:
+        a, c = per[in_a], per[in_c]
+        estimates = _estimate(a, c, design, with_comparison=enough)
+        mde = _mde(a, c) if enough else math.nan
+    else:
+        estimates, mde = _Estimates.none(), math.nan
     choice = choose_estimator(audience, estimates.pre_trend, estimates.disagreement) if enough else None
     head = headline(
         measure=MEASURE_NAMES[source], measure_reason=measure_reason, enough_data=enough,
         not_enough=short, choice=choice, did=estimates.did,
-        ancova=estimates.ancova, n_attendees=len(a), n_comparison=len(c),
+        ancova=estimates.ancova, n_attendees=n_a, n_comparison=n_c,
         reviews=int(per["pre_reviews"].to_numpy().sum() + per["post_reviews"].to_numpy().sum()),
-        mde=_mde(a, c) if enough else math.nan, caveats=tuple(notes),
+        mde=mde, caveats=tuple(notes),
     )
     warns = [*([short[0].upper() + short[1:] + "."] if short else []), *head.caveats]
     return TrainingEffect(
         training_ids=training_ids, design=design, source=source, enough_data=enough,
         did=estimates.did, naive=estimates.naive, ancova=estimates.ancova, ancova_p=estimates.ancova_p,
-        attendees=_group_change(a), comparison=_group_change(c),
+        attendees=_group_change(counts[in_a]), comparison=_group_change(counts[in_c]),
         attendees_listed=attendees.listed, paired=estimates.paired, audience=audience,
         pre_trend=estimates.pre_trend, disagreement=estimates.disagreement, headline=head, window_open=window_open,
         warnings=tuple(dict.fromkeys(warns)), per_trainee=per,
@@ -542,7 +590,7 @@ def _estimate(a: pd.DataFrame, c: pd.DataFrame, design: EffectDesign, *, with_co
     idx_a = rng.integers(0, len(a), size=(design.n_boot, len(a)))
     w_a = _draw_counts(idx_a, len(a))
     gain_a = _resampled_gains(a, w_a)
-    ga, gc = _group_change(a), _group_change(c)
+    ga, gc = _group_change(_counts(a)), _group_change(_counts(c))
     naive = bootstrap_interval(ga.change, gain_a)
     paired = paired_comparison(a["pre_rate"].to_numpy(float), a["post_rate"].to_numpy(float))
     if not with_comparison:
