@@ -252,15 +252,20 @@ def coaching_list(
             FROM {table} d {trainee_join(filters)}
             WHERE {w.sql}
             GROUP BY ALL)
-        SELECT c.trainee_id, t.name, t.market, {COHORT_SQL} AS cohort, c.policy, c.reviewed, c.correct
+        SELECT c.trainee_id, t.market, c.policy, c.reviewed, c.correct
         FROM c JOIN trainees t USING (trainee_id)"""
     cells = con.execute(sql, w.params).df()
     if cells.empty:
         return pd.DataFrame(columns=COACHING_COLUMNS)
-    cells["cohort"] = cells["cohort"].fillna("")
     keys = ["market"] if level == "market" else ["market", "cohort"]
-    people = cells.groupby(["trainee_id", "market", "cohort"], sort=False, dropna=False).agg(
-        name=("name", "first"), reviewed=("reviewed", "sum"), correct=("correct", "sum")).reset_index()
+    people = cells.groupby(["trainee_id", "market"], sort=False, dropna=False).agg(
+        reviewed=("reviewed", "sum"), correct=("correct", "sum")).reset_index()
+    # Names and cohorts from the roster, one row a trainee: carried on every trainee x policy row, their
+    # text cost more to fetch than the sums (10M decisions: 200k rows).
+    roster = con.execute(f"SELECT t.trainee_id, t.name, {COHORT_SQL} AS cohort FROM trainees t").df()
+    roster["cohort"] = roster["cohort"].fillna("")
+    people = people.merge(roster, on="trainee_id", how="left")[["trainee_id", "market", "cohort", "name", "reviewed",
+                                                                "correct"]]
 
     group_rows = []
     for key, g in people.groupby(keys, sort=False):

@@ -76,7 +76,7 @@ def trainings(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) -> pd.Data
 # (for the bootstrap). `unit` numbers the units (in one order, so that every reading of the CTE agrees).
 _UNITS = """
     p AS (SELECT ?::VARCHAR[][] AS sets, ?::INTEGER AS win, ?::INTEGER AS lag, ?::INTEGER AS reach_before,
-                 ?::INTEGER AS reach_after, ?::BOOLEAN AS all_policies),
+                 ?::INTEGER AS reach_after, ?::BOOLEAN AS all_policies, ?::INTEGER AS min_reviews),
     set_ids AS (
         SELECT DISTINCT b.batch, unnest(b.ids) AS training_id
         FROM (SELECT unnest(range(len(p.sets)))::INTEGER AS batch, unnest(p.sets) AS ids FROM p) b),
@@ -91,12 +91,12 @@ _UNITS = """
         SELECT DISTINCT att.batch, att.training_id, t.market FROM att JOIN trainees t USING (trainee_id)),
     policy_trained AS (
         SELECT a.trainee_id, tr.date, lower(trim(tr.policy)) AS pkey
-        FROM attendance a JOIN trainings tr USING (training_id) WHERE a.attended),
+        FROM attendance a JOIN trainings tr USING (training_id) WHERE a.attended),{screen}
     comparison AS (
         SELECT s.batch, t.trainee_id, s.training_id, s.session_date, s.pkey,
                row_number() OVER (PARTITION BY s.batch, t.trainee_id ORDER BY s.session_date, s.training_id) AS rn
         FROM sessions s JOIN att_markets m USING (batch, training_id) JOIN trainees t ON t.market = m.market, p
-        WHERE NOT EXISTS (SELECT 1 FROM att x WHERE x.batch = s.batch AND x.trainee_id = t.trainee_id)
+        WHERE {screen_trainee}NOT EXISTS (SELECT 1 FROM att x WHERE x.batch = s.batch AND x.trainee_id = t.trainee_id)
           AND NOT EXISTS (
               SELECT 1 FROM policy_trained q
               WHERE q.trainee_id = t.trainee_id AND q.pkey = s.pkey
@@ -105,8 +105,54 @@ _UNITS = """
         SELECT row_number() OVER (ORDER BY batch, grp, trainee_id) AS unit, * FROM (
             SELECT batch, trainee_id, training_id, session_date, pkey, 'attended' AS grp FROM att WHERE rn = 1
             UNION ALL
-            SELECT batch, trainee_id, training_id, session_date, pkey, 'comparison' AS grp FROM comparison WHERE rn = 1))
+            SELECT c.batch, c.trainee_id, c.training_id, c.session_date, c.pkey, 'comparison' AS grp
+            FROM comparison c, p WHERE c.rn = 1{screen_unit}))
 """
+
+# Every reader keeps only the comparison units with `min_reviews` in both windows on one source (at 10M
+# decisions, 3% of the week's 258k), so when many are measured a unit that cannot reach it is left out
+# before its decisions are joined. `maybe` holds the trainees (and policies; NULL: all policies) with
+# `min_reviews` on one source both in the span that holds every session's before-window and in the one
+# that holds every after-window, counted without the caller's filters. A unit's windows lie inside those
+# spans and its filtered counts cannot exceed them, so no unit that meets the rule is left out; the rule
+# itself is applied by the readers as before. A trainee in no row of `maybe` can be no usable unit and is
+# left out of `comparison` whole; the others' units after each trainee's first session is picked (rn = 1),
+# so which session a trainee is compared at does not change.
+_SCREEN = """
+    span AS (
+        SELECT least(min(session_date) - any_value(p.win), min(session_date) + any_value(p.lag)) AS read_from,
+               max(session_date) AS pre_to, min(session_date) + any_value(p.lag) AS post_from,
+               greatest(max(session_date), max(session_date) + any_value(p.lag + p.win)) AS read_to
+        FROM sessions, p),
+    maybe_by_policy AS (
+        SELECT d.trainee_id, lower(trim(d.policy)) AS pkey, d.source,
+               sum(d.reviewed) FILTER (WHERE d.date < s.pre_to) AS pre,
+               sum(d.reviewed) FILTER (WHERE d.date >= s.post_from) AS post
+        FROM decision_daily d, span s, p
+        WHERE d.date >= s.read_from AND d.date < s.read_to
+          AND d.trainee_id IN (SELECT trainee_id FROM trainees WHERE market IN (SELECT market FROM att_markets))
+          AND (p.all_policies OR (SELECT bool_or(pkey IS NULL) FROM sessions)
+               OR lower(trim(d.policy)) IN (SELECT pkey FROM sessions))
+        GROUP BY ALL),
+    maybe AS (
+        SELECT trainee_id, pkey FROM maybe_by_policy, p WHERE pre >= p.min_reviews AND post >= p.min_reviews
+        UNION ALL
+        SELECT trainee_id, NULL FROM maybe_by_policy, p GROUP BY trainee_id, source
+        HAVING sum(pre) >= any_value(p.min_reviews) AND sum(post) >= any_value(p.min_reviews)),"""
+
+
+def _units_cte(screened: bool) -> str:
+    """`_UNITS`, with comparison units that cannot have enough reviews left out when `screened` (see
+    `_SCREEN`: it needs min_reviews > 0). Worth it for many sets at once (the Overview's week at 10M
+    decisions: 258k comparison units, 14k screened in); for one set, whose units are few, the screen costs
+    more than the join it saves."""
+    if not screened:
+        return _UNITS.format(screen="", screen_trainee="", screen_unit="")
+    return _UNITS.format(
+        screen=_SCREEN, screen_trainee="t.trainee_id IN (SELECT trainee_id FROM maybe)\n          AND ",
+        screen_unit="""
+              AND EXISTS (SELECT 1 FROM maybe m WHERE m.trainee_id = c.trainee_id
+                          AND m.pkey IS NOT DISTINCT FROM (CASE WHEN p.all_policies THEN NULL ELSE c.pkey END))""")
 
 
 _SOURCES: tuple[EffectSource, ...] = ("golden_set", "qa_audit")
@@ -184,7 +230,7 @@ def _unit_params(sets: Sequence[Sequence[str]], design: EffectDesign, reach_befo
                  wparams: list[object]) -> list[object]:
     """Parameters of `_UNITS` and `_unit_rows_cte`, in order."""
     return [[list(ids) for ids in sets], design.window_days, design.lag_days, reach_before, reach_after,
-            design.policy_scope == "all", *wparams, *wparams]
+            design.policy_scope == "all", design.min_reviews, *wparams, *wparams]
 
 
 UNIT_COUNTS = ["early_reviews", "early_correct", "pre_reviews", "pre_correct", "post_reviews", "post_correct"]
@@ -199,7 +245,8 @@ def _per_unit(
     (no other is counted, and at 10M decisions they are most of the comparison group)."""
     wsql, wparams = _effect_filters(filters)
     enough = " OR ".join(f"({src}_pre_reviews >= ? AND {src}_post_reviews >= ?)" for src in _SOURCES)
-    sql = f"""WITH {_UNITS}, {_per_unit_cte(wsql)}
+    screened = len(sets) > 1 and design.min_reviews > 0
+    sql = f"""WITH {_units_cte(screened)}, {_per_unit_cte(wsql)}
         SELECT * FROM per_unit WHERE "group" = 'attended' OR {enough}
         ORDER BY batch, "group", trainee_id"""
     reach = (2 * design.window_days, design.lag_days + design.window_days)
@@ -416,13 +463,20 @@ def _attendees(units: pd.DataFrame, min_reviews: int) -> _Attendees:
                       int(pre.sum() + post.sum()))
 
 
-def _group_change(frame: pd.DataFrame) -> GroupChange:
-    sums = {c: int(frame[c].to_numpy().sum()) for c in _BEFORE_AFTER}
+def _counts(per: pd.DataFrame) -> np.ndarray:
+    """The _BEFORE_AFTER columns of per-trainee rows as one integer array."""
+    # Column by column: selecting a list of columns from a frame costs more than the arithmetic here.
+    return np.column_stack([per[c].to_numpy("int64") for c in _BEFORE_AFTER]).reshape(len(per), len(_BEFORE_AFTER))
+
+
+def _group_change(counts: np.ndarray) -> GroupChange:
+    """A group's pooled rates from its trainees' counts (one row per trainee, columns _BEFORE_AFTER)."""
+    sums = {c: int(total) for c, total in zip(_BEFORE_AFTER, counts.sum(axis=0), strict=True)}
 
     def rate(correct: str, reviewed: str) -> float:
         return sums[correct] / sums[reviewed] if sums[reviewed] > 0 else math.nan
 
-    return GroupChange(len(frame), rate("pre_correct", "pre_reviews"), rate("post_correct", "post_reviews"),
+    return GroupChange(len(counts), rate("pre_correct", "pre_reviews"), rate("post_correct", "post_reviews"),
                        sums["pre_reviews"], sums["post_reviews"])
 
 
@@ -464,25 +518,34 @@ def effect_from_units(
     the headline says why (rates and counts are still given)."""
     per = _kept(units, design.min_reviews)
     group = per["group"].to_numpy()
-    a, c = per[group == "attended"], per[group == "comparison"]
+    in_a, in_c = group == "attended", group == "comparison"
+    n_a, n_c = int(in_a.sum()), int(in_c.sum())
+    counts = _counts(per)
     attendees = _attendees(units, design.min_reviews)
-    short = (_coverage(attendees, len(a), len(c), design, source) if training_ids or not units.empty
+    short = (_coverage(attendees, n_a, n_c, design, source) if training_ids or not units.empty
              else "no session chosen")
     enough = not short
-    estimates = _estimate(a, c, design, with_comparison=enough) if len(a) >= design.min_trainees else _Estimates.none()
+    # The groups' frames only where they are read: the Overview measures every session of the week, most
+    # with too few attendees, and selecting rows of a frame costs more than the rest of such a session.
+    if n_a >= design.min_trainees:
+        a, c = per[in_a], per[in_c]
+        estimates = _estimate(a, c, design, with_comparison=enough)
+        mde = _mde(a, c) if enough else math.nan
+    else:
+        estimates, mde = _Estimates.none(), math.nan
     choice = choose_estimator(audience, estimates.pre_trend, estimates.disagreement) if enough else None
     head = headline(
         measure=MEASURE_NAMES[source], measure_reason=measure_reason, enough_data=enough,
         not_enough=short, choice=choice, did=estimates.did,
-        ancova=estimates.ancova, n_attendees=len(a), n_comparison=len(c),
+        ancova=estimates.ancova, n_attendees=n_a, n_comparison=n_c,
         reviews=int(per["pre_reviews"].to_numpy().sum() + per["post_reviews"].to_numpy().sum()),
-        mde=_mde(a, c) if enough else math.nan, caveats=tuple(notes),
+        mde=mde, caveats=tuple(notes),
     )
     warns = [*([short[0].upper() + short[1:] + "."] if short else []), *head.caveats]
     return TrainingEffect(
         training_ids=training_ids, design=design, source=source, enough_data=enough,
         did=estimates.did, naive=estimates.naive, ancova=estimates.ancova, ancova_p=estimates.ancova_p,
-        attendees=_group_change(a), comparison=_group_change(c),
+        attendees=_group_change(counts[in_a]), comparison=_group_change(counts[in_c]),
         attendees_listed=attendees.listed, paired=estimates.paired, audience=audience,
         pre_trend=estimates.pre_trend, disagreement=estimates.disagreement, headline=head, window_open=window_open,
         warnings=tuple(dict.fromkeys(warns)), per_trainee=per,
@@ -542,7 +605,7 @@ def _estimate(a: pd.DataFrame, c: pd.DataFrame, design: EffectDesign, *, with_co
     idx_a = rng.integers(0, len(a), size=(design.n_boot, len(a)))
     w_a = _draw_counts(idx_a, len(a))
     gain_a = _resampled_gains(a, w_a)
-    ga, gc = _group_change(a), _group_change(c)
+    ga, gc = _group_change(_counts(a)), _group_change(_counts(c))
     naive = bootstrap_interval(ga.change, gain_a)
     paired = paired_comparison(a["pre_rate"].to_numpy(float), a["post_rate"].to_numpy(float))
     if not with_comparison:
@@ -635,7 +698,7 @@ def effect_event_study(
     wsql, wparams = _effect_filters(filters)
     # One query, one join of the decisions: the units the effect keeps (offset NULL, in one order: the
     # seeded bootstrap then draws the same trainees run after run), then their weeks.
-    sql = f"""WITH {_UNITS}, {_per_unit_cte(wsql)},
+    sql = f"""WITH {_units_cte(False)}, {_per_unit_cte(wsql)},
         kept AS (SELECT trainee_id, "group" FROM per_unit
                  WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?)
         SELECT trainee_id, "group", NULL::INTEGER AS "offset", NULL::BIGINT AS reviewed, NULL::BIGINT AS correct
@@ -681,7 +744,7 @@ def timeline(
     wsql, wparams = _effect_filters(filters)
     step = 1 if freq == "day" else 7
     sql = f"""
-        WITH {_UNITS}, {_per_unit_cte(wsql)},
+        WITH {_units_cte(False)}, {_per_unit_cte(wsql)},
         kept AS (SELECT trainee_id FROM per_unit WHERE {source}_pre_reviews >= ? AND {source}_post_reviews >= ?)
         SELECT r.grp AS "group", floor(datediff('day', r.session_date, r.date) / ?)::INTEGER AS "offset",
                sum(r.reviewed)::BIGINT AS reviewed, sum(r.correct)::BIGINT AS correct

@@ -109,14 +109,25 @@ def _count_tile(name: str, now: int, previous: int, people: int) -> Tile:
 
 
 def _decision_weeks(con: duckdb.DuckDBPyConnection, filters: Filters, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Per source and ISO week from `first` to `last` (a Sunday): reviewed, correct, and trainees (distinct
+    trainees, counted in the last week only, 0 before it: the tiles name the people of the reported week)."""
     w = where(filters.with_(start=first, end=last, source=None))
+    monday = last - dt.timedelta(days=6)
+    # Distinct trainees counted over the reported week's rows alone: counted in every week of the window
+    # they took most of this query (10M decisions: 0.5 s of CPU against 0.1 s), and no tile reads them.
     return con.execute(
-        f"""SELECT CAST(d.source AS VARCHAR) AS source, CAST(date_trunc('week', d.date) AS DATE) AS week,
-                   sum(d.reviewed) AS reviewed, sum(d.correct) AS correct,
-                   count(DISTINCT d.trainee_id) AS trainees
-            FROM decision_daily d {trainee_join(filters)}
-            WHERE {w.sql} GROUP BY 1, 2""",
-        w.params,
+        f"""WITH rows AS (SELECT d.source, d.date, d.trainee_id, d.reviewed, d.correct
+                          FROM decision_daily d {trainee_join(filters)} WHERE {w.sql}),
+            weeks AS (
+                SELECT CAST(source AS VARCHAR) AS source, CAST(date_trunc('week', date) AS DATE) AS week,
+                       sum(reviewed) AS reviewed, sum(correct) AS correct
+                FROM rows GROUP BY 1, 2),
+            people AS (
+                SELECT CAST(source AS VARCHAR) AS source, count(DISTINCT trainee_id) AS trainees
+                FROM rows WHERE date >= ? GROUP BY 1)
+            SELECT weeks.*, CASE WHEN weeks.week = ? THEN coalesce(people.trainees, 0) ELSE 0 END AS trainees
+            FROM weeks LEFT JOIN people USING (source)""",
+        [*w.params, monday, monday],
     ).df()
 
 

@@ -223,6 +223,42 @@ def test_comparison_group_excludes_trained_other_markets_and_attendees(store: St
     assert set(groups[groups == "attended"].index) == {f"A{i:02d}" for i in range(12)}
 
 
+def test_a_comparison_trainee_with_just_enough_reviews_in_each_window_is_counted(store: Store) -> None:
+    # On the windows' last days, with the policy spelled differently: the read that leaves out comparison
+    # trainees who cannot have enough reviews must reach the same days and the same policies as the rule.
+    con = store.cursor()
+    insert(con, "trainees", [{"trainee_id": p, "market": "TH", "cohort": "2026-01", "start_date": dt.date(2026, 1, 5)}
+                             for p in ("Edge", "Short")])
+    rows = [*reviews("Edge", "TH", range(-1, 0), 5, 4, policy=" hate SPEECH"),
+            *reviews("Edge", "TH", range(13, 14), 5, 4, policy=" hate SPEECH"),
+            *reviews("Short", "TH", range(-1, 0), 5, 4), *reviews("Short", "TH", range(13, 14), 4, 4),
+            *reviews("Short", "TH", range(14, 15), 5, 4)]  # the day after the after-window
+    insert(con, "decision_daily", rows)
+    for design in (EffectDesign(min_trainees=10), EffectDesign(min_trainees=10, policy_scope="all")):
+        # Measured with another set, as the Overview measures the week's sessions (screened before the join).
+        per = training_effects(con, [("T1",), ("T0",)], Filters(), design)[0].per_trainee.set_index("trainee_id")
+        assert per.loc["Edge", "group"] == "comparison"
+        assert (per.loc["Edge", "pre_reviews"], per.loc["Edge", "post_reviews"]) == (5, 5)
+        assert "Short" not in per.index
+
+
+def test_a_trainee_eligible_at_two_sessions_is_judged_at_the_first(store: Store) -> None:
+    # Late has enough reviews around T3 (three days after T1, same policy) but not around T1: counted once,
+    # at the first session (T1), Late is not a comparison trainee of the pair.
+    con = store.cursor()
+    insert(con, "trainees", [{"trainee_id": "Late", "market": "TH", "cohort": "2026-01",
+                              "start_date": dt.date(2026, 1, 5)}])
+    insert(con, "trainings", [{"training_id": "T3", "date": SESSION + dt.timedelta(days=3), "kind": "refresher",
+                               "title": "Hate speech again", "policy": "Hate Speech", "market": "TH"}])
+    insert(con, "attendance", [{"training_id": "T3", "trainee_id": "A00", "attended": True}])
+    insert(con, "decision_daily", [*reviews("Late", "TH", range(1, 2), 5, 4), *reviews("Late", "TH", range(15, 16), 5, 4)])
+    alone = training_effect(con, ["T3"], Filters(), EffectDesign(min_trainees=10)).per_trainee
+    assert "Late" in set(alone["trainee_id"])
+    for sets in ([("T1", "T3")], [("T1", "T3"), ("T0",)]):  # alone, and screened with another set
+        pair = training_effects(con, sets, Filters(), EffectDesign(min_trainees=10))[0].per_trainee
+        assert "Late" not in set(pair["trainee_id"])
+
+
 def test_a_training_long_before_the_windows_does_not_exclude(store: Store) -> None:
     e = training_effect(store.cursor(), ["T1"], Filters(), EffectDesign(min_trainees=10, window_days=4))
     assert "P" in set(e.per_trainee["trainee_id"])  # T0 was 5 days before: outside a 4-day window

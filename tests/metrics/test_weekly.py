@@ -87,6 +87,18 @@ def test_rate_tiles(con: duckdb.DuckDBPyConnection) -> None:
     assert math.isnan(quality.previous) and math.isnan(quality.p_value) and quality.beyond_limits is None
 
 
+def test_a_rate_tiles_people_are_those_reviewed_in_its_week(con: duckdb.DuckDBPyConnection) -> None:
+    # T2 on the Sunday before the week, T3 on its Sunday: the week's people are T1 and T3.
+    insert(con, "decision_daily", "trainee_id, date, policy, source, market, project, reviewed, correct", [
+        ("T2", WEEK - dt.timedelta(days=1), HS, "golden_set", "TH", None, 10, 9),
+        ("T3", WEEK + dt.timedelta(days=6), HS, "golden_set", "VN", None, 10, 9),
+    ])  # fmt: skip
+    report = weekly_impact(con, Filters(), WEEK)
+    assert (report.accuracy.people, report.accuracy.n) == (2, 110)
+    assert report.quality.people == 1
+    assert weekly_impact(con, Filters(), WEEK - dt.timedelta(days=7)).accuracy.people == 2  # T1 and T2
+
+
 def test_assessment_pass_rate(con: duckdb.DuckDBPyConnection) -> None:
     tile = weekly_impact(con, Filters(), WEEK).assessment_pass_rate
     assert tile.value.estimate == pytest.approx(2 / 3) and tile.n == 3
