@@ -137,7 +137,7 @@ def auditor_controls() -> aud.AuditorRules:
 
 
 def _who(ids: pd.Series) -> list[str]:
-    return [presenter.person(r, "Reviewer") for r in ids]
+    return presenter.people(ids, "Reviewer")
 
 
 def _subject(name: str) -> str:

@@ -174,7 +174,7 @@ def coaching_section(f: Filters, labels: dict[str, str], roster: pd.DataFrame) -
         return
     st.markdown(f"**{int(coaching['needs_coaching'].sum()):,}** of {len(coaching):,} trainees with at least "
                 f"{min_reviews} reviews need coaching: even the top of their 95% interval is below their market's rate.")
-    who = [labels.get(t) or presenter.person(t, "Trainee", n) for t, n in zip(shown["trainee_id"], shown["name"], strict=True)]
+    who = [labels.get(t) or p for t, p in zip(shown["trainee_id"].tolist(), presenter.people(shown["trainee_id"], "Trainee", shown["name"]), strict=True)]
     show.table(without_narrowing_attributes(tables.coaching_table(shown, who), shown, roster), key="coaching_table",
                on_select=partial(pick_from_list, shown["trainee_id"].tolist(), labels), selection_mode="single-row",
                column_config={"shrunk rate": st.column_config.NumberColumn(format="percent")})
@@ -197,8 +197,8 @@ def main() -> None:
         st.info("No trainees match the filters in the sidebar (markets, cohorts, projects). Clear some filters, "
                 "or import a roster on the Data page.")
         return
-    names = dict(zip(roster["trainee_id"], roster["name"], strict=True))
-    labels = {t: presenter.person(t, "Trainee", names.get(t)) for t in roster["trainee_id"]}
+    labels = dict(zip(roster["trainee_id"].tolist(), presenter.people(roster["trainee_id"], "Trainee", roster["name"]),
+                      strict=True))
     trainee = pick_trainee(labels)
     if trainee is None:
         st.info("Pick a trainee above, or a row in the coaching list below.")

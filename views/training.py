@@ -180,9 +180,9 @@ def attendees_section(e: TrainingEffect, measure_name: str) -> None:
         st.info(f"Hidden while presenting: fewer than {presenter.MIN_GROUP} attendees.")
         return
     roster = measure(trainee_list)
-    names = dict(zip(roster["trainee_id"], roster["name"], strict=True))
+    names = dict(zip(roster["trainee_id"].tolist(), roster["name"].tolist(), strict=True))
     # Named from the label alone, so that no id or (while presenting) name reaches the chart's data.
-    who = [presenter.person(t, "Trainee", names.get(t)) for t in attendees["trainee_id"]]
+    who = presenter.people(attendees["trainee_id"], "Trainee", [names.get(t) for t in attendees["trainee_id"].tolist()])
     show.chart(charts.attendee_slopes, tables.attendee_slopes(e.per_trainee, who), measure_name.capitalize(),
                key="training_slopes", name="attendee_slopes")
     st.caption(f"One line per attendee with at least {e.design.min_reviews} reviews in both windows. One "
