@@ -254,7 +254,6 @@ def rebuild_decision_daily(con: duckdb.DuckDBPyConnection) -> None:
 # Undoing it changes them on the same dates: its rows go, and the rows it replaced come back.
 DATED = (DAILY, CONFUSIONS)
 SUMMED = (TENURE, TOTALS)
-_TOUCHED = ("rollup_dates", "rollup_items")
 
 
 def update_rollups(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int) -> None:
@@ -275,11 +274,10 @@ def note_touched(con: duckdb.DuckDBPyConnection, dataset: str, import_id: int, *
     own rows, and a first import has nothing to keep."""
     if dataset not in ("decisions", "decision_counts") or live_manifest(con) is not None or _empty(con, DAILY):
         return False
-    touched = _touched_by_undo if undoing else _touched
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_dates AS {touched(dataset, 'date')}", [import_id, import_id])
+    dates, items = (_touched(dataset, columns, undoing=undoing) for columns in ("date", "item_id, trainee_id"))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_dates AS {dates}", [import_id, import_id])
     if dataset == "decisions":
-        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_items AS {touched(dataset, 'item_id, trainee_id')} "
-                    "WHERE item_id IS NOT NULL", [import_id, import_id])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_items AS {items} WHERE item_id IS NOT NULL", [import_id, import_id])
     return True
 
 
@@ -313,7 +311,8 @@ def update_touched(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
     finally:
         for view in dated.values():
             con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in (*_TOUCHED, "rollup_daily_before", "rollup_daily_change", "rollup_change", "rollup_sums", "rollup_item_decisions"):
+        for table in ("rollup_dates", "rollup_items", "rollup_daily_before", "rollup_daily_change", "rollup_change",
+                      "rollup_sums", "rollup_item_decisions"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -331,23 +330,28 @@ def _update_audited_twice(con: duckdb.DuckDBPyConnection) -> None:
     _insert(con, AUDITED_TWICE, AUDITED_TWICE.sql(decisions="rollup_item_decisions"))
 
 
-def _touched(dataset: str, columns: str) -> str:
-    """The distinct `columns` of the rows an import (parameter, twice) added to `dataset` or replaced there."""
+def _touched(dataset: str, columns: str, *, undoing: bool = False) -> str:
+    """The distinct `columns` of the rows of `dataset` an import (parameter, twice) created, and of the stored
+    versions it moved: those it replaced, after the import; before its undo, every waiting version of its
+    rows' keys, since undo may bring back any of them (the one it replaced may be gone already, with an
+    earlier undo of the import that created it)."""
+    moved = f"SELECT {columns} FROM {dataset}__replaced WHERE replaced_by = ?"
+    if undoing:
+        from data_sources.keys import key_sql  # keys -> schema -> rollups: imported when used, as schema does
+
+        moved = f"""SELECT {columns} FROM {dataset}__replaced r WHERE {key_sql(dataset, 'r')} IN
+                        (SELECT {key_sql(dataset, 'x')} FROM {dataset} x WHERE import_id = ?)"""
     return f"""SELECT DISTINCT {columns} FROM (
                    SELECT {columns} FROM {dataset} WHERE import_id = ?
-                   UNION ALL SELECT {columns} FROM {dataset}__replaced WHERE replaced_by = ?)"""
+                   UNION ALL {moved})"""
 
 
-def _touched_by_undo(dataset: str, columns: str) -> str:
-    """The distinct `columns` of the rows of `dataset` an import (parameter, twice) created, and of every
-    waiting version of their keys: undo may bring back any of them, not only the one the import replaced
-    (that one may be gone already, with an earlier undo of the import that created it)."""
-    from data_sources.keys import key_sql  # keys -> schema -> rollups: imported when used, as schema does
-
-    return f"""SELECT DISTINCT {columns} FROM (
-                   SELECT {columns} FROM {dataset} WHERE import_id = ?
-                   UNION ALL SELECT {columns} FROM {dataset}__replaced r
-                   WHERE {key_sql(dataset, 'r')} IN (SELECT {key_sql(dataset, 'x')} FROM {dataset} x WHERE import_id = ?))"""
+def totals_match_daily(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether decision_totals still sums to decision_daily's reviews and correct ones, as it always should (it
+    is their sum over dates): the cheap check that an update in steps lost nothing."""
+    daily = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_daily").fetchone()
+    totals = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_totals").fetchone()
+    return daily == totals
 
 
 def _empty(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> bool:

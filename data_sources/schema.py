@@ -10,7 +10,7 @@ import secrets
 import duckdb
 
 from data_sources.contract import DATASETS
-from data_sources.rollups import AUDITED_TWICE, CONFUSIONS, rebuild_decision_daily
+from data_sources.rollups import AUDITED_TWICE, CONFUSIONS, rebuild_decision_daily, totals_match_daily
 
 # Typed tables, one per dataset. `import_id` says which import a row came from (for undo and tracing).
 _DATASET_DDL = {
@@ -216,9 +216,7 @@ def _v13(con: duckdb.DuckDBPyConnection) -> None:
     # store had not seen left tenure and totals without them: DuckDB 2.0 hid the rows of the change they take
     # (data_sources/rollups.py update_touched). Such a store's totals no longer sum to its daily rows; its
     # rollups are rebuilt from the raw rows. Any other store is left as it is (two sums read).
-    daily = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_daily").fetchone()
-    totals = con.execute("SELECT sum(reviewed), sum(correct) FROM decision_totals").fetchone()
-    if daily != totals:
+    if not totals_match_daily(con):
         rebuild_decision_daily(con)
 
 

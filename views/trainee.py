@@ -174,7 +174,7 @@ def coaching_section(f: Filters, labels: dict[str, str], roster: pd.DataFrame) -
         return
     st.markdown(f"**{int(coaching['needs_coaching'].sum()):,}** of {len(coaching):,} trainees with at least "
                 f"{min_reviews} reviews need coaching: even the top of their 95% interval is below their market's rate.")
-    who = [labels.get(t) or p for t, p in zip(shown["trainee_id"].tolist(), presenter.people(shown["trainee_id"], "Trainee", shown["name"]), strict=True)]
+    who = presenter.people(shown["trainee_id"], "Trainee", shown["name"])
     show.table(without_narrowing_attributes(tables.coaching_table(shown, who), shown, roster), key="coaching_table",
                on_select=partial(pick_from_list, shown["trainee_id"].tolist(), labels), selection_mode="single-row",
                column_config={"shrunk rate": st.column_config.NumberColumn(format="percent")})
